@@ -1,0 +1,127 @@
+import { asciiLower } from './ascii-case.ts';
+import { MatcherCompileError } from './matcher-compile-error.ts';
+
+/** The part of route_components.proto VirtualHost that selection needs. */
+export interface VirtualHostDomains {
+  readonly domains: readonly string[];
+}
+
+/** Options from RouteConfiguration. */
+export interface VirtualHostIndexOptions {
+  /** RouteConfiguration.ignore_port_in_host_matching: drop `:port` from the authority first. */
+  readonly ignorePortInHostMatching?: boolean;
+  /** Field path of the virtual host list, for errors. Default `virtualHosts`. */
+  readonly path?: string;
+}
+
+/** Picks the virtual host for an authority; `undefined` when none matches (Envoy: NR). */
+export interface VirtualHostIndex<T> {
+  selectVirtualHost(authority: string): T | undefined;
+}
+
+interface WildcardLevel<T> {
+  /** Length of the fixed part (the domain without its `*`). */
+  readonly length: number;
+  readonly byFixedPart: Map<string, T>;
+}
+
+/**
+ * Builds Envoy's virtual host lookup (route_components.proto VirtualHost.domains;
+ * router/config_impl.cc RouteMatcher):
+ * 1. exact domain (`www.foo.com`, `reviews:9080`): one Map lookup;
+ * 2. suffix wildcards (`*.foo.com`, `*-bar.foo.com`), longest first;
+ * 3. prefix wildcards (`foo.*`, `foo-*`), longest first;
+ * 4. `*`.
+ * Domains and the authority are compared ASCII-lowercased. The authority is matched as sent,
+ * port included (Istio lists `reviews`, `reviews:9080`, ... for that reason) unless
+ * `ignorePortInHostMatching`. A wildcard never matches the empty string: `*.foo.com` does not
+ * match `.foo.com`. Wildcard lookups cost one Map probe per distinct wildcard length.
+ *
+ * @throws MatcherCompileError on a duplicate domain or a second `*` (Envoy rejects both).
+ */
+export function compileVirtualHostIndex<T extends VirtualHostDomains>(
+  vhosts: readonly T[],
+  options: VirtualHostIndexOptions = {},
+): VirtualHostIndex<T> {
+  const base = options.path ?? 'virtualHosts';
+  const exact = new Map<string, T>();
+  const suffixes = new Map<number, Map<string, T>>();
+  const prefixes = new Map<number, Map<string, T>>();
+  let fallback: T | undefined;
+
+  vhosts.forEach((vhost, v) => {
+    vhost.domains.forEach((raw, d) => {
+      const path = `${base}[${v}].domains[${d}]`;
+      const domain = asciiLower(raw);
+      let added: boolean;
+      if (domain === '*') {
+        if (fallback !== undefined) {
+          throw new MatcherCompileError(path, 'only a single wildcard domain "*" is permitted');
+        }
+        fallback = vhost;
+        added = true;
+      } else if (domain.startsWith('*')) {
+        added = addOnce(suffixes, domain.slice(1), vhost);
+      } else if (domain.endsWith('*')) {
+        added = addOnce(prefixes, domain.slice(0, -1), vhost);
+      } else {
+        added = !exact.has(domain);
+        if (added) exact.set(domain, vhost);
+      }
+      if (!added) throw new MatcherCompileError(path, `duplicate domain "${raw}"`);
+    });
+  });
+
+  const suffixLevels = levels(suffixes);
+  const prefixLevels = levels(prefixes);
+  const ignorePort = options.ignorePortInHostMatching === true;
+
+  return {
+    selectVirtualHost(authority: string): T | undefined {
+      let host = asciiLower(authority);
+      if (ignorePort) host = stripPort(host);
+      const hit = exact.get(host);
+      if (hit !== undefined) return hit;
+      const n = host.length;
+      for (const level of suffixLevels) {
+        // `<` not `<=`: the wildcard must cover at least one character.
+        if (level.length >= n) continue;
+        const found = level.byFixedPart.get(host.slice(n - level.length));
+        if (found !== undefined) return found;
+      }
+      for (const level of prefixLevels) {
+        if (level.length >= n) continue;
+        const found = level.byFixedPart.get(host.slice(0, level.length));
+        if (found !== undefined) return found;
+      }
+      return fallback;
+    },
+  };
+}
+
+function addOnce<T>(byLength: Map<number, Map<string, T>>, fixed: string, vhost: T): boolean {
+  let m = byLength.get(fixed.length);
+  if (m === undefined) {
+    m = new Map();
+    byLength.set(fixed.length, m);
+  }
+  if (m.has(fixed)) return false;
+  m.set(fixed, vhost);
+  return true;
+}
+
+function levels<T>(byLength: Map<number, Map<string, T>>): readonly WildcardLevel<T>[] {
+  return [...byLength]
+    .map(([length, byFixedPart]) => ({ length, byFixedPart }))
+    .sort((a, b) => b.length - a.length);
+}
+
+// Envoy's HeaderUtility::getPortStart: the last ':' starts the port unless it sits inside an
+// IPv6 literal (`[...]`).
+function stripPort(host: string): string {
+  const colon = host.lastIndexOf(':');
+  if (colon === -1) return host;
+  const bracket = host.lastIndexOf(']');
+  if (bracket !== -1 && bracket > colon) return host;
+  return host.slice(0, colon);
+}

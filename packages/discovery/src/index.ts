@@ -1,0 +1,44 @@
+/**
+ * @dabba/discovery: configuration in. Sources (Istio YAML files today; xDS from istiod next)
+ * become validated, versioned, immutable snapshots of xDS v3 resources.
+ */
+export type { ConfigSource, ConfigSubscription, SnapshotListener } from './config-source.ts';
+export {
+  ConfigError,
+  type ConfigIssue,
+  DabbaError,
+  type DabbaErrorOptions,
+  DiscoveryErrorCode,
+  formatIssue,
+  type ResourceRef,
+  XdsDecodeError,
+} from './errors.ts';
+export { outboundClusterName, resolveShortName, virtualHostDomains } from './istio/host-names.ts';
+export { type IstioFilesOptions, istioFiles } from './istio/istio-files.ts';
+export type { IstioResource, IstioResourceSet } from './istio/istio-resource.ts';
+export {
+  BLACKHOLE_CLUSTER,
+  MESH_CONFIG_DEFAULTS,
+  type MeshConfig,
+  PASSTHROUGH_CLUSTER,
+} from './istio/mesh-config.ts';
+export { type ParsedYaml, parseIstioYaml } from './istio/parse-istio-yaml.ts';
+export { type TranslateResult, translateIstio } from './istio/translate.ts';
+export {
+  checkConsistency,
+  createSnapshot,
+  type Snapshot,
+  type XdsResourceLists,
+  type XdsResources,
+} from './snapshot.ts';
+export {
+  type Locality,
+  parseLocality,
+  resolveWorkload,
+  WORKLOAD_DEFAULTS,
+  type Workload,
+  type WorkloadOptions,
+} from './workload.ts';
+export * from './xds/codec.ts';
+export * from './xds/registry.ts';
+export * from './xds/type-urls.ts';

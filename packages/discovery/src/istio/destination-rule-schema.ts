@@ -1,0 +1,134 @@
+/** Schema of networking.istio.io DestinationRule `spec`. */
+import { z } from 'zod';
+import { duration, labels, percent, port, workloadSelector } from './schema-common.ts';
+
+const consistentHash = z.strictObject({
+  httpHeaderName: z.string().min(1).optional(),
+  httpCookie: z
+    .strictObject({
+      name: z.string().min(1),
+      path: z.string().optional(),
+      ttl: duration.optional(),
+      attributes: z.array(z.strictObject({ name: z.string(), value: z.string().optional() })).optional(),
+    })
+    .optional(),
+  useSourceIp: z.boolean().optional(),
+  httpQueryParameterName: z.string().min(1).optional(),
+  ringHash: z.strictObject({ minimumRingSize: z.number().int().min(1).optional() }).optional(),
+  maglev: z.strictObject({ tableSize: z.number().int().min(1).optional() }).optional(),
+  minimumRingSize: z.number().int().min(1).optional(),
+});
+
+const localityLbSetting = z.strictObject({
+  distribute: z
+    .array(z.strictObject({ from: z.string(), to: z.record(z.string(), z.number().int().min(0)) }))
+    .optional(),
+  failover: z.array(z.strictObject({ from: z.string(), to: z.string() })).optional(),
+  failoverPriority: z.array(z.string()).optional(),
+  enabled: z.boolean().optional(),
+});
+export type IstioLocalityLbSetting = z.infer<typeof localityLbSetting>;
+
+const loadBalancer = z.strictObject({
+  simple: z
+    .enum(['UNSPECIFIED', 'LEAST_CONN', 'RANDOM', 'PASSTHROUGH', 'ROUND_ROBIN', 'LEAST_REQUEST'])
+    .optional(),
+  consistentHash: consistentHash.optional(),
+  localityLbSetting: localityLbSetting.optional(),
+  warmupDurationSecs: duration.optional(),
+  warmup: z.unknown().optional(),
+});
+export type IstioLoadBalancer = z.infer<typeof loadBalancer>;
+
+const connectionPool = z.strictObject({
+  tcp: z
+    .strictObject({
+      maxConnections: z.number().int().min(0).optional(),
+      connectTimeout: duration.optional(),
+      tcpKeepalive: z
+        .strictObject({
+          probes: z.number().int().min(0).optional(),
+          time: duration.optional(),
+          interval: duration.optional(),
+        })
+        .optional(),
+      maxConnectionDuration: duration.optional(),
+      idleTimeout: duration.optional(),
+    })
+    .optional(),
+  http: z
+    .strictObject({
+      http1MaxPendingRequests: z.number().int().min(0).optional(),
+      http2MaxRequests: z.number().int().min(0).optional(),
+      maxRequestsPerConnection: z.number().int().min(0).optional(),
+      maxRetries: z.number().int().min(0).optional(),
+      idleTimeout: duration.optional(),
+      h2UpgradePolicy: z.enum(['DEFAULT', 'DO_NOT_UPGRADE', 'UPGRADE']).optional(),
+      useClientProtocol: z.boolean().optional(),
+      maxConcurrentStreams: z.number().int().min(0).optional(),
+    })
+    .optional(),
+});
+export type IstioConnectionPool = z.infer<typeof connectionPool>;
+
+const outlierDetection = z.strictObject({
+  splitExternalLocalOriginErrors: z.boolean().optional(),
+  consecutiveLocalOriginFailures: z.number().int().min(0).optional(),
+  consecutiveGatewayErrors: z.number().int().min(0).optional(),
+  consecutive5xxErrors: z.number().int().min(0).optional(),
+  consecutiveErrors: z.number().int().min(0).optional(),
+  interval: duration.optional(),
+  baseEjectionTime: duration.optional(),
+  maxEjectionPercent: z.number().int().min(0).max(100).optional(),
+  minHealthPercent: z.number().int().min(0).max(100).optional(),
+});
+export type IstioOutlierDetection = z.infer<typeof outlierDetection>;
+
+const clientTls = z.strictObject({
+  mode: z.enum(['DISABLE', 'SIMPLE', 'MUTUAL', 'ISTIO_MUTUAL']).optional(),
+  clientCertificate: z.string().optional(),
+  privateKey: z.string().optional(),
+  caCertificates: z.string().optional(),
+  credentialName: z.string().optional(),
+  subjectAltNames: z.array(z.string()).optional(),
+  sni: z.string().optional(),
+  insecureSkipVerify: z.boolean().optional(),
+  caCrl: z.string().optional(),
+});
+
+const portPolicy = {
+  loadBalancer: loadBalancer.optional(),
+  connectionPool: connectionPool.optional(),
+  outlierDetection: outlierDetection.optional(),
+  tls: clientTls.optional(),
+};
+
+const trafficPolicy = z.strictObject({
+  ...portPolicy,
+  portLevelSettings: z
+    .array(z.strictObject({ port: z.strictObject({ number: port }), ...portPolicy }))
+    .optional(),
+  tunnel: z.unknown().optional(),
+  proxyProtocol: z.unknown().optional(),
+  retryBudget: z
+    .strictObject({ percent: percent.optional(), minRetryConcurrency: z.number().int().min(0).optional() })
+    .optional(),
+});
+export type IstioTrafficPolicy = z.infer<typeof trafficPolicy>;
+
+export const destinationRuleSpec = z.strictObject({
+  host: z.string().min(1),
+  trafficPolicy: trafficPolicy.optional(),
+  subsets: z
+    .array(
+      z.strictObject({
+        name: z.string().min(1),
+        labels: labels.optional(),
+        trafficPolicy: trafficPolicy.optional(),
+      }),
+    )
+    .optional(),
+  exportTo: z.array(z.string()).optional(),
+  workloadSelector: workloadSelector.optional(),
+});
+export type DestinationRuleSpec = z.infer<typeof destinationRuleSpec>;

@@ -1,0 +1,76 @@
+/**
+ * Host name rules Istio applies, kept together because routing depends on all of them agreeing.
+ */
+import { isIP } from 'node:net';
+
+/**
+ * Resolves a VirtualService/DestinationRule host the way istiod does (ResolveShortnameToFQDN):
+ * `*`, IP addresses and any name containing a dot are taken as they are; a bare name gets the
+ * resource's namespace and `svc.<clusterDomain>` appended (`reviews` in `default` becomes
+ * `reviews.default.svc.cluster.local`, while `reviews.default` stays as written).
+ */
+export function resolveShortName(host: string, namespace: string, clusterDomain: string): string {
+  if (host === '*' || isIP(host) !== 0 || host.includes('.')) return host.toLowerCase();
+  return `${host}.${namespace}.svc.${clusterDomain}`.toLowerCase();
+}
+
+/**
+ * The extra virtual host domains Istio adds for a service so a client can use the names
+ * Kubernetes DNS would resolve (GenerateAltVirtualHosts): the part of the host name not shared
+ * with the proxy's DNS domain (`<proxy-namespace>.svc.<clusterDomain>`), with and without port,
+ * and for a service in another namespace also `<name>.<namespace>.svc`. Nothing is added when
+ * the names share no DNS suffix (an external host such as `api.example.com`).
+ */
+export function alternateDomains(hostname: string, port: number, proxyDnsDomain: string): string[] {
+  const hostParts = hostname.split('.');
+  const domainParts = proxyDnsDomain.split('.');
+  let shared = 0;
+  while (
+    shared < hostParts.length - 1 &&
+    shared < domainParts.length &&
+    hostParts[hostParts.length - 1 - shared] === domainParts[domainParts.length - 1 - shared]
+  ) {
+    shared++;
+  }
+  if (shared === 0) return [];
+  const uniqueParts = hostParts.slice(0, hostParts.length - shared);
+  const sharedParts = hostParts.slice(hostParts.length - shared);
+  const unique = uniqueParts.join('.');
+  const out = [unique, `${unique}:${port}`];
+  if (uniqueParts.length === 2) {
+    const withSvc = `${unique}.${sharedParts[0]}`;
+    out.push(withSvc, `${withSvc}:${port}`);
+  }
+  return out;
+}
+
+/** Every domain Istio puts on the virtual host of `hostname:port` for a proxy in `proxyNamespace`. */
+export function virtualHostDomains(
+  hostname: string,
+  port: number,
+  proxyNamespace: string,
+  clusterDomain: string,
+): string[] {
+  const domains = [hostname, `${hostname}:${port}`];
+  for (const alt of alternateDomains(hostname, port, `${proxyNamespace}.svc.${clusterDomain}`)) {
+    if (!domains.includes(alt)) domains.push(alt);
+  }
+  return domains;
+}
+
+/** Istio's outbound cluster name: `outbound|<port>|<subset>|<fqdn>`. */
+export function outboundClusterName(port: number, subset: string, hostname: string): string {
+  return `outbound|${port}|${subset}|${hostname}`;
+}
+
+/** Istio's SNI for an outbound cluster: `outbound_.<port>_.<subset>_.<fqdn>`. */
+export function outboundSni(port: number, subset: string, hostname: string): string {
+  return `outbound_.${port}_.${subset}_.${hostname}`;
+}
+
+/** Does `host` (possibly `*.example.com`) cover `target`? Istio's wildcard host matching. */
+export function hostMatches(pattern: string, target: string): boolean {
+  if (pattern === '*') return true;
+  if (pattern.startsWith('*.')) return target.endsWith(pattern.slice(1));
+  return pattern === target;
+}

@@ -1,0 +1,27 @@
+/**
+ * The parts of Istio's MeshConfig that change what istiod generates for a sidecar. Defaults
+ * are Istio's (mesh/v1alpha1/config.proto and istiod's default mesh config).
+ */
+import type { IstioLocalityLbSetting } from './destination-rule-schema.ts';
+
+export interface MeshConfig {
+  /** ALLOW_ANY sends requests for unknown hosts straight to them (PassthroughCluster). */
+  readonly outboundTrafficPolicy: 'ALLOW_ANY' | 'REGISTRY_ONLY';
+  /** Upstream connect timeout when a DestinationRule sets none. Istio: 10 s. */
+  readonly connectTimeoutMs: number;
+  /** Mesh-wide locality LB setting; Istio enables locality LB by default. */
+  readonly localityLbSetting: IstioLocalityLbSetting;
+  /** Whether HTTP/1.1 upstream connections are upgraded to HTTP/2. Istio: DO_NOT_UPGRADE. */
+  readonly h2UpgradePolicy: 'DO_NOT_UPGRADE' | 'UPGRADE';
+}
+
+export const MESH_CONFIG_DEFAULTS: MeshConfig = Object.freeze({
+  outboundTrafficPolicy: 'ALLOW_ANY',
+  connectTimeoutMs: 10_000,
+  localityLbSetting: Object.freeze({ enabled: true }),
+  h2UpgradePolicy: 'DO_NOT_UPGRADE',
+});
+
+/** Envoy/Istio names of the clusters that are not services. */
+export const PASSTHROUGH_CLUSTER = 'PassthroughCluster';
+export const BLACKHOLE_CLUSTER = 'BlackHoleCluster';

@@ -1,0 +1,82 @@
+/**
+ * Building blocks shared by the Istio resource schemas (networking.istio.io).
+ * The schemas are strict: a field Istio does not define is an error, as `kubectl apply`
+ * with strict field validation reports it. Fields Istio defines but Dabba does not act on
+ * yet are accepted and reported as notices by the translator, never silently dropped.
+ */
+import { z } from 'zod';
+
+/** Istio's StringMatch: exactly one of exact, prefix, regex. An empty object means "present". */
+export const stringMatch = z
+  .strictObject({ exact: z.string().optional(), prefix: z.string().optional(), regex: z.string().optional() })
+  .refine((m) => [m.exact, m.prefix, m.regex].filter((v) => v !== undefined).length <= 1, {
+    message: 'only one of exact, prefix, regex may be set',
+  });
+export type StringMatch = z.infer<typeof stringMatch>;
+
+const DURATION_PART = /(\d+(?:\.\d+)?)(h|ms|us|µs|ns|m|s)/y;
+const UNIT_MS: Record<string, number> = {
+  h: 3_600_000,
+  m: 60_000,
+  s: 1000,
+  ms: 1,
+  us: 0.001,
+  µs: 0.001,
+  ns: 1e-6,
+};
+
+/**
+ * Parses a duration as Istio accepts it (protobuf JSON `1.5s`, and the Go forms `100ms`, `1m30s`).
+ * Returns milliseconds, or undefined when malformed.
+ */
+export function parseDurationMs(text: string): number | undefined {
+  if (text === '') return undefined;
+  let total = 0;
+  DURATION_PART.lastIndex = 0;
+  while (DURATION_PART.lastIndex < text.length) {
+    const start = DURATION_PART.lastIndex;
+    const m = DURATION_PART.exec(text);
+    if (!m || m.index !== start) return undefined;
+    total += Number(m[1]) * (UNIT_MS[m[2]!] ?? Number.NaN);
+  }
+  return Number.isFinite(total) ? total : undefined;
+}
+
+/** A duration string; parsed to milliseconds at validation time. */
+export const duration = z.string().transform((text, ctx) => {
+  const ms = parseDurationMs(text);
+  if (ms === undefined) {
+    ctx.addIssue({ code: 'custom', message: `"${text}" is not a duration (examples: 1.5s, 100ms, 1m)` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+export const port = z.number().int().min(1).max(65535);
+export const labels = z.record(z.string(), z.string());
+export const namespaceMeta = z
+  .object({
+    name: z.string().min(1),
+    namespace: z.string().min(1).optional(),
+    labels: labels.optional(),
+    annotations: z.record(z.string(), z.string()).optional(),
+  })
+  .loose();
+
+export const headerOperations = z.strictObject({
+  set: z.record(z.string(), z.string()).optional(),
+  add: z.record(z.string(), z.string()).optional(),
+  remove: z.array(z.string()).optional(),
+});
+export type HeaderOperations = z.infer<typeof headerOperations>;
+
+export const headers = z.strictObject({
+  request: headerOperations.optional(),
+  response: headerOperations.optional(),
+});
+export type Headers = z.infer<typeof headers>;
+
+export const percent = z.strictObject({ value: z.number().min(0).max(100) });
+
+export const workloadSelector = z.strictObject({ matchLabels: labels.optional() });
+export const exportTo = z.array(z.string()).optional();

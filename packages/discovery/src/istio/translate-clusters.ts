@@ -1,0 +1,362 @@
+/**
+ * Outbound clusters and their endpoint assignments for every service port, named and shaped as
+ * istiod names and shapes them for a sidecar (`outbound|<port>|<subset>|<fqdn>`).
+ */
+import { create } from '@bufbuild/protobuf';
+import { anyPack } from '@bufbuild/protobuf/wkt';
+import {
+  type CircuitBreakers_Thresholds,
+  CircuitBreakersSchema,
+} from '#xds/envoy/config/cluster/v3/circuit_breaker_pb.js';
+import {
+  type Cluster,
+  Cluster_DiscoveryType,
+  Cluster_LbPolicy,
+  ClusterSchema,
+} from '#xds/envoy/config/cluster/v3/cluster_pb.js';
+import { OutlierDetectionSchema } from '#xds/envoy/config/cluster/v3/outlier_detection_pb.js';
+import { HealthStatus } from '#xds/envoy/config/core/v3/health_check_pb.js';
+import {
+  type ClusterLoadAssignment,
+  ClusterLoadAssignmentSchema,
+} from '#xds/envoy/config/endpoint/v3/endpoint_pb.js';
+import { HttpProtocolOptionsSchema } from '#xds/envoy/extensions/upstreams/http/v3/http_protocol_options_pb.js';
+import type { Workload } from '../workload.ts';
+import type { IstioOutlierDetection } from './destination-rule-schema.ts';
+import { outboundClusterName, outboundSni } from './host-names.ts';
+import type { DestinationRule } from './istio-resource.ts';
+import {
+  applyLocalityLoadBalancer,
+  type EndpointGroup,
+  resolveLocalitySetting,
+  withTopologyLabels,
+} from './locality-lb.ts';
+import type { MeshConfig } from './mesh-config.ts';
+import { durationFromMs, MAX_UINT32 } from './proto-values.ts';
+import { instancePort, labelsMatch, type Service, type ServicePort } from './service-registry.ts';
+import { type EffectivePolicy, effectivePolicy } from './traffic-policy.ts';
+
+export const HTTP_PROTOCOL_OPTIONS_KEY = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
+
+export interface ClusterInputs {
+  readonly service: Service;
+  readonly port: ServicePort;
+  readonly subset: string;
+  readonly subsetLabels: Readonly<Record<string, string>> | undefined;
+  readonly rule: DestinationRule | undefined;
+  readonly workload: Workload;
+  readonly mesh: MeshConfig;
+}
+
+export interface TranslatedCluster {
+  readonly cluster: Cluster;
+  /** The EDS resource for the cluster (absent for DNS clusters, which carry load_assignment). */
+  readonly assignment: ClusterLoadAssignment | undefined;
+  readonly policy: EffectivePolicy;
+}
+
+/** Builds one cluster and its endpoints. */
+export function translateCluster(input: ClusterInputs): TranslatedCluster {
+  const { service, port, subset, rule, workload, mesh } = input;
+  const name = outboundClusterName(port.number, subset, service.hostname);
+  const policy = effectivePolicy(rule, port.number, subset);
+  const dns = service.resolution === 'DNS' || service.resolution === 'DNS_ROUND_ROBIN';
+  const cluster = create(ClusterSchema, {
+    name,
+    altStatName: name,
+    connectTimeout: durationFromMs(policy.connectionPool?.tcp?.connectTimeout ?? mesh.connectTimeoutMs),
+    clusterDiscoveryType: {
+      case: 'type',
+      value:
+        service.resolution === 'DNS'
+          ? Cluster_DiscoveryType.STRICT_DNS
+          : service.resolution === 'DNS_ROUND_ROBIN'
+            ? Cluster_DiscoveryType.LOGICAL_DNS
+            : Cluster_DiscoveryType.EDS,
+    },
+    commonLbConfig: {},
+    metadata: {
+      filterMetadata: {
+        istio: {
+          services: [
+            {
+              host: service.hostname,
+              name: service.hostname.split('.')[0] ?? '',
+              namespace: service.namespace,
+            },
+          ],
+          default_original_port: port.number,
+          ...(subset ? { subset } : {}),
+        },
+      },
+    },
+  });
+  if (!dns)
+    cluster.edsClusterConfig = {
+      $typeName: 'envoy.config.cluster.v3.Cluster.EdsClusterConfig',
+      serviceName: name,
+      edsConfig: {
+        $typeName: 'envoy.config.core.v3.ConfigSource',
+        authorities: [],
+        configSourceSpecifier: {
+          case: 'ads',
+          value: { $typeName: 'envoy.config.core.v3.AggregatedConfigSource' },
+        },
+        resourceApiVersion: 2,
+      },
+    };
+
+  applyConnectionPool(cluster, policy, port, mesh);
+  const outlier = policy.outlierDetection;
+  if (outlier) applyOutlierDetection(cluster, outlier);
+  applyLoadBalancer(cluster, policy);
+
+  const locality = resolveLocalitySetting(mesh.localityLbSetting, policy.loadBalancer?.localityLbSetting);
+  const enableFailover = cluster.outlierDetection !== undefined;
+  if (
+    locality?.distribute ||
+    (enableFailover &&
+      ((locality?.failover?.length ?? 0) > 0 || (locality?.failoverPriority?.length ?? 0) > 0))
+  ) {
+    cluster.commonLbConfig!.localityConfigSpecifier = {
+      case: 'localityWeightedLbConfig',
+      value: { $typeName: 'envoy.config.cluster.v3.Cluster.CommonLbConfig.LocalityWeightedLbConfig' },
+    };
+  }
+
+  let groups = groupEndpoints(service, port, input.subsetLabels);
+  const proxyLabels = withTopologyLabels(workload.labels, workload.locality, workload.network);
+  groups = applyLocalityLoadBalancer(
+    groups,
+    { locality: workload.locality, labels: proxyLabels },
+    locality,
+    enableFailover,
+  );
+  const assignment = buildAssignment(name, groups);
+  if (dns) {
+    cluster.loadAssignment = assignment;
+    return { cluster, assignment: undefined, policy };
+  }
+  return { cluster, assignment, policy };
+}
+
+/** SNI Istio would use for this cluster under Istio mTLS (kept for the mTLS layer). */
+export function clusterSni(input: Pick<ClusterInputs, 'port' | 'subset' | 'service'>): string {
+  return outboundSni(input.port.number, input.subset, input.service.hostname);
+}
+
+function groupEndpoints(
+  service: Service,
+  port: ServicePort,
+  subsetLabels: Readonly<Record<string, string>> | undefined,
+): EndpointGroup[] {
+  const byLocality = new Map<string, EndpointGroup>();
+  const instances =
+    service.instances.length > 0 || service.resolution !== 'DNS'
+      ? service.instances
+      : // A DNS ServiceEntry without endpoints resolves its own host name.
+        [
+          {
+            address: service.hostname,
+            ports: {},
+            labels: {},
+            locality: { region: '', zone: '', subZone: '' },
+            network: '',
+            weight: 1,
+            serviceAccount: '',
+            origin: `ServiceEntry/${service.entry.name}`,
+          },
+        ];
+  for (const instance of instances) {
+    if (subsetLabels && !labelsMatch(subsetLabels, instance.labels)) continue;
+    const key = `${instance.locality.region}/${instance.locality.zone}/${instance.locality.subZone}`;
+    let group = byLocality.get(key);
+    if (!group) {
+      group = { locality: instance.locality, priority: 0, weight: 0, endpoints: [] };
+      byLocality.set(key, group);
+    }
+    group.endpoints.push({ instance, port: instancePort(instance, port), weight: instance.weight });
+    group.weight += instance.weight;
+  }
+  return [...byLocality.values()];
+}
+
+function buildAssignment(clusterName: string, groups: EndpointGroup[]): ClusterLoadAssignment {
+  return create(ClusterLoadAssignmentSchema, {
+    clusterName,
+    endpoints: groups.map((g) => ({
+      locality: { region: g.locality.region, zone: g.locality.zone, subZone: g.locality.subZone },
+      priority: g.priority,
+      loadBalancingWeight: g.weight,
+      lbEndpoints: g.endpoints.map((ep) => ({
+        hostIdentifier: {
+          case: 'endpoint' as const,
+          value: {
+            address: {
+              address: {
+                case: 'socketAddress' as const,
+                value: {
+                  address: ep.instance.address,
+                  portSpecifier: { case: 'portValue' as const, value: ep.port },
+                },
+              },
+            },
+          },
+        },
+        healthStatus: HealthStatus.HEALTHY,
+        loadBalancingWeight: ep.weight,
+        metadata: {
+          filterMetadata: {
+            istio: { workload: ep.instance.origin },
+            // Dabba keeps the workload labels so explain() can show why an endpoint is in a subset.
+            dabba: { labels: { ...ep.instance.labels } },
+          },
+        },
+      })),
+    })),
+  });
+}
+
+function applyConnectionPool(
+  cluster: Cluster,
+  policy: EffectivePolicy,
+  port: ServicePort,
+  mesh: MeshConfig,
+): void {
+  const pool = policy.connectionPool;
+  // Istio's default thresholds lift Envoy's 1024 limits to MaxUint32.
+  const thresholds: Partial<CircuitBreakers_Thresholds> = {
+    maxConnections: MAX_UINT32,
+    maxPendingRequests: MAX_UINT32,
+    maxRequests: MAX_UINT32,
+    maxRetries: MAX_UINT32,
+    trackRemaining: true,
+  };
+  const http = pool?.http;
+  if (http?.http2MaxRequests) thresholds.maxRequests = http.http2MaxRequests;
+  if (http?.http1MaxPendingRequests) thresholds.maxPendingRequests = http.http1MaxPendingRequests;
+  if (http?.maxRetries) thresholds.maxRetries = http.maxRetries;
+  if (pool?.tcp?.maxConnections) thresholds.maxConnections = pool.tcp.maxConnections;
+  if (policy.retryBudget) {
+    thresholds.retryBudget = {
+      $typeName: 'envoy.config.cluster.v3.CircuitBreakers.Thresholds.RetryBudget',
+      budgetPercent: { $typeName: 'envoy.type.v3.Percent', value: policy.retryBudget.percent?.value ?? 20 },
+      minRetryConcurrency: policy.retryBudget.minRetryConcurrency || 3,
+    };
+  }
+  cluster.circuitBreakers = create(CircuitBreakersSchema, { thresholds: [thresholds] });
+
+  const h2 =
+    !http?.useClientProtocol &&
+    (http?.h2UpgradePolicy === 'UPGRADE' ||
+      (http?.h2UpgradePolicy !== 'DO_NOT_UPGRADE' &&
+        (port.protocol === 'HTTP2' || port.protocol === 'GRPC' || mesh.h2UpgradePolicy === 'UPGRADE')));
+  const idleTimeout = http?.idleTimeout ?? pool?.tcp?.idleTimeout;
+  const maxRequestsPerConnection = http?.maxRequestsPerConnection ?? 0;
+  const maxConnectionDuration = pool?.tcp?.maxConnectionDuration;
+  if (
+    h2 ||
+    idleTimeout !== undefined ||
+    maxRequestsPerConnection > 0 ||
+    maxConnectionDuration !== undefined
+  ) {
+    const options = create(HttpProtocolOptionsSchema, {
+      commonHttpProtocolOptions: {
+        ...(idleTimeout !== undefined ? { idleTimeout: durationFromMs(idleTimeout) } : {}),
+        ...(maxRequestsPerConnection > 0 ? { maxRequestsPerConnection } : {}),
+        ...(maxConnectionDuration !== undefined
+          ? { maxConnectionDuration: durationFromMs(maxConnectionDuration) }
+          : {}),
+      },
+      upstreamProtocolOptions: h2
+        ? {
+            case: 'explicitHttpConfig',
+            value: {
+              protocolConfig: {
+                case: 'http2ProtocolOptions',
+                value: http?.maxConcurrentStreams ? { maxConcurrentStreams: http.maxConcurrentStreams } : {},
+              },
+            },
+          }
+        : { case: 'useDownstreamProtocolConfig', value: {} },
+    });
+    if (!h2) options.upstreamProtocolOptions = { case: undefined };
+    cluster.typedExtensionProtocolOptions[HTTP_PROTOCOL_OPTIONS_KEY] = anyPack(
+      HttpProtocolOptionsSchema,
+      options,
+    );
+  }
+}
+
+/** Istio applyOutlierDetection: success-rate ejection off, detectors enforced only when > 0. */
+function applyOutlierDetection(cluster: Cluster, outlier: IstioOutlierDetection): void {
+  const od = create(OutlierDetectionSchema, { enforcingSuccessRate: 0 });
+  if (outlier.consecutiveLocalOriginFailures !== undefined) {
+    od.consecutiveLocalOriginFailure = outlier.consecutiveLocalOriginFailures;
+    od.enforcingConsecutiveLocalOriginFailure = outlier.consecutiveLocalOriginFailures > 0 ? 100 : 0;
+  }
+  if (outlier.consecutiveGatewayErrors !== undefined) {
+    od.consecutiveGatewayFailure = outlier.consecutiveGatewayErrors;
+    od.enforcingConsecutiveGatewayFailure = outlier.consecutiveGatewayErrors > 0 ? 100 : 0;
+  }
+  const fiveXx = outlier.consecutive5xxErrors ?? outlier.consecutiveErrors;
+  if (fiveXx !== undefined) {
+    od.consecutive5xx = fiveXx;
+    od.enforcingConsecutive5xx = fiveXx > 0 ? 100 : 0;
+  }
+  if (outlier.interval !== undefined) od.interval = durationFromMs(outlier.interval);
+  if (outlier.baseEjectionTime !== undefined) od.baseEjectionTime = durationFromMs(outlier.baseEjectionTime);
+  if (outlier.maxEjectionPercent !== undefined && outlier.maxEjectionPercent > 0)
+    od.maxEjectionPercent = outlier.maxEjectionPercent;
+  if (outlier.splitExternalLocalOriginErrors) od.splitExternalLocalOriginErrors = true;
+  cluster.outlierDetection = od;
+  // Istio sets the panic threshold from minHealthPercent whenever outlier detection is on
+  // (default 0: panic mode off), overriding Envoy's 50%.
+  cluster.commonLbConfig!.healthyPanicThreshold = {
+    $typeName: 'envoy.type.v3.Percent',
+    value: outlier.minHealthPercent ?? 0,
+  };
+}
+
+/** Istio applyLoadBalancer: LEAST_REQUEST unless set; consistent hash -> RING_HASH or MAGLEV. */
+function applyLoadBalancer(cluster: Cluster, policy: EffectivePolicy): void {
+  const lb = policy.loadBalancer;
+  switch (lb?.simple) {
+    case 'ROUND_ROBIN':
+      cluster.lbPolicy = Cluster_LbPolicy.ROUND_ROBIN;
+      break;
+    case 'RANDOM':
+      cluster.lbPolicy = Cluster_LbPolicy.RANDOM;
+      break;
+    case 'PASSTHROUGH':
+      cluster.lbPolicy = Cluster_LbPolicy.CLUSTER_PROVIDED;
+      cluster.clusterDiscoveryType = { case: 'type', value: Cluster_DiscoveryType.ORIGINAL_DST };
+      cluster.edsClusterConfig = undefined;
+      break;
+    default:
+      cluster.lbPolicy = Cluster_LbPolicy.LEAST_REQUEST;
+  }
+  const hash = lb?.consistentHash;
+  if (!hash) return;
+  if (hash.maglev) {
+    cluster.lbPolicy = Cluster_LbPolicy.MAGLEV;
+    cluster.lbConfig = {
+      case: 'maglevLbConfig',
+      value: {
+        $typeName: 'envoy.config.cluster.v3.Cluster.MaglevLbConfig',
+        ...(hash.maglev.tableSize ? { tableSize: BigInt(hash.maglev.tableSize) } : {}),
+      },
+    };
+    return;
+  }
+  cluster.lbPolicy = Cluster_LbPolicy.RING_HASH;
+  const minimum = hash.ringHash?.minimumRingSize ?? hash.minimumRingSize ?? 1024;
+  cluster.lbConfig = {
+    case: 'ringHashLbConfig',
+    value: {
+      $typeName: 'envoy.config.cluster.v3.Cluster.RingHashLbConfig',
+      minimumRingSize: BigInt(minimum),
+      hashFunction: 0,
+    },
+  };
+}

@@ -1,0 +1,48 @@
+/**
+ * Real HTTP upstreams for tests: servers on loopback, port 0, that answer with who they are so a
+ * test can count where requests went.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface Upstream {
+  readonly name: string;
+  readonly port: number;
+  readonly server: Server;
+  /** Requests this upstream has received, in order. */
+  readonly received: { method: string; url: string; headers: IncomingMessage['headers'] }[];
+  close(): Promise<void>;
+}
+
+export type Handler = (req: IncomingMessage, res: ServerResponse, upstream: Upstream) => void;
+
+const defaultHandler: Handler = (req, res, upstream) => {
+  res.setHeader('content-type', 'application/json');
+  res.setHeader('x-upstream', upstream.name);
+  res.end(JSON.stringify({ upstream: upstream.name, url: req.url, host: req.headers.host }));
+};
+
+/** Starts an HTTP/1.1 server on 127.0.0.1 with an OS-assigned port. */
+export async function startUpstream(name: string, handler: Handler = defaultHandler, port = 0): Promise<Upstream> {
+  const received: Upstream['received'] = [];
+  let self: Upstream | undefined;
+  const server = createServer((req, res) => {
+    received.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
+    handler(req, res, self!);
+  });
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const address = server.address() as AddressInfo;
+  self = {
+    name,
+    port: address.port,
+    server,
+    received,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+  return self;
+}
