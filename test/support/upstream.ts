@@ -23,7 +23,11 @@ const defaultHandler: Handler = (req, res, upstream) => {
 };
 
 /** Starts an HTTP/1.1 server on 127.0.0.1 with an OS-assigned port. */
-export async function startUpstream(name: string, handler: Handler = defaultHandler, port = 0): Promise<Upstream> {
+export async function startUpstream(
+  name: string,
+  handler: Handler = defaultHandler,
+  port = 0,
+): Promise<Upstream> {
   const received: Upstream['received'] = [];
   let self: Upstream | undefined;
   const server = createServer((req, res) => {

@@ -1,1 +1,26 @@
-export {};
+/**
+ * @dabba/client: the in-process data plane. `createMesh()` returns an undici Dispatcher that
+ * routes, load-balances and forwards requests as an Envoy sidecar would.
+ */
+export {
+  ClientErrorCode,
+  ClusterNotFoundError,
+  ConfigError,
+  type ConfigIssue,
+  DabbaError,
+  InvalidRequestError,
+  MeshClosedError,
+  MeshNotReadyError,
+  NoHealthyUpstreamError,
+  NoRouteError,
+  ResponseFlag,
+} from './errors.ts';
+export type {
+  ExplainedCluster,
+  ExplainedEndpoint,
+  ExplainedPriority,
+  ExplainRequest,
+  Explanation,
+} from './explain.ts';
+export { createMesh, Mesh, type MeshEvents } from './mesh.ts';
+export type { MeshLogger, MeshOptions } from './options.ts';

@@ -42,3 +42,4 @@ export {
 export * from './xds/codec.ts';
 export * from './xds/registry.ts';
 export * from './xds/type-urls.ts';
+export * from './xds-types.ts';

@@ -14,19 +14,44 @@ export function resolveShortName(host: string, namespace: string, clusterDomain:
   return `${host}.${namespace}.svc.${clusterDomain}`.toLowerCase();
 }
 
+/** `domain` and `domain:port` (Istio appendDomainPort). */
+function withAndWithoutPort(domain: string, port: number): string[] {
+  return [domain, `${domain}:${port}`];
+}
+
 /**
  * The extra virtual host domains Istio adds for a service so a client can use the names
- * Kubernetes DNS would resolve (GenerateAltVirtualHosts): the part of the host name not shared
- * with the proxy's DNS domain (`<proxy-namespace>.svc.<clusterDomain>`), with and without port,
- * and for a service in another namespace also `<name>.<namespace>.svc`. Nothing is added when
- * the names share no DNS suffix (an external host such as `api.example.com`).
+ * Kubernetes DNS would resolve (httproute.go GenerateAltVirtualHosts), each with and without port.
+ * With a Kubernetes proxy domain (`<ns>.svc.<clusterDomain>`), only `*.svc.<clusterDomain>` hosts
+ * are expanded: in the proxy's namespace to `name`, `name.ns.svc` and `name.ns`; in another
+ * namespace to `name.ns` and `name.ns.svc`. Other proxy domains keep the part of the host not
+ * shared with the domain. Nothing is added for a host outside the domain (`api.example.com`).
  */
 export function alternateDomains(hostname: string, port: number, proxyDnsDomain: string): string[] {
+  const svc = proxyDnsDomain.indexOf('.svc.');
+  if (svc > 0) {
+    // generateAltVirtualHostsForKubernetesService: expanding any other host could collide with
+    // the expansion of a Kubernetes service name.
+    if (!hostname.endsWith(proxyDnsDomain.slice(svc))) return [];
+    const ih = hostname.indexOf('.svc.');
+    if (ih <= 0) return [];
+    const ns = hostname.indexOf('.');
+    if (ns + 1 >= hostname.length || ns + 1 > ih) return [];
+    const nameNs = hostname.slice(0, ih);
+    if (hostname.slice(ns + 1, ih) === proxyDnsDomain.slice(0, svc)) {
+      return [
+        ...withAndWithoutPort(hostname.slice(0, ns), port),
+        ...withAndWithoutPort(`${nameNs}.svc`, port),
+        ...withAndWithoutPort(nameNs, port),
+      ];
+    }
+    return [...withAndWithoutPort(nameNs, port), ...withAndWithoutPort(`${nameNs}.svc`, port)];
+  }
   const hostParts = hostname.split('.');
   const domainParts = proxyDnsDomain.split('.');
   let shared = 0;
   while (
-    shared < hostParts.length - 1 &&
+    shared < hostParts.length &&
     shared < domainParts.length &&
     hostParts[hostParts.length - 1 - shared] === domainParts[domainParts.length - 1 - shared]
   ) {
@@ -34,13 +59,10 @@ export function alternateDomains(hostname: string, port: number, proxyDnsDomain:
   }
   if (shared === 0) return [];
   const uniqueParts = hostParts.slice(0, hostParts.length - shared);
-  const sharedParts = hostParts.slice(hostParts.length - shared);
   const unique = uniqueParts.join('.');
-  const out = [unique, `${unique}:${port}`];
-  if (uniqueParts.length === 2) {
-    const withSvc = `${unique}.${sharedParts[0]}`;
-    out.push(withSvc, `${withSvc}:${port}`);
-  }
+  const out = withAndWithoutPort(unique, port);
+  if (uniqueParts.length === 2)
+    out.push(...withAndWithoutPort(`${unique}.${domainParts[domainParts.length - shared]}`, port));
   return out;
 }
 

@@ -42,10 +42,15 @@ export function effectivePolicy(
   return overlay(base, s?.trafficPolicy, port);
 }
 
+/** Istio's default root namespace (MeshConfig rootNamespace): its rules apply mesh-wide. */
+export const ROOT_NAMESPACE = 'istio-system';
+
 /**
- * Picks the DestinationRule for `hostname` seen from a workload in `proxyNamespace`: exact host
- * before the most specific wildcard; among equals, one in the proxy's namespace, then one in the
- * service's namespace, then the first read.
+ * Picks the DestinationRule for `hostname` seen from a workload in `proxyNamespace`, as istiod's
+ * PushContext.destinationRule does: the rules of the proxy's namespace first, then those of the
+ * service's namespace, then those of the root namespace (`istio-system`); rules in any other
+ * namespace do not apply. Within a namespace the most specific host wins (exact before the
+ * longest wildcard), then the first read.
  */
 export function selectDestinationRule(
   rules: readonly DestinationRule[],
@@ -54,19 +59,21 @@ export function selectDestinationRule(
   serviceNamespace: string,
   clusterDomain: string,
 ): DestinationRule | undefined {
-  let best: DestinationRule | undefined;
-  let bestScore = -1;
-  for (const rule of rules) {
-    if (rule.spec.workloadSelector) continue; // rules with a selector apply to inbound/sidecar-local config
-    const host = resolveShortName(rule.spec.host, rule.namespace, clusterDomain);
-    if (!hostMatches(host, hostname)) continue;
-    const specificity = host === hostname ? 1_000_000 : host.length * 10;
-    const nsScore = rule.namespace === proxyNamespace ? 2 : rule.namespace === serviceNamespace ? 1 : 0;
-    const score = specificity + nsScore;
-    if (score > bestScore) {
-      best = rule;
-      bestScore = score;
+  for (const namespace of [proxyNamespace, serviceNamespace, ROOT_NAMESPACE]) {
+    let best: DestinationRule | undefined;
+    let bestScore = -1;
+    for (const rule of rules) {
+      if (rule.namespace !== namespace) continue;
+      if (rule.spec.workloadSelector) continue; // rules with a selector apply to inbound/sidecar-local config
+      const host = resolveShortName(rule.spec.host, rule.namespace, clusterDomain);
+      if (!hostMatches(host, hostname)) continue;
+      const score = host === hostname ? Number.MAX_SAFE_INTEGER : host.length;
+      if (score > bestScore) {
+        best = rule;
+        bestScore = score;
+      }
     }
+    if (best) return best;
   }
-  return best;
+  return undefined;
 }

@@ -33,8 +33,17 @@ import {
 } from './locality-lb.ts';
 import type { MeshConfig } from './mesh-config.ts';
 import { durationFromMs, MAX_UINT32 } from './proto-values.ts';
-import { instancePort, labelsMatch, type Service, type ServicePort } from './service-registry.ts';
+import {
+  HTTP_PROTOCOLS,
+  instancePort,
+  labelsMatch,
+  type Service,
+  type ServicePort,
+} from './service-registry.ts';
 import { type EffectivePolicy, effectivePolicy } from './traffic-policy.ts';
+
+/** Istio Protocol.IsHTTP2: ports whose upstream connections are HTTP/2. */
+const H2_PROTOCOLS: ReadonlySet<string> = new Set(['HTTP2', 'GRPC', 'GRPC-WEB']);
 
 export const HTTP_PROTOCOL_OPTIONS_KEY = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
 
@@ -246,16 +255,23 @@ function applyConnectionPool(
   }
   cluster.circuitBreakers = create(CircuitBreakersSchema, { thresholds: [thresholds] });
 
+  // cluster_builder.go setUpstreamProtocol: HTTP/2 ports always speak HTTP/2.
+  // cluster_traffic_policy.go shouldH2Upgrade: a rule's UPGRADE/DO_NOT_UPGRADE decides, else the
+  // mesh policy, which upgrades HTTP ports only (never TCP or unknown ones).
   const h2 =
-    !http?.useClientProtocol &&
-    (http?.h2UpgradePolicy === 'UPGRADE' ||
-      (http?.h2UpgradePolicy !== 'DO_NOT_UPGRADE' &&
-        (port.protocol === 'HTTP2' || port.protocol === 'GRPC' || mesh.h2UpgradePolicy === 'UPGRADE')));
+    H2_PROTOCOLS.has(port.protocol) ||
+    (http?.h2UpgradePolicy === 'UPGRADE'
+      ? true
+      : http?.h2UpgradePolicy === 'DO_NOT_UPGRADE'
+        ? false
+        : HTTP_PROTOCOLS.has(port.protocol) && mesh.h2UpgradePolicy === 'UPGRADE');
+  const downstream = !h2 && http?.useClientProtocol === true;
   const idleTimeout = http?.idleTimeout ?? pool?.tcp?.idleTimeout;
   const maxRequestsPerConnection = http?.maxRequestsPerConnection ?? 0;
   const maxConnectionDuration = pool?.tcp?.maxConnectionDuration;
   if (
     h2 ||
+    downstream ||
     idleTimeout !== undefined ||
     maxRequestsPerConnection > 0 ||
     maxConnectionDuration !== undefined
@@ -280,7 +296,7 @@ function applyConnectionPool(
           }
         : { case: 'useDownstreamProtocolConfig', value: {} },
     });
-    if (!h2) options.upstreamProtocolOptions = { case: undefined };
+    if (!h2 && !downstream) options.upstreamProtocolOptions = { case: undefined };
     cluster.typedExtensionProtocolOptions[HTTP_PROTOCOL_OPTIONS_KEY] = anyPack(
       HttpProtocolOptionsSchema,
       options,

@@ -70,16 +70,28 @@ function stringMatcher(
   return undefined;
 }
 
+/**
+ * Istio canBeConvertedToPresentMatch: an empty StringMatch, or the regex `*` (not valid RE2, kept
+ * for compatibility, istio/istio#20629), means "present" for headers and query parameters.
+ */
+export function isPresentMatch(m: StringMatch): boolean {
+  return m.regex === '*' || (m.exact === undefined && m.prefix === undefined && m.regex === undefined);
+}
+
 function headerMatcher(
   name: string,
   m: StringMatch,
   invert: boolean,
 ): MessageInitShape<typeof HeaderMatcherSchema> {
-  const sm = stringMatcher(m);
+  const present = isPresentMatch(m);
+  const sm = present ? undefined : stringMatcher(m);
   return {
     name: name.toLowerCase(),
     invertMatch: invert,
-    // An empty StringMatch means "the header is present", as Istio translates it.
+    // withoutHeaders must also match requests that lack the header: Envoy fails a string match on
+    // a missing header before inverting, so istiod sets treat_missing_header_as_empty (route.go
+    // TranslateRouteMatch); it conflicts with present_match, which is left without it.
+    ...(invert && !present ? { treatMissingHeaderAsEmpty: true } : {}),
     headerMatchSpecifier: sm ? { case: 'stringMatch', value: sm } : { case: 'presentMatch', value: true },
   };
 }
@@ -104,7 +116,7 @@ function routeMatch(m: IstioHttpMatch | undefined): MessageInitShape<typeof Rout
   if (m.method) headers.push(headerMatcher(':method', m.method, false));
   if (m.scheme) headers.push(headerMatcher(':scheme', m.scheme, false));
   for (const [name, value] of Object.entries(m.queryParams ?? {})) {
-    const sm = stringMatcher(value);
+    const sm = isPresentMatch(value) ? undefined : stringMatcher(value);
     queryParameters.push({
       name,
       queryParameterMatchSpecifier: sm
@@ -117,24 +129,48 @@ function routeMatch(m: IstioHttpMatch | undefined): MessageInitShape<typeof Rout
   return out;
 }
 
-function headerOps(ops: HeaderOperations | undefined) {
+/** Pseudo-headers and `host` cannot be changed as headers (route.go isInternalHeader). */
+function isInternalHeader(key: string): boolean {
+  return key.startsWith(':') || key.toLowerCase() === 'host';
+}
+
+function isAuthorityHeader(key: string): boolean {
+  const k = key.toLowerCase();
+  return k === ':authority' || k === 'host';
+}
+
+/**
+ * Istio TranslateHeadersOperations: `set` overwrites, `add` appends; internal headers are dropped
+ * from the lists, and a request `host`/`:authority` becomes a host rewrite (`set` wins over `add`).
+ */
+function headerOps(ops: HeaderOperations | undefined, request: boolean) {
   const add: {
     header: { key: string; value: string };
     appendAction: HeaderValueOption_HeaderAppendAction;
   }[] = [];
+  let authority: string | undefined;
+  let setAuthority: string | undefined;
   for (const [key, value] of Object.entries(ops?.set ?? {})) {
+    if (isAuthorityHeader(key)) setAuthority = value;
+    if (isInternalHeader(key)) continue;
     add.push({
       header: { key, value },
       appendAction: HeaderValueOption_HeaderAppendAction.OVERWRITE_IF_EXISTS_OR_ADD,
     });
   }
   for (const [key, value] of Object.entries(ops?.add ?? {})) {
+    if (isAuthorityHeader(key)) authority = value;
+    if (isInternalHeader(key)) continue;
     add.push({
       header: { key, value },
       appendAction: HeaderValueOption_HeaderAppendAction.APPEND_IF_EXISTS_OR_ADD,
     });
   }
-  return { add, remove: ops?.remove ?? [] };
+  return {
+    add,
+    remove: (ops?.remove ?? []).filter((k) => !isInternalHeader(k)),
+    authority: request ? (setAuthority ?? authority) : undefined,
+  };
 }
 
 type HeaderTarget = Pick<
@@ -142,14 +178,16 @@ type HeaderTarget = Pick<
   'requestHeadersToAdd' | 'requestHeadersToRemove' | 'responseHeadersToAdd' | 'responseHeadersToRemove'
 >;
 
-function applyHeaders(target: HeaderTarget, headers: Headers | undefined): void {
-  if (!headers) return;
-  const req = headerOps(headers.request);
-  const res = headerOps(headers.response);
+/** Applies header operations; returns the authority a request `host` header asks for, if any. */
+function applyHeaders(target: HeaderTarget, headers: Headers | undefined): string | undefined {
+  if (!headers) return undefined;
+  const req = headerOps(headers.request, true);
+  const res = headerOps(headers.response, false);
   if (req.add.length) target.requestHeadersToAdd = req.add;
   if (req.remove.length) target.requestHeadersToRemove = req.remove;
   if (res.add.length) target.responseHeadersToAdd = res.add;
   if (res.remove.length) target.responseHeadersToRemove = res.remove;
+  return req.authority;
 }
 
 const REDIRECT_CODES: Record<number, RedirectAction_RedirectResponseCode> = {
@@ -166,17 +204,41 @@ function retryPolicy(
 ): MessageInitShape<typeof RetryPolicySchema> | undefined {
   const r = http.retries;
   if (r && r.attempts === 0) return undefined; // attempts 0 disables retries (Istio)
+  const previousHosts = r?.retryIgnorePreviousHosts ?? !hashing;
   const policy: MessageInitShape<typeof RetryPolicySchema> = {
-    retryOn: r?.retryOn ?? ISTIO_DEFAULT_RETRY_ON,
+    retryOn: ISTIO_DEFAULT_RETRY_ON,
     numRetries: r?.attempts ?? ISTIO_DEFAULT_RETRY_ATTEMPTS,
     hostSelectionRetryMaxAttempts: 5n,
     // Istio's default previous-hosts predicate; it would break stickiness with consistent hashing.
-    retryHostPredicate: hashing ? [] : [{ name: 'envoy.retry_host_predicates.previous_hosts' }],
+    retryHostPredicate: previousHosts ? [{ name: 'envoy.retry_host_predicates.previous_hosts' }] : [],
   };
+  if (r?.retryOn) {
+    // retry.go parseRetryOn: numbers that are HTTP status codes become retriable_status_codes.
+    const { retryOn, codes } = parseRetryOn(r.retryOn);
+    policy.retryOn = retryOn;
+    if (codes.length > 0) {
+      policy.retriableStatusCodes = codes;
+      if (!retryOn.includes('retriable-status-codes'))
+        policy.retryOn = retryOn ? `${retryOn},retriable-status-codes` : 'retriable-status-codes';
+    }
+  }
   if (r?.perTryTimeout !== undefined) policy.perTryTimeout = durationFromMs(r.perTryTimeout);
   if (r?.backoff !== undefined) policy.retryBackOff = { baseInterval: durationFromMs(r.backoff) };
   if (r?.retryRemoteLocalities) policy.retryPriority = { name: 'envoy.retry_priorities.previous_priorities' };
   return policy;
+}
+
+function parseRetryOn(text: string): { retryOn: string; codes: number[] } {
+  const parts: string[] = [];
+  const codes: number[] = [];
+  for (const raw of text.split(',')) {
+    const part = raw.trim();
+    if (part === '') continue;
+    // Go's http.StatusText knows codes 100-599 (a close enough test for "is a status code").
+    if (/^\d+$/.test(part) && Number(part) >= 100 && Number(part) <= 599) codes.push(Number(part));
+    else parts.push(part);
+  }
+  return { retryOn: parts.join(','), codes };
 }
 
 /** Builds the RouteConfiguration named after the port (istiod names it `"<port>"`). */
@@ -274,9 +336,18 @@ function virtualServiceRoutes(vs: VirtualService, input: RouteInputs): RouteInit
         match: routeMatch(m),
         action: action.action,
       };
-      applyHeaders(route, h.headers);
+      const authority = applyHeaders(route, h.headers);
+      if (authority !== undefined && route.action?.case === 'route') {
+        // The host header of `headers.request` is a host rewrite; rewrite.authority wins.
+        const value = { ...route.action.value };
+        value.hostRewriteSpecifier ??= { case: 'hostRewriteLiteral', value: authority };
+        route.action = { case: 'route', value };
+      }
       out.push(route);
-      if (!m) catchAll = true;
+      if (!m || isCatchAll(route.match!)) {
+        catchAll = true;
+        break;
+      }
     }
     // A route without match conditions catches everything: istiod drops the routes after it.
     if (catchAll) break;
@@ -284,12 +355,30 @@ function virtualServiceRoutes(vs: VirtualService, input: RouteInputs): RouteInit
   return out;
 }
 
+/**
+ * route.go translateRoute and sourceMatchHTTP: a match entry for another port is dropped; one that
+ * names gateways applies when they include `mesh` (sourceLabels and sourceNamespace are then not
+ * consulted); otherwise sourceLabels must be a subset of the workload's labels and sourceNamespace,
+ * when set, its namespace.
+ */
+/**
+ * route.go IsCatchAllRoute: prefix `/` (or regex `*`) with no header or query parameter
+ * condition matches every request, so no later route can be reached.
+ */
+function isCatchAll(m: MessageInitShape<typeof RouteMatchSchema>): boolean {
+  const p = m.pathSpecifier;
+  const everyPath =
+    (p?.case === 'prefix' && p.value === '/') ||
+    (p?.case === 'pathSeparatedPrefix' && p.value === '/') ||
+    (p?.case === 'safeRegex' && p.value.regex === '*');
+  return everyPath && !m.headers?.length && !m.queryParameters?.length;
+}
+
 function matchAppliesToWorkload(m: IstioHttpMatch, port: number, workload: Workload): boolean {
-  if (m.port !== undefined && m.port !== port) return false;
-  if (m.gateways && m.gateways.length > 0 && !m.gateways.includes('mesh')) return false;
-  if (m.sourceNamespace !== undefined && m.sourceNamespace !== workload.namespace) return false;
+  if (m.port !== undefined && m.port !== 0 && m.port !== port) return false;
+  if (m.gateways && m.gateways.length > 0) return m.gateways.includes('mesh');
   for (const [k, v] of Object.entries(m.sourceLabels ?? {})) if (workload.labels[k] !== v) return false;
-  return true;
+  return !m.sourceNamespace || m.sourceNamespace === workload.namespace;
 }
 
 function routeAction(
@@ -389,7 +478,9 @@ function routeAction(
             name: c.name,
             weight: c.weight,
           };
-          applyHeaders(wc, c.headers);
+          const authority = applyHeaders(wc, c.headers);
+          if (authority !== undefined)
+            wc.hostRewriteSpecifier = { case: 'hostRewriteLiteral', value: authority };
           return wc;
         }),
       },
@@ -402,11 +493,11 @@ function routeAction(
         pattern: { regex: rw.uriRegexRewrite.match },
         substitution: rw.uriRegexRewrite.rewrite,
       };
-    } else if (rw.uri !== undefined) {
-      const exactOrRegex = h.match?.some((m) => m.uri?.exact !== undefined || m.uri?.regex !== undefined);
-      // Istio replaces the matched prefix for prefix matches and the whole path otherwise.
-      if (exactOrRegex) value.regexRewrite = { pattern: { regex: '^.*$' }, substitution: rw.uri };
-      else value.prefixRewrite = rw.uri;
+    } else if (rw.uri) {
+      // istiod always emits prefix_rewrite (route.go applyHTTPRouteDestination); Envoy replaces the
+      // matched prefix of a prefix route and the whole path of an exact or regex route. The action
+      // is shared by every match entry of the http route, so it must not depend on one of them.
+      value.prefixRewrite = rw.uri;
     }
     if (rw.authority !== undefined)
       value.hostRewriteSpecifier = { case: 'hostRewriteLiteral', value: rw.authority };

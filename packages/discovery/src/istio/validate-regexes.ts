@@ -30,13 +30,15 @@ export function validateRegexes(vs: VirtualService): ConfigIssue[] {
       message: `invalid RE2 regular expression "${regex}": ${problem}`,
     });
   };
-  const visit = (m: StringMatch | undefined, path: (string | number)[]) => {
-    if (m?.regex !== undefined) report([...path, 'regex'], m.regex);
+  const visit = (m: StringMatch | undefined, path: (string | number)[], header = true) => {
+    // For headers and query parameters istiod turns the regex `*` into present_match.
+    if (m?.regex === undefined || (header && m.regex === '*')) return;
+    report([...path, 'regex'], m.regex);
   };
   (vs.spec.http ?? []).forEach((h, i) => {
     (h.match ?? []).forEach((m, j) => {
       const base = ['spec', 'http', i, 'match', j];
-      visit(m.uri, [...base, 'uri']);
+      visit(m.uri, [...base, 'uri'], false);
       visit(m.scheme, [...base, 'scheme']);
       visit(m.method, [...base, 'method']);
       visit(m.authority, [...base, 'authority']);

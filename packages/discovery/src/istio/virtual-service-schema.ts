@@ -59,6 +59,7 @@ const retries = z.strictObject({
   perTryTimeout: duration.optional(),
   retryOn: z.string().optional(),
   retryRemoteLocalities: z.boolean().optional(),
+  retryIgnorePreviousHosts: z.boolean().optional(),
   backoff: duration.optional(),
 });
 

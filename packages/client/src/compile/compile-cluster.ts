@@ -1,0 +1,238 @@
+/**
+ * Cluster + ClusterLoadAssignment -> the runtime cluster the request path uses: hosts grouped by
+ * priority and locality, Envoy's priority/locality plan, and a load balancer for the cluster's
+ * policy. Built once per snapshot change, never per request.
+ */
+import {
+  type Cluster,
+  Cluster_DiscoveryType,
+  Cluster_LbPolicy,
+  type ClusterLoadAssignment,
+  decodeAny,
+  HealthStatus,
+  HttpProtocolOptionsSchema,
+} from '@dabba/discovery';
+import type { Host, HostHealth, Locality } from '../lb/host.ts';
+import {
+  buildLbPlan,
+  createLoadBalancer,
+  type LbPolicy,
+  type LoadBalancer,
+  type PriorityInput,
+} from '../lb/index.ts';
+
+const HTTP_PROTOCOL_OPTIONS_KEY = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
+
+/** How a cluster finds its hosts. */
+export type ClusterKind = 'endpoints' | 'passthrough' | 'blackhole';
+
+export interface CompiledCluster {
+  readonly name: string;
+  readonly kind: ClusterKind;
+  /** The Envoy LB policy name (`LEAST_REQUEST`, `RING_HASH`, ...). */
+  readonly lbPolicy: string;
+  readonly hosts: readonly Host[];
+  readonly balancer: LoadBalancer | undefined;
+  /** Speak HTTP/2 (prior knowledge) to the hosts. */
+  readonly http2: boolean;
+  readonly connectTimeoutMs: number;
+  readonly idleTimeoutMs: number | undefined;
+  readonly maxRequestsPerConnection: number | undefined;
+  readonly panicThresholdPercent: number;
+  readonly overprovisioningFactor: number;
+  /** Whether hashing policies apply (RING_HASH, MAGLEV). */
+  readonly consistentHashing: boolean;
+  readonly source: Cluster;
+}
+
+function toHealth(status: HealthStatus): HostHealth {
+  switch (status) {
+    case HealthStatus.UNHEALTHY:
+    case HealthStatus.DRAINING:
+    case HealthStatus.TIMEOUT:
+      return 'unhealthy';
+    case HealthStatus.DEGRADED:
+      return 'degraded';
+    default:
+      // Envoy treats UNKNOWN as healthy.
+      return 'healthy';
+  }
+}
+
+function lbPolicyOf(cluster: Cluster): { name: string; policy: LbPolicy } {
+  switch (cluster.lbPolicy) {
+    case Cluster_LbPolicy.ROUND_ROBIN:
+      return { name: 'ROUND_ROBIN', policy: { type: 'ROUND_ROBIN' } };
+    case Cluster_LbPolicy.RANDOM:
+      return { name: 'RANDOM', policy: { type: 'RANDOM' } };
+    case Cluster_LbPolicy.LEAST_REQUEST: {
+      const cfg = cluster.lbConfig.case === 'leastRequestLbConfig' ? cluster.lbConfig.value : undefined;
+      return {
+        name: 'LEAST_REQUEST',
+        policy: {
+          type: 'LEAST_REQUEST',
+          ...(cfg?.choiceCount !== undefined ? { choiceCount: cfg.choiceCount } : {}),
+          ...(cfg?.activeRequestBias?.defaultValue !== undefined
+            ? { activeRequestBias: cfg.activeRequestBias.defaultValue }
+            : {}),
+        },
+      };
+    }
+    case Cluster_LbPolicy.RING_HASH: {
+      const cfg = cluster.lbConfig.case === 'ringHashLbConfig' ? cluster.lbConfig.value : undefined;
+      return {
+        name: 'RING_HASH',
+        policy: {
+          type: 'RING_HASH',
+          ...(cfg?.minimumRingSize !== undefined ? { minimumRingSize: Number(cfg.minimumRingSize) } : {}),
+          ...(cfg?.maximumRingSize !== undefined ? { maximumRingSize: Number(cfg.maximumRingSize) } : {}),
+        },
+      };
+    }
+    case Cluster_LbPolicy.MAGLEV: {
+      const cfg = cluster.lbConfig.case === 'maglevLbConfig' ? cluster.lbConfig.value : undefined;
+      return {
+        name: 'MAGLEV',
+        policy: {
+          type: 'MAGLEV',
+          ...(cfg?.tableSize !== undefined ? { tableSize: Number(cfg.tableSize) } : {}),
+        },
+      };
+    }
+    default:
+      return { name: 'ROUND_ROBIN', policy: { type: 'ROUND_ROBIN' } };
+  }
+}
+
+function durationMs(d: { seconds: bigint; nanos: number } | undefined): number | undefined {
+  return d === undefined ? undefined : Number(d.seconds) * 1000 + d.nanos / 1e6;
+}
+
+function protocolOptions(cluster: Cluster) {
+  const any = cluster.typedExtensionProtocolOptions[HTTP_PROTOCOL_OPTIONS_KEY];
+  if (!any)
+    return { http2: cluster.http2ProtocolOptions !== undefined, idle: undefined, maxPerConn: undefined };
+  const opts = decodeAny(any, HttpProtocolOptionsSchema);
+  const explicit =
+    opts.upstreamProtocolOptions.case === 'explicitHttpConfig'
+      ? opts.upstreamProtocolOptions.value
+      : undefined;
+  return {
+    http2: explicit?.protocolConfig.case === 'http2ProtocolOptions',
+    idle: durationMs(opts.commonHttpProtocolOptions?.idleTimeout),
+    maxPerConn: opts.commonHttpProtocolOptions?.maxRequestsPerConnection,
+  };
+}
+
+/**
+ * Compiles one cluster. `previous` (the same cluster in the last snapshot) lends its Host
+ * objects to unchanged endpoints so in-flight counters and health survive a config change.
+ */
+export function compileCluster(
+  cluster: Cluster,
+  assignment: ClusterLoadAssignment | undefined,
+  previous: CompiledCluster | undefined,
+  random: () => number,
+): CompiledCluster {
+  const type =
+    cluster.clusterDiscoveryType.case === 'type'
+      ? cluster.clusterDiscoveryType.value
+      : Cluster_DiscoveryType.EDS;
+  const cla = assignment ?? cluster.loadAssignment;
+  const { name: lbName, policy } = lbPolicyOf(cluster);
+  const proto = protocolOptions(cluster);
+  const panicThresholdPercent = cluster.commonLbConfig?.healthyPanicThreshold?.value ?? 50;
+  const overprovisioningFactor = cla?.policy?.overprovisioningFactor ?? 140;
+  const base = {
+    name: cluster.name,
+    http2: proto.http2,
+    connectTimeoutMs: durationMs(cluster.connectTimeout) ?? 5000,
+    idleTimeoutMs: proto.idle,
+    maxRequestsPerConnection: proto.maxPerConn,
+    panicThresholdPercent,
+    overprovisioningFactor,
+    source: cluster,
+  };
+  if (type === Cluster_DiscoveryType.ORIGINAL_DST) {
+    return {
+      ...base,
+      kind: 'passthrough',
+      lbPolicy: 'CLUSTER_PROVIDED',
+      hosts: [],
+      balancer: undefined,
+      consistentHashing: false,
+    };
+  }
+
+  const reuse = new Map<string, Host>();
+  for (const h of previous?.hosts ?? []) reuse.set(h.key, h);
+  const hosts: Host[] = [];
+  const priorities: { locality: Locality; weight: number | undefined; hosts: Host[] }[][] = [];
+  for (const group of cla?.endpoints ?? []) {
+    const locality: Locality = {
+      region: group.locality?.region ?? '',
+      zone: group.locality?.zone ?? '',
+      subZone: group.locality?.subZone ?? '',
+    };
+    const groupHosts: Host[] = [];
+    for (const lbe of group.lbEndpoints) {
+      if (lbe.hostIdentifier.case !== 'endpoint') continue;
+      const sa = lbe.hostIdentifier.value.address?.address;
+      if (sa?.case !== 'socketAddress' || sa.value.portSpecifier.case !== 'portValue') continue;
+      const address = sa.value.address;
+      const port = sa.value.portSpecifier.value;
+      const key = `${address}:${port}`;
+      const labels = (lbe.metadata?.filterMetadata.dabba?.labels ?? {}) as Record<string, string>;
+      const weight = lbe.loadBalancingWeight ?? 1;
+      const health = toHealth(lbe.healthStatus);
+      const old = reuse.get(key);
+      const host: Host =
+        old && old.weight === weight && sameLocality(old.locality, locality)
+          ? old
+          : {
+              key,
+              address,
+              port,
+              weight,
+              locality,
+              labels,
+              health,
+              activeRequests: old?.activeRequests ?? 0,
+            };
+      host.health = health;
+      groupHosts.push(host);
+      hosts.push(host);
+    }
+    const level = priorities[group.priority] ?? [];
+    priorities[group.priority] = level;
+    level.push({ locality, weight: group.loadBalancingWeight, hosts: groupHosts });
+  }
+  for (let p = 0; p < priorities.length; p++) priorities[p] ??= [];
+  const localityWeighted =
+    cluster.commonLbConfig?.localityConfigSpecifier.case === 'localityWeightedLbConfig';
+  const input: PriorityInput[] = priorities.map((level) =>
+    level.map((g) => ({
+      locality: g.locality,
+      hosts: g.hosts,
+      ...(localityWeighted && g.weight !== undefined ? { weight: g.weight } : {}),
+    })),
+  );
+  const plan = buildLbPlan(input, {
+    overprovisioningFactor,
+    panicThreshold: panicThresholdPercent,
+    localityWeightedLb: localityWeighted,
+  });
+  const balancer = hosts.length > 0 ? createLoadBalancer(policy, plan, { random }) : undefined;
+  return {
+    ...base,
+    kind: type === Cluster_DiscoveryType.STATIC && hosts.length === 0 ? 'blackhole' : 'endpoints',
+    lbPolicy: lbName,
+    hosts,
+    balancer,
+    consistentHashing: policy.type === 'RING_HASH' || policy.type === 'MAGLEV',
+  };
+}
+
+function sameLocality(a: Locality, b: Locality): boolean {
+  return a.region === b.region && a.zone === b.zone && a.subZone === b.subZone;
+}

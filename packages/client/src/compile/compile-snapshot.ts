@@ -1,0 +1,115 @@
+/**
+ * Snapshot -> the runtime structures the request path reads: route tables by outbound port and
+ * clusters by name. Compiled once per snapshot; the request path only reads the result.
+ */
+import {
+  ConfigError,
+  type ConfigIssue,
+  decodeAny,
+  HttpConnectionManagerSchema,
+  PASSTHROUGH_CLUSTER,
+  type RouteConfiguration,
+  type Snapshot,
+} from '@dabba/discovery';
+import { compileRouteTable, type RouteTable } from '../route/route-table.ts';
+import { type CompiledCluster, compileCluster } from './compile-cluster.ts';
+
+const HCM_FILTER = 'envoy.filters.network.http_connection_manager';
+
+export interface CompiledMesh {
+  readonly snapshot: Snapshot;
+  /** Route table of each outbound HTTP listener, by port. */
+  readonly routeTables: ReadonlyMap<number, RouteTable>;
+  /** Route configuration name of each port, for explain(). */
+  readonly routeConfigNames: ReadonlyMap<number, string>;
+  readonly clusters: ReadonlyMap<string, CompiledCluster>;
+  /** Requests to ports without a listener go straight to their destination (Istio ALLOW_ANY). */
+  readonly passthroughUnknownPorts: boolean;
+}
+
+/** Compiles a snapshot; throws ConfigError naming the resource and field when it cannot. */
+export function compileSnapshot(
+  snapshot: Snapshot,
+  previous: CompiledMesh | undefined,
+  random: () => number,
+): CompiledMesh {
+  const issues: ConfigIssue[] = [];
+  const routeTables = new Map<number, RouteTable>();
+  const routeConfigNames = new Map<number, string>();
+  const compiledRoutes = new Map<string, RouteTable>();
+
+  const tableFor = (name: string, config: RouteConfiguration): RouteTable | undefined => {
+    const existing = compiledRoutes.get(name);
+    if (existing) return existing;
+    try {
+      const table = compileRouteTable(config, { random });
+      compiledRoutes.set(name, table);
+      return table;
+    } catch (err) {
+      const e = err as Error & { issues?: { path: string; message: string }[]; path?: string };
+      const list = e.issues ?? [{ path: e.path ?? '', message: e.message }];
+      for (const i of list) {
+        issues.push({
+          source: snapshot.source,
+          resource: { kind: 'RouteConfiguration', name },
+          path: i.path,
+          message: i.message,
+        });
+      }
+      return undefined;
+    }
+  };
+
+  for (const [name, listener] of snapshot.listeners) {
+    const sa = listener.address?.address;
+    if (sa?.case !== 'socketAddress' || sa.value.portSpecifier.case !== 'portValue') continue;
+    const port = sa.value.portSpecifier.value;
+    for (const chain of listener.filterChains) {
+      for (const filter of chain.filters) {
+        if (filter.name !== HCM_FILTER || filter.configType.case !== 'typedConfig') continue;
+        const hcm = decodeAny(filter.configType.value, HttpConnectionManagerSchema);
+        let routeName: string | undefined;
+        let config: RouteConfiguration | undefined;
+        if (hcm.routeSpecifier.case === 'rds') {
+          routeName = hcm.routeSpecifier.value.routeConfigName;
+          config = snapshot.routes.get(routeName);
+        } else if (hcm.routeSpecifier.case === 'routeConfig') {
+          config = hcm.routeSpecifier.value;
+          routeName = config.name || name;
+        }
+        if (!config || routeName === undefined) continue;
+        const table = tableFor(routeName, config);
+        if (table) {
+          routeTables.set(port, table);
+          routeConfigNames.set(port, routeName);
+        }
+      }
+    }
+  }
+
+  const clusters = new Map<string, CompiledCluster>();
+  for (const [name, cluster] of snapshot.clusters) {
+    try {
+      const serviceName = cluster.edsClusterConfig?.serviceName || name;
+      clusters.set(
+        name,
+        compileCluster(cluster, snapshot.endpoints.get(serviceName), previous?.clusters.get(name), random),
+      );
+    } catch (err) {
+      issues.push({
+        source: snapshot.source,
+        resource: { kind: 'Cluster', name },
+        path: '',
+        message: (err as Error).message,
+      });
+    }
+  }
+  if (issues.length > 0) throw new ConfigError(issues);
+  return Object.freeze({
+    snapshot,
+    routeTables,
+    routeConfigNames,
+    clusters,
+    passthroughUnknownPorts: clusters.get(PASSTHROUGH_CLUSTER)?.kind === 'passthrough',
+  });
+}

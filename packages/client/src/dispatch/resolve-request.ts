@@ -1,0 +1,135 @@
+/**
+ * The routing decision for one request, as a pure function of the compiled configuration and the
+ * request: which route, which cluster, which hash, or why none. Shared by the request path and
+ * `explain()` so the two can never disagree. Picking the endpoint is left to the caller.
+ */
+import type { CompiledCluster } from '../compile/compile-cluster.ts';
+import type { CompiledMesh } from '../compile/compile-snapshot.ts';
+import { ClusterNotFoundError, type DabbaError, NoRouteError } from '../errors.ts';
+import type { HeaderMutations } from '../route/header-mutations.ts';
+import type { MatchContext, RequestView } from '../route/match/index.ts';
+import type { ForwardingPolicy, HashPolicy } from '../route/route-action.ts';
+import type { RouteSelection, RouteTable } from '../route/route-table.ts';
+import { randomValueFromHeader, type WeightedClusterEntry } from '../route/weighted-clusters.ts';
+import { compileRequestHasher, type RequestHasher } from './request-hash.ts';
+import type { RequestHeaders } from './request-headers.ts';
+import type { RequestTarget } from './request-target.ts';
+
+export type Decision =
+  | { readonly kind: 'error'; readonly error: DabbaError; readonly selection?: RouteSelection | undefined }
+  | {
+      readonly kind: 'local';
+      readonly status: number;
+      readonly headers: Record<string, string>;
+      readonly body: Uint8Array | undefined;
+      readonly selection: RouteSelection | undefined;
+    }
+  | { readonly kind: 'passthrough'; readonly selection: RouteSelection | undefined }
+  | {
+      readonly kind: 'upstream';
+      readonly selection: RouteSelection;
+      readonly policy: ForwardingPolicy;
+      readonly cluster: CompiledCluster;
+      /** The weighted entry picked, when the route splits by weight. */
+      readonly entry: WeightedClusterEntry | undefined;
+      readonly requestHeaderMutations: HeaderMutations;
+      readonly responseHeaderMutations: HeaderMutations;
+      readonly hash: bigint | undefined;
+    };
+
+const hashers = new WeakMap<readonly HashPolicy[], RequestHasher | null>();
+
+function hasherFor(policies: readonly HashPolicy[]): RequestHasher | undefined {
+  let h = hashers.get(policies);
+  if (h === undefined) {
+    h = compileRequestHasher(policies) ?? null;
+    hashers.set(policies, h);
+  }
+  return h ?? undefined;
+}
+
+function firstHeader(headers: RequestHeaders, name: string): string | undefined {
+  const v = headers.values(name)?.[0];
+  return v === '' ? undefined : v;
+}
+
+/** Decides where a request goes. `table` is the route table of the request's port, if any. */
+export function resolveRequest(
+  compiled: CompiledMesh,
+  table: RouteTable | undefined,
+  target: RequestTarget,
+  view: RequestView,
+  headers: RequestHeaders,
+  ctx: MatchContext | undefined,
+): Decision {
+  const where = { authority: view.authority, path: view.path };
+  if (!table) {
+    if (compiled.passthroughUnknownPorts) return { kind: 'passthrough', selection: undefined };
+    return { kind: 'error', error: new NoRouteError(where, `no listener for port ${target.port}`) };
+  }
+  const selection = table.select(view, ctx);
+  if (!selection)
+    return {
+      kind: 'error',
+      error: new NoRouteError(where, `no virtual host or route of "${table.name}" matches`),
+    };
+  const action = selection.action;
+  switch (action.kind) {
+    case 'direct':
+      return {
+        kind: 'local',
+        status: action.status,
+        headers: action.body === undefined ? {} : { 'content-type': 'text/plain' },
+        body: typeof action.body === 'string' ? Buffer.from(action.body) : action.body,
+        selection,
+      };
+    case 'redirect':
+      return {
+        kind: 'local',
+        status: action.status,
+        headers: { location: action.redirectLocation(view) },
+        body: undefined,
+        selection,
+      };
+    case 'unsupported':
+      return {
+        kind: 'error',
+        error: new NoRouteError(where, `route action ${action.field} is not supported`),
+        selection,
+      };
+    default:
+      break;
+  }
+  let clusterName: string | undefined;
+  let entry: WeightedClusterEntry | undefined;
+  if (action.kind === 'cluster') clusterName = action.cluster;
+  else if (action.kind === 'clusterHeader') clusterName = firstHeader(headers, action.header);
+  else {
+    const header = action.randomValueHeader;
+    const fromHeader =
+      header === undefined
+        ? undefined
+        : randomValueFromHeader(firstHeader(headers, header), action.totalWeight);
+    const value = fromHeader ?? (ctx ?? table.createContext(view)).randomValue();
+    entry = action.pick(value);
+    clusterName = entry.clusterHeader === undefined ? entry.name : firstHeader(headers, entry.clusterHeader);
+  }
+  if (clusterName === undefined)
+    return { kind: 'error', error: new NoRouteError(where, 'the cluster header is missing'), selection };
+  const cluster = compiled.clusters.get(clusterName);
+  if (!cluster)
+    return { kind: 'error', error: new ClusterNotFoundError({ ...where, cluster: clusterName }), selection };
+  if (cluster.kind === 'passthrough') return { kind: 'passthrough', selection };
+  const hasher =
+    cluster.consistentHashing && action.hashPolicy.length > 0 ? hasherFor(action.hashPolicy) : undefined;
+  return {
+    kind: 'upstream',
+    selection,
+    policy: action,
+    cluster,
+    entry,
+    requestHeaderMutations: entry ? entry.requestHeaderMutations : selection.requestHeaderMutations,
+    responseHeaderMutations: entry ? entry.responseHeaderMutations : selection.responseHeaderMutations,
+    hash: hasher ? hasher({ headers, query: view.query }) : undefined,
+  };
+}

@@ -1,0 +1,200 @@
+/**
+ * `mesh.explain()`: the routing decision for a request, spelled out. It runs the same decision
+ * code as the request path and adds what an operator needs to see why: the listener and route
+ * configuration, the matched virtual host and route, every weighted cluster with its share, the
+ * LB policy, the request hash, and the candidate endpoints by priority with the load each
+ * priority receives.
+ */
+import type { CompiledCluster } from './compile/compile-cluster.ts';
+import type { CompiledMesh } from './compile/compile-snapshot.ts';
+import { RequestHeaders } from './dispatch/request-headers.ts';
+import { parseTarget } from './dispatch/request-target.ts';
+import { resolveRequest } from './dispatch/resolve-request.ts';
+import type { RequestView } from './route/match/index.ts';
+
+export interface ExplainRequest {
+  /** Absolute URL, e.g. `http://reviews:9080/reviews/0`. */
+  readonly url: string | URL;
+  /** Default `GET`. */
+  readonly method?: string;
+  readonly headers?: Readonly<Record<string, string | readonly string[]>>;
+}
+
+export interface ExplainedEndpoint {
+  readonly address: string;
+  readonly port: number;
+  readonly weight: number;
+  readonly health: string;
+  readonly activeRequests: number;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+export interface ExplainedPriority {
+  readonly priority: number;
+  /** Percent of requests this priority receives now (Envoy's priority load, healthy + degraded). */
+  readonly loadPercent: number;
+  /** Health percent after the overprovisioning factor (capped at 100). */
+  readonly healthPercent: number;
+  /** Whether the priority is in panic mode (all hosts used regardless of health). */
+  readonly panic: boolean;
+  readonly localities: readonly {
+    readonly locality: string;
+    readonly weight: number | undefined;
+    readonly endpoints: readonly ExplainedEndpoint[];
+  }[];
+}
+
+export interface ExplainedCluster {
+  readonly name: string;
+  /** Relative weight on the route (weighted_clusters), 100 for a single cluster. */
+  readonly weight: number;
+  /** Share of the route's requests, percent. */
+  readonly sharePercent: number;
+  readonly lbPolicy: string;
+  readonly panicThresholdPercent: number;
+  readonly overprovisioningFactor: number;
+  readonly priorities: readonly ExplainedPriority[];
+}
+
+export interface Explanation {
+  readonly snapshotVersion: string;
+  readonly request: {
+    readonly method: string;
+    readonly authority: string;
+    readonly port: number;
+    readonly path: string;
+    readonly query: string;
+  };
+  /** The outbound listener port and its route configuration; absent when no listener has the port. */
+  readonly listener: { readonly port: number; readonly routeConfiguration: string } | undefined;
+  readonly virtualHost: string | undefined;
+  readonly route: { readonly name: string; readonly index: number } | undefined;
+  /** What happens: forwarded upstream, answered locally, passed through, or failed. */
+  readonly outcome: 'upstream' | 'local' | 'passthrough' | 'error';
+  readonly clusters: readonly ExplainedCluster[];
+  /** The consistent-hash value of the request, as hex, when the cluster hashes. */
+  readonly hash: string | undefined;
+  readonly local: { readonly status: number; readonly headers: Readonly<Record<string, string>> } | undefined;
+  readonly error:
+    | { readonly code: string; readonly responseFlag: string | undefined; readonly message: string }
+    | undefined;
+}
+
+function localityName(l: { region: string; zone: string; subZone: string } | undefined): string {
+  if (!l) return '';
+  return [l.region, l.zone, l.subZone]
+    .filter((p, i, all) => p !== '' || all.slice(i).some((x) => x !== ''))
+    .join('/');
+}
+
+function explainCluster(cluster: CompiledCluster, weight: number, total: number): ExplainedCluster {
+  const plan = cluster.balancer?.plan;
+  return {
+    name: cluster.name,
+    weight,
+    sharePercent: total > 0 ? Math.round((weight / total) * 10000) / 100 : 100,
+    lbPolicy: cluster.lbPolicy,
+    panicThresholdPercent: cluster.panicThresholdPercent,
+    overprovisioningFactor: cluster.overprovisioningFactor / 100,
+    priorities: (plan?.priorities ?? []).map((p) => ({
+      priority: p.priority,
+      loadPercent: (plan?.healthyLoad[p.priority] ?? 0) + (plan?.degradedLoad[p.priority] ?? 0),
+      healthPercent: p.health,
+      panic: p.panic,
+      localities: p.localities.map((l) => ({
+        locality: localityName(l.locality),
+        weight: plan?.localityWeighted ? l.weight : undefined,
+        endpoints: l.hosts.map((h) => ({
+          address: h.address,
+          port: h.port,
+          weight: h.weight,
+          health: h.health,
+          activeRequests: h.activeRequests,
+          labels: h.labels,
+        })),
+      })),
+    })),
+  };
+}
+
+export function explainRequest(compiled: CompiledMesh, request: ExplainRequest): Explanation {
+  const url = typeof request.url === 'string' ? new URL(request.url) : request.url;
+  const target = parseTarget(url.origin);
+  const headers = new RequestHeaders((request.headers ?? {}) as Record<string, string | string[]>);
+  const authority = headers.get('host') ?? target.authority;
+  const view: RequestView = {
+    method: request.method ?? 'GET',
+    scheme: target.scheme,
+    authority,
+    path: url.pathname,
+    query: url.search.slice(1),
+    headers: (name) => headers.values(name),
+  };
+  const table = compiled.routeTables.get(target.port);
+  const decision = resolveRequest(compiled, table, target, view, headers, table?.createContext(view));
+  const selection = 'selection' in decision ? decision.selection : undefined;
+  const base = {
+    snapshotVersion: compiled.snapshot.version,
+    request: { method: view.method, authority, port: target.port, path: view.path, query: view.query },
+    listener: table
+      ? { port: target.port, routeConfiguration: compiled.routeConfigNames.get(target.port) ?? table.name }
+      : undefined,
+    virtualHost: selection?.virtualHost.name,
+    route: selection ? { name: selection.route.name, index: selection.route.index } : undefined,
+  };
+  const none = { clusters: [], hash: undefined, local: undefined, error: undefined };
+  switch (decision.kind) {
+    case 'error':
+      return {
+        ...base,
+        ...none,
+        outcome: 'error',
+        error: {
+          code: decision.error.code,
+          responseFlag: decision.error.responseFlag,
+          message: decision.error.message,
+        },
+      };
+    case 'local':
+      return {
+        ...base,
+        ...none,
+        outcome: 'local',
+        local: { status: decision.status, headers: decision.headers },
+      };
+    case 'passthrough':
+      return { ...base, ...none, outcome: 'passthrough' };
+    default:
+      break;
+  }
+  const action = decision.selection.action;
+  let clusters: ExplainedCluster[];
+  if (action.kind === 'weighted') {
+    clusters = action.clusters
+      .filter((c) => c.weight > 0)
+      .map((c) => {
+        const compiledCluster = compiled.clusters.get(c.name);
+        return compiledCluster
+          ? explainCluster(compiledCluster, c.weight, action.totalWeight)
+          : {
+              name: c.name,
+              weight: c.weight,
+              sharePercent: (c.weight / action.totalWeight) * 100,
+              lbPolicy: 'missing',
+              panicThresholdPercent: 0,
+              overprovisioningFactor: 0,
+              priorities: [],
+            };
+      });
+  } else {
+    clusters = [explainCluster(decision.cluster, 100, 100)];
+  }
+  return {
+    ...base,
+    outcome: 'upstream',
+    clusters,
+    hash: decision.hash === undefined ? undefined : decision.hash.toString(16).padStart(16, '0'),
+    local: undefined,
+    error: undefined,
+  };
+}

@@ -1,0 +1,282 @@
+/**
+ * The Mesh: an undici Dispatcher that routes, balances and forwards each request the way an Envoy
+ * sidecar configured by the same Istio/xDS configuration would. `fetch(url, { dispatcher: mesh })`,
+ * `undici.request()` and `setGlobalDispatcher(mesh)` all go through `dispatch()`.
+ *
+ * Mechanics only: the routing decision is `resolveRequest()` (pure), the endpoint pick is the
+ * cluster's load balancer, connections are the endpoint pools.
+ */
+import type { ConfigError, ConfigIssue, ConfigSubscription, Snapshot, Workload } from '@dabba/discovery';
+import { formatIssue } from '@dabba/discovery';
+import { Dispatcher, Dispatcher1Wrapper } from 'undici';
+
+/** undici's adapter from the v1 handler API (onConnect/onHeaders/...) to the current one; untyped upstream. */
+const toCurrentHandler = (
+  Dispatcher1Wrapper as unknown as { wrapHandler(h: object): Dispatcher.DispatchHandler }
+).wrapHandler;
+
+import { type CompiledMesh, compileSnapshot } from './compile/compile-snapshot.ts';
+import { EndpointPools } from './connection/endpoint-pools.ts';
+import { failLocally, respondLocally } from './dispatch/local-response.ts';
+import { RequestHeaders } from './dispatch/request-headers.ts';
+import { parseTarget, type RequestTarget } from './dispatch/request-target.ts';
+import { resolveRequest } from './dispatch/resolve-request.ts';
+import { UpstreamHandler } from './dispatch/upstream-handler.ts';
+import { MeshClosedError, MeshNotReadyError, NoHealthyUpstreamError } from './errors.ts';
+import { type ExplainRequest, type Explanation, explainRequest } from './explain.ts';
+import { initHash } from './lb/hash.ts';
+import { type MeshOptions, type ResolvedMeshOptions, resolveMeshOptions } from './options.ts';
+import { applyHeaderMutations } from './route/header-mutations.ts';
+import type { RequestView } from './route/match/index.ts';
+
+/** Events a Mesh emits (it is an EventEmitter, like every undici Dispatcher). */
+export interface MeshEvents {
+  /** A new snapshot is serving. */
+  snapshot: [snapshot: Snapshot];
+  /** Configuration was rejected; the previous snapshot keeps serving. */
+  configError: [error: ConfigError];
+  /** Configuration was accepted with something skipped or ignored. */
+  notice: [notice: ConfigIssue];
+}
+
+function splitPath(path: string): { path: string; query: string } {
+  const q = path.indexOf('?');
+  const hash = path.indexOf('#');
+  const end = hash < 0 ? path.length : hash;
+  if (q < 0 || q > end) return { path: path.slice(0, end), query: '' };
+  return { path: path.slice(0, q), query: path.slice(q + 1, end) };
+}
+
+/** Host header value from raw headers without indexing them all (the common case has none). */
+function hasHostHeader(raw: Dispatcher.DispatchOptions['headers']): boolean {
+  if (raw == null) return false;
+  if (Array.isArray(raw)) {
+    for (let i = 0; i < raw.length; i += 2) if (String(raw[i]).toLowerCase() === 'host') return true;
+    return false;
+  }
+  if (typeof (raw as Iterable<unknown>)[Symbol.iterator] === 'function') return true; // let RequestHeaders decide
+  const obj = raw as Record<string, unknown>;
+  return obj.host !== undefined || obj.Host !== undefined;
+}
+
+/**
+ * A service mesh client in this process. Create one with {@link createMesh}.
+ */
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface below only adds typed overloads of EventEmitter methods
+export class Mesh extends Dispatcher {
+  readonly workload: Workload;
+  /** Resolves with the first snapshot; rejects if the first configuration is invalid. */
+  readonly ready: Promise<Snapshot>;
+  readonly #options: ResolvedMeshOptions;
+  readonly #pools = new EndpointPools();
+  readonly #subscription: ConfigSubscription;
+  #compiled: CompiledMesh | undefined;
+  #closed = false;
+
+  constructor(options: MeshOptions) {
+    super();
+    this.#options = resolveMeshOptions(options);
+    this.workload = this.#options.workload;
+    const { promise, resolve, reject } = Promise.withResolvers<Snapshot>();
+    this.ready = promise;
+    // A consumer that never awaits `ready` must not get an unhandled rejection from it.
+    promise.catch(() => {});
+    const hashReady = initHash();
+    const logger = this.#options.logger;
+    this.#subscription = this.#options.config.subscribe(this.workload, {
+      onSnapshot: (snapshot) => {
+        hashReady.then(
+          () => {
+            if (this.#closed) return;
+            try {
+              const compiled = compileSnapshot(snapshot, this.#compiled, this.#options.random);
+              this.#compiled = compiled;
+              this.#pools.retainOnly(compiled.clusters.values());
+              this.emit('snapshot', snapshot);
+              resolve(snapshot);
+            } catch (err) {
+              const error = err as ConfigError;
+              logger?.error(error.message);
+              this.emit('configError', error);
+              if (!this.#compiled) reject(error);
+            }
+          },
+          (err: unknown) => reject(err),
+        );
+      },
+      onError: (error) => {
+        logger?.error(`${this.#options.config.name}: ${error.message}`);
+        // Only a listener-less emitter throws on 'error'; this event has its own name on purpose.
+        this.emit('configError', error);
+        if (!this.#compiled) reject(error);
+      },
+      onNotice: (notice) => {
+        logger?.notice(formatIssue(notice));
+        this.emit('notice', notice);
+      },
+    });
+  }
+
+  /** The snapshot currently serving, if any. */
+  get snapshot(): Snapshot | undefined {
+    return this.#compiled?.snapshot;
+  }
+
+  /** Connection pools opened so far (one per endpoint actually called). */
+  get openPools(): number {
+    return this.#pools.size;
+  }
+
+  override dispatch(options: Dispatcher.DispatchOptions, userHandler: Dispatcher.DispatchHandler): boolean {
+    // Node's built-in fetch (an older bundled undici) still speaks the v1 handler API.
+    const handler = toCurrentHandler(userHandler);
+    const compiled = this.#compiled;
+    if (!compiled) {
+      failLocally(handler, this.#closed ? new MeshClosedError() : new MeshNotReadyError());
+      return true;
+    }
+    let target: RequestTarget;
+    try {
+      target = parseTarget(options.origin);
+    } catch (err) {
+      failLocally(handler, err as Error);
+      return true;
+    }
+    const headers = new RequestHeaders(options.headers);
+    const authority = hasHostHeader(options.headers)
+      ? (headers.get('host') ?? target.authority)
+      : target.authority;
+    const { path, query } = splitPath(options.path);
+    const view: RequestView = {
+      method: options.method,
+      scheme: target.scheme,
+      authority,
+      path,
+      query,
+      headers: (name: string) => headers.values(name),
+    };
+    const table = compiled.routeTables.get(target.port);
+    const decision = resolveRequest(compiled, table, target, view, headers, table?.createContext(view));
+    switch (decision.kind) {
+      case 'error':
+        failLocally(handler, decision.error);
+        return true;
+      case 'local':
+        respondLocally(handler, decision.status, decision.headers, decision.body);
+        return true;
+      case 'passthrough':
+        return this.#pools.passthrough().dispatch(options, handler);
+      default:
+        break;
+    }
+    const { cluster, policy } = decision;
+    const host = cluster.balancer?.pick(decision.hash === undefined ? undefined : { hash: decision.hash });
+    if (!host) {
+      failLocally(handler, new NoHealthyUpstreamError({ authority, path, cluster: cluster.name }));
+      return true;
+    }
+    const pool = this.#pools.get(host, cluster);
+    const upstreamAuthority = decision.entry?.hostRewriteLiteral ?? policy.hostRewriteLiteral ?? authority;
+    let upstreamHeaders: NonNullable<Dispatcher.DispatchOptions['headers']>;
+    if (decision.requestHeaderMutations.length > 0) {
+      const record = headers.toRecord();
+      record.host = upstreamAuthority;
+      applyHeaderMutations(decision.requestHeaderMutations, record);
+      upstreamHeaders = record;
+    } else if (upstreamAuthority !== authority) {
+      const record = headers.toRecord();
+      record.host = upstreamAuthority;
+      upstreamHeaders = record;
+    } else {
+      upstreamHeaders = headers.withHost(authority);
+    }
+    const rewritten = policy.rewritePath(view);
+    return pool.dispatcher.dispatch(
+      { ...options, origin: pool.origin, path: rewritten ?? options.path, headers: upstreamHeaders },
+      new UpstreamHandler(handler, host, decision.responseHeaderMutations),
+    );
+  }
+
+  /**
+   * Why a request would go where it goes: the listener port and route configuration, the
+   * matched virtual host and route, the weighted clusters, the LB policy and the candidate
+   * endpoints by priority. Reads the current snapshot; sends nothing.
+   */
+  explain(request: ExplainRequest): Explanation {
+    const compiled = this.#compiled;
+    if (!compiled) throw this.#closed ? new MeshClosedError() : new MeshNotReadyError();
+    return explainRequest(compiled, request);
+  }
+
+  /** Stops taking configuration, lets requests in flight finish, then closes every connection. */
+  override close(): Promise<void>;
+  override close(callback: () => void): void;
+  override close(callback?: () => void): Promise<void> | void {
+    const done = this.#shutdown(() => this.#pools.close());
+    if (callback) {
+      done.then(
+        () => callback(),
+        () => callback(),
+      );
+      return;
+    }
+    return done;
+  }
+
+  /** Like close(), but aborts requests in flight. */
+  override destroy(): Promise<void>;
+  override destroy(err: Error | null): Promise<void>;
+  override destroy(callback: () => void): void;
+  override destroy(err: Error | null, callback: () => void): void;
+  override destroy(errOrCallback?: Error | null | (() => void), callback?: () => void): Promise<void> | void {
+    const err = typeof errOrCallback === 'function' ? null : errOrCallback;
+    const cb = typeof errOrCallback === 'function' ? errOrCallback : callback;
+    const done = this.#shutdown(() => this.#pools.destroy(err ?? undefined));
+    if (cb) {
+      done.then(
+        () => cb(),
+        () => cb(),
+      );
+      return;
+    }
+    return done;
+  }
+
+  async #shutdown(closePools: () => Promise<void>): Promise<void> {
+    this.#closed = true;
+    this.#compiled = undefined;
+    await this.#subscription.close();
+    await closePools();
+  }
+}
+
+// Typed event methods without redeclaring EventEmitter's implementation.
+export interface Mesh {
+  on<K extends keyof MeshEvents>(event: K, listener: (...args: MeshEvents[K]) => void): this;
+  once<K extends keyof MeshEvents>(event: K, listener: (...args: MeshEvents[K]) => void): this;
+  off<K extends keyof MeshEvents>(event: K, listener: (...args: MeshEvents[K]) => void): this;
+  emit<K extends keyof MeshEvents>(event: K, ...args: MeshEvents[K]): boolean;
+}
+
+/**
+ * Creates a mesh and waits for its first configuration snapshot.
+ *
+ * @example
+ * const mesh = await createMesh({
+ *   workload: { namespace: 'default', labels: { app: 'productpage' }, locality: 'us-east/us-east-1a' },
+ *   config: istioFiles('./mesh'),
+ * });
+ * const res = await fetch('http://reviews:9080/reviews/0', { dispatcher: mesh });
+ *
+ * @throws ConfigError (code `DABBA_CONFIG_INVALID`) when the options or the first configuration are invalid.
+ */
+export async function createMesh(options: MeshOptions): Promise<Mesh> {
+  const mesh = new Mesh(options);
+  try {
+    await mesh.ready;
+  } catch (err) {
+    await mesh.close();
+    throw err;
+  }
+  return mesh;
+}

@@ -1,0 +1,245 @@
+import type { RetryPolicy, Route, RouteAction_HashPolicy, VirtualHost } from '@dabba/discovery';
+import type { HeaderMutationLevel } from './header-mutations.ts';
+import { MatcherCompileError } from './match/index.ts';
+import { compilePathRewrite, type PathRewriter } from './path-rewrite.ts';
+import { compileRedirect, type RedirectRoute } from './redirect.ts';
+import type { RegexRewrite } from './regex-rewrite.ts';
+import { compileWeightedClusters, type WeightedClusters } from './weighted-clusters.ts';
+
+/** RouteAction.hash_policy entry as plain data, for the ring-hash / Maglev load balancers. */
+export type HashPolicy =
+  | { readonly kind: 'header'; readonly headerName: string; readonly terminal: boolean }
+  | {
+      readonly kind: 'cookie';
+      readonly name: string;
+      /** Cookie TTL in ms when set (Envoy then generates the cookie if absent). */
+      readonly ttlMs: number | undefined;
+      readonly path: string;
+      readonly terminal: boolean;
+    }
+  | { readonly kind: 'queryParameter'; readonly name: string; readonly terminal: boolean }
+  | { readonly kind: 'sourceIp'; readonly terminal: boolean }
+  | { readonly kind: 'filterState'; readonly key: string; readonly terminal: boolean };
+
+/** Route-level policy shared by every forwarding action. */
+export interface ForwardingPolicy {
+  /** RouteAction.timeout in ms: 15000 when absent (Envoy's default), 0 = disabled. */
+  readonly timeoutMs: number;
+  /** The route's retry policy, else the virtual host's (route-level replaces, never merges). */
+  readonly retryPolicy: RetryPolicy | undefined;
+  readonly hashPolicy: readonly HashPolicy[];
+  readonly prefixRewrite: string | undefined;
+  readonly regexRewrite: RegexRewrite | undefined;
+  readonly hostRewriteLiteral: string | undefined;
+  readonly autoHostRewrite: boolean;
+  /** The upstream `:path` (with query) after prefix/regex rewrite; `undefined` when unchanged. */
+  readonly rewritePath: PathRewriter;
+}
+
+/** Forward to one named cluster. */
+export interface ClusterRoute extends ForwardingPolicy {
+  readonly kind: 'cluster';
+  readonly cluster: string;
+}
+
+/** Forward to one of several clusters by weight. */
+export interface WeightedRoute extends ForwardingPolicy, WeightedClusters {
+  readonly kind: 'weighted';
+}
+
+/** Forward to the cluster named by a request header (RouteAction.cluster_header). */
+export interface ClusterHeaderRoute extends ForwardingPolicy {
+  readonly kind: 'clusterHeader';
+  /** Lowercase header name; its first value is the cluster name. */
+  readonly header: string;
+}
+
+/** Answer locally (Route.direct_response). */
+export interface DirectResponseRoute {
+  readonly kind: 'direct';
+  readonly status: number;
+  /** inline_string as a string, inline_bytes as bytes; `undefined` for no body. */
+  readonly body: string | Uint8Array | undefined;
+}
+
+/**
+ * A route whose action Dabba does not implement (filter_action, non_forwarding_action, cluster
+ * specifier plugins). It still takes part in matching, so first-match order is kept; the
+ * caller fails the request rather than falling through to a later route.
+ */
+export interface UnsupportedRoute {
+  readonly kind: 'unsupported';
+  /** The action field, e.g. `nonForwardingAction`. */
+  readonly field: string;
+}
+
+/** What a matched route does. */
+export type CompiledRouteAction =
+  | ClusterRoute
+  | WeightedRoute
+  | ClusterHeaderRoute
+  | RedirectRoute
+  | DirectResponseRoute
+  | UnsupportedRoute;
+
+/** Envoy's route timeout when RouteAction.timeout is absent. */
+export const DEFAULT_ROUTE_TIMEOUT_MS = 15_000;
+/** RouteConfiguration.max_direct_response_body_size_bytes default. */
+export const DEFAULT_MAX_DIRECT_RESPONSE_BODY_BYTES = 4096;
+
+/** What {@link compileRouteAction} needs besides the route. */
+export interface RouteActionContext {
+  readonly vhost: VirtualHost;
+  /** Field path of the route, e.g. `virtualHosts[0].routes[3]`. */
+  readonly path: string;
+  /** {@link matchedLength} of the route's match. */
+  readonly matched: number;
+  /** Request/response levels of this route in evaluation order (weighted clusters go first). */
+  readonly requestLevels: readonly HeaderMutationLevel[];
+  readonly responseLevels: readonly HeaderMutationLevel[];
+  readonly maxDirectResponseBodyBytes: number;
+}
+
+/**
+ * Compiles Route.action (route_components.proto Route, RouteAction, RedirectAction,
+ * DirectResponseAction).
+ *
+ * @throws MatcherCompileError
+ */
+export function compileRouteAction(route: Route, ctx: RouteActionContext): CompiledRouteAction {
+  const action = route.action;
+  const path = ctx.path;
+  switch (action.case) {
+    case 'route':
+      return compileForwarding(action.value, ctx);
+    case 'redirect':
+      return compileRedirect(action.value, ctx.matched, `${path}.redirect`);
+    case 'directResponse':
+      return compileDirect(action.value, `${path}.directResponse`, ctx.maxDirectResponseBodyBytes);
+    case 'filterAction':
+    case 'nonForwardingAction':
+      return Object.freeze({ kind: 'unsupported', field: action.case });
+    case undefined:
+      throw new MatcherCompileError(path, 'one of route, redirect, directResponse is required');
+  }
+}
+
+type XdsRouteAction = Extract<Route['action'], { case: 'route' }>['value'];
+type XdsDirectResponse = Extract<Route['action'], { case: 'directResponse' }>['value'];
+
+function compileForwarding(a: XdsRouteAction, ctx: RouteActionContext): CompiledRouteAction {
+  const path = `${ctx.path}.route`;
+  if (a.pathRewritePolicy !== undefined) {
+    throw new MatcherCompileError(`${path}.pathRewritePolicy`, 'not supported by Dabba');
+  }
+  const rewrite = compilePathRewrite(a.prefixRewrite, a.regexRewrite, ctx.matched, path);
+  const h = a.hostRewriteSpecifier;
+  if (h.case === 'hostRewriteHeader' || h.case === 'hostRewritePathRegex') {
+    throw new MatcherCompileError(`${path}.${h.case}`, 'not supported by Dabba');
+  }
+  const policy: ForwardingPolicy = {
+    timeoutMs: a.timeout === undefined ? DEFAULT_ROUTE_TIMEOUT_MS : durationMs(a.timeout),
+    retryPolicy: a.retryPolicy ?? ctx.vhost.retryPolicy,
+    hashPolicy: Object.freeze(a.hashPolicy.flatMap((hp, i) => hashPolicy(hp, `${path}.hashPolicy[${i}]`))),
+    prefixRewrite: rewrite.prefixRewrite,
+    regexRewrite: rewrite.regexRewrite,
+    hostRewriteLiteral: h.case === 'hostRewriteLiteral' && h.value.length > 0 ? h.value : undefined,
+    autoHostRewrite: h.case === 'autoHostRewrite' && h.value.value,
+    rewritePath: rewrite.rewritePath,
+  };
+  const c = a.clusterSpecifier;
+  switch (c.case) {
+    case 'cluster':
+      if (c.value.length === 0) throw new MatcherCompileError(`${path}.cluster`, 'must not be empty');
+      return Object.freeze({ kind: 'cluster', cluster: c.value, ...policy });
+    case 'clusterHeader':
+      if (c.value.length === 0) throw new MatcherCompileError(`${path}.clusterHeader`, 'must not be empty');
+      return Object.freeze({ kind: 'clusterHeader', header: c.value.toLowerCase(), ...policy });
+    case 'weightedClusters': {
+      const wc = compileWeightedClusters(
+        c.value,
+        `${path}.weightedClusters`,
+        ctx.requestLevels,
+        ctx.responseLevels,
+      );
+      return Object.freeze({ kind: 'weighted', ...wc, ...policy });
+    }
+    case 'clusterSpecifierPlugin':
+    case 'inlineClusterSpecifierPlugin':
+      return Object.freeze({ kind: 'unsupported', field: `route.${c.case}` });
+    case undefined:
+      throw new MatcherCompileError(path, 'one of cluster, clusterHeader, weightedClusters is required');
+  }
+}
+
+function compileDirect(d: XdsDirectResponse, path: string, maxBytes: number): DirectResponseRoute {
+  if (!Number.isInteger(d.status) || d.status < 200 || d.status >= 600) {
+    throw new MatcherCompileError(`${path}.status`, 'must be in [200, 600)');
+  }
+  let body: string | Uint8Array | undefined;
+  let size = 0;
+  const s = d.body?.specifier ?? { case: undefined };
+  switch (s.case) {
+    case undefined:
+      break;
+    case 'inlineString':
+      body = s.value;
+      size = Buffer.byteLength(s.value);
+      break;
+    case 'inlineBytes':
+      body = s.value;
+      size = s.value.length;
+      break;
+    default:
+      // Reading files or the environment would make compilation impure; the translator inlines.
+      throw new MatcherCompileError(
+        `${path}.body.${s.case}`,
+        'not supported by Dabba; use inlineString or inlineBytes',
+      );
+  }
+  if (size > maxBytes) {
+    throw new MatcherCompileError(
+      `${path}.body`,
+      `response body size is ${size} bytes; maximum is ${maxBytes}`,
+    );
+  }
+  return Object.freeze({ kind: 'direct', status: d.status, body });
+}
+
+function hashPolicy(hp: RouteAction_HashPolicy, path: string): HashPolicy[] {
+  const terminal = hp.terminal;
+  const s = hp.policySpecifier;
+  switch (s.case) {
+    case 'header':
+      if (s.value.regexRewrite !== undefined) {
+        throw new MatcherCompileError(`${path}.header.regexRewrite`, 'not supported by Dabba');
+      }
+      return [{ kind: 'header', headerName: s.value.headerName.toLowerCase(), terminal }];
+    case 'cookie':
+      return [
+        {
+          kind: 'cookie',
+          name: s.value.name,
+          ttlMs: s.value.ttl === undefined ? undefined : durationMs(s.value.ttl),
+          path: s.value.path,
+          terminal,
+        },
+      ];
+    case 'queryParameter':
+      return [{ kind: 'queryParameter', name: s.value.name, terminal }];
+    case 'connectionProperties':
+      // source_ip false hashes nothing; Envoy skips such a policy.
+      return s.value.sourceIp ? [{ kind: 'sourceIp', terminal }] : [];
+    case 'filterState':
+      return [{ kind: 'filterState', key: s.value.key, terminal }];
+    case undefined:
+      throw new MatcherCompileError(
+        path,
+        'one of header, cookie, connectionProperties, queryParameter, filterState is required',
+      );
+  }
+}
+
+function durationMs(d: { seconds: bigint; nanos: number }): number {
+  return Number(d.seconds) * 1000 + Math.floor(d.nanos / 1e6);
+}

@@ -1,0 +1,285 @@
+import type { Route, RouteConfiguration, VirtualHost } from '@dabba/discovery';
+import { routeMatchFromXds } from './from-xds.ts';
+import {
+  compileHeaderMutations,
+  type HeaderMutationLevel,
+  type HeaderMutations,
+} from './header-mutations.ts';
+import {
+  compileRouteMatch,
+  compileVirtualHostIndex,
+  MatchContext,
+  type RandomValueSource,
+  type RequestMatch,
+  type RequestView,
+  type RouteMatch,
+} from './match/index.ts';
+import { matchedLength } from './path-rewrite.ts';
+import {
+  type CompiledRouteAction,
+  compileRouteAction,
+  DEFAULT_MAX_DIRECT_RESPONSE_BODY_BYTES,
+} from './route-action.ts';
+import { collectIssues, RouteConfigError, type RouteConfigIssue } from './route-config-error.ts';
+import { buildRouteIndex, type IndexedRoute, pathPatternOf, type RouteIndex } from './route-index.ts';
+import { randomValueFromHeader } from './weighted-clusters.ts';
+
+/** Options of {@link compileRouteTable}. */
+export interface RouteTableOptions {
+  /**
+   * Uniform random in [0, 1), like `Math.random` (the default). Each request draws at most one
+   * value, shared by runtime_fraction matching and the weighted-cluster pick, as in Envoy.
+   */
+  readonly random?: () => number;
+}
+
+/** The matched route: where it is, what it does, and its flattened header mutations. */
+export interface RouteSelection {
+  readonly virtualHost: { readonly name: string; readonly index: number };
+  readonly route: { readonly name: string; readonly index: number };
+  readonly action: CompiledRouteAction;
+  /**
+   * Request header ops of the route's levels (route configuration, virtual host, route) in
+   * Envoy's order. For a weighted action use the picked cluster's list instead: it starts with
+   * the cluster's own ops and then holds these.
+   */
+  readonly requestHeaderMutations: HeaderMutations;
+  /** Response header ops, same levels and order. */
+  readonly responseHeaderMutations: HeaderMutations;
+}
+
+/** A compiled RouteConfiguration. Immutable; safe to share between requests. */
+export interface RouteTable {
+  /** RouteConfiguration.name. */
+  readonly name: string;
+  /**
+   * The route Envoy would pick for `req`: virtual host by authority, then the first matching
+   * route. `undefined` means no route (Envoy answers 404 with response flag NR).
+   *
+   * @param ctx pass your own context to reuse its random value afterwards (see {@link clusterFor}).
+   */
+  select(req: RequestView, ctx?: MatchContext): RouteSelection | undefined;
+  /** A fresh per-request context using this table's random source. */
+  createContext(req: RequestView): MatchContext;
+}
+
+interface CompiledVirtualHost {
+  readonly domains: readonly string[];
+  readonly index: RouteIndex<RouteSelection>;
+}
+
+const TWO_POW_32 = 0x1_0000_0000;
+
+/**
+ * Compiles an xDS RouteConfiguration into a {@link RouteTable}: virtual host lookup, a path
+ * index over each virtual host's routes that keeps Envoy's first-match-wins order, and per
+ * route a compiled action and flattened header mutation lists.
+ *
+ * Header mutation order (route.proto most_specific_header_mutations_wins; router/config_impl.cc
+ * getHeaderParsers): with the default `false`, route, then virtual host, then route
+ * configuration, so the least specific level is applied last and wins; with `true` the reverse.
+ * Weighted-cluster ops come before all three either way.
+ *
+ * Not supported, and rejected rather than ignored: VirtualHost.matcher,
+ * ignore_path_parameters_in_path_matching, and the fields named in the errors. Ignored because
+ * they concern a downstream listener: vhds, internal_only_headers, require_tls.
+ * Mirror policies, hedging and rate limits are left to later layers.
+ *
+ * @throws RouteConfigError listing every problem with its field path.
+ */
+export function compileRouteTable(config: RouteConfiguration, options: RouteTableOptions = {}): RouteTable {
+  const issues: RouteConfigIssue[] = [];
+  const uniform = options.random ?? Math.random;
+  const random: RandomValueSource = () => Math.floor(uniform() * TWO_POW_32);
+  if (config.ignorePathParametersInPathMatching) {
+    issues.push({ path: 'ignorePathParametersInPathMatching', message: 'not supported by Dabba' });
+  }
+  const maxBody = config.maxDirectResponseBodySizeBytes ?? DEFAULT_MAX_DIRECT_RESPONSE_BODY_BYTES;
+  const global = {
+    request: { add: config.requestHeadersToAdd, remove: config.requestHeadersToRemove, path: 'request' },
+    response: { add: config.responseHeadersToAdd, remove: config.responseHeadersToRemove, path: 'response' },
+  };
+  // Validate the configuration-level lists once, so their errors are reported once.
+  collectIssues(issues, () => compileHeaderMutations([global.request, global.response]));
+
+  const vhosts: CompiledVirtualHost[] = config.virtualHosts.map((vhost, v) =>
+    compileVirtualHost(vhost, v, config, global, maxBody, issues),
+  );
+  const vhostIndex = collectIssues(issues, () =>
+    compileVirtualHostIndex(vhosts, { ignorePortInHostMatching: config.ignorePortInHostMatching }),
+  );
+  if (issues.length > 0 || vhostIndex === undefined) throw new RouteConfigError(config.name, issues);
+
+  // One-entry memo of the last authority: a client usually calls the same host many times in a
+  // row, and lower-casing plus hashing the authority is a large share of a selection's cost.
+  let lastAuthority: string | undefined;
+  let lastVhost: CompiledVirtualHost | undefined;
+  return Object.freeze({
+    name: config.name,
+    select(req: RequestView, ctx?: MatchContext): RouteSelection | undefined {
+      const authority = req.authority;
+      let vhost: CompiledVirtualHost | undefined;
+      if (authority === lastAuthority) {
+        vhost = lastVhost;
+      } else {
+        vhost = vhostIndex.selectVirtualHost(authority);
+        lastAuthority = authority;
+        lastVhost = vhost;
+      }
+      if (vhost === undefined) return undefined;
+      return vhost.index.find(ctx ?? new MatchContext(req, random));
+    },
+    createContext(req: RequestView): MatchContext {
+      return new MatchContext(req, random);
+    },
+  });
+}
+
+type LevelPair = { readonly request: HeaderMutationLevel; readonly response: HeaderMutationLevel };
+
+function compileVirtualHost(
+  vhost: VirtualHost,
+  v: number,
+  config: RouteConfiguration,
+  global: LevelPair,
+  maxBody: number,
+  issues: RouteConfigIssue[],
+): CompiledVirtualHost {
+  const vpath = `virtualHosts[${v}]`;
+  if (vhost.matcher !== undefined)
+    issues.push({ path: `${vpath}.matcher`, message: 'not supported by Dabba' });
+  const vlevel: LevelPair = {
+    request: {
+      add: vhost.requestHeadersToAdd,
+      remove: vhost.requestHeadersToRemove,
+      path: `${vpath}.request`,
+    },
+    response: {
+      add: vhost.responseHeadersToAdd,
+      remove: vhost.responseHeadersToRemove,
+      path: `${vpath}.response`,
+    },
+  };
+  collectIssues(issues, () => compileHeaderMutations([vlevel.request, vlevel.response]));
+  const ascend = config.mostSpecificHeaderMutationsWins;
+  const virtualHost = Object.freeze({ name: vhost.name, index: v });
+  const indexed: IndexedRoute<RouteSelection>[] = [];
+  vhost.routes.forEach((route, r) => {
+    const compiled = collectIssues(issues, () =>
+      compileRoute(route, `${vpath}.routes[${r}]`, r, vhost, virtualHost, global, vlevel, ascend, maxBody),
+    );
+    if (compiled !== undefined) indexed.push(compiled);
+  });
+  return { domains: vhost.domains, index: buildRouteIndex(indexed) };
+}
+
+function compileRoute(
+  route: Route,
+  path: string,
+  index: number,
+  vhost: VirtualHost,
+  virtualHost: RouteSelection['virtualHost'],
+  global: LevelPair,
+  vlevel: LevelPair,
+  ascend: boolean,
+  maxBody: number,
+): IndexedRoute<RouteSelection> {
+  const match = routeMatchFromXds(route.match, `${path}.match`);
+  const full = compileRouteMatch(match, `${path}.match`);
+  const rlevel: LevelPair = {
+    request: {
+      add: route.requestHeadersToAdd,
+      remove: route.requestHeadersToRemove,
+      path: `${path}.request`,
+    },
+    response: {
+      add: route.responseHeadersToAdd,
+      remove: route.responseHeadersToRemove,
+      path: `${path}.response`,
+    },
+  };
+  // Envoy evaluates the levels in this order and the later one wins (getHeaderParsers).
+  const order = ascend ? [global, vlevel, rlevel] : [rlevel, vlevel, global];
+  const requestLevels = order.map((l) => l.request);
+  const responseLevels = order.map((l) => l.response);
+  const action = compileRouteAction(route, {
+    vhost,
+    path,
+    matched: matchedLength(match),
+    requestLevels,
+    responseLevels,
+    maxDirectResponseBodyBytes: maxBody,
+  });
+  const selection: RouteSelection = Object.freeze({
+    virtualHost,
+    route: Object.freeze({ name: route.name, index }),
+    action,
+    requestHeaderMutations: compileHeaderMutations(requestLevels),
+    responseHeaderMutations: compileHeaderMutations(responseLevels),
+  });
+  return {
+    value: selection,
+    pattern: pathPatternOf(match),
+    match: full,
+    rest: compileRest(match, `${path}.match`),
+    pathOnly: compileRouteMatch(pathCondition(match), `${path}.match`),
+  };
+}
+
+function pathCondition(m: RouteMatch): RouteMatch {
+  const out: { -readonly [K in keyof RouteMatch]: RouteMatch[K] } = {};
+  if (m.prefix !== undefined) out.prefix = m.prefix;
+  if (m.path !== undefined) out.path = m.path;
+  if (m.safeRegex !== undefined) out.safeRegex = m.safeRegex;
+  if (m.pathSeparatedPrefix !== undefined) out.pathSeparatedPrefix = m.pathSeparatedPrefix;
+  if (m.caseSensitive !== undefined) out.caseSensitive = m.caseSensitive;
+  return out;
+}
+
+// The RouteMatch minus its path condition; null when nothing is left to check.
+function compileRest(m: RouteMatch, path: string): RequestMatch | null {
+  const none =
+    (m.headers === undefined || m.headers.length === 0) &&
+    (m.queryParameters === undefined || m.queryParameters.length === 0) &&
+    m.grpc === undefined &&
+    m.runtimeFraction === undefined;
+  if (none) return null;
+  const rest: { -readonly [K in keyof RouteMatch]: RouteMatch[K] } = { prefix: '' };
+  if (m.headers !== undefined) rest.headers = m.headers;
+  if (m.queryParameters !== undefined) rest.queryParameters = m.queryParameters;
+  if (m.grpc !== undefined) rest.grpc = m.grpc;
+  if (m.runtimeFraction !== undefined) rest.runtimeFraction = m.runtimeFraction;
+  return compileRouteMatch(rest, path);
+}
+
+/**
+ * The upstream cluster for a selection, as Envoy picks it: the named cluster; the first value
+ * of `cluster_header`; or a weighted pick using the WeightedCluster `header_name` value when
+ * valid, else the request's random value (`ctx.randomValue()`, the same draw runtime_fraction
+ * used). `undefined` for non-forwarding actions and a missing cluster header.
+ */
+export function clusterFor(selection: RouteSelection, ctx: MatchContext): string | undefined {
+  const action = selection.action;
+  switch (action.kind) {
+    case 'cluster':
+      return action.cluster;
+    case 'clusterHeader':
+      return firstValue(ctx, action.header);
+    case 'weighted': {
+      const header = action.randomValueHeader;
+      const fromHeader =
+        header === undefined ? undefined : randomValueFromHeader(firstValue(ctx, header), action.totalWeight);
+      const entry = action.pick(fromHeader ?? ctx.randomValue());
+      return entry.clusterHeader === undefined ? entry.name : firstValue(ctx, entry.clusterHeader);
+    }
+    default:
+      return undefined;
+  }
+}
+
+function firstValue(ctx: MatchContext, name: string): string | undefined {
+  const h = ctx.request.headers;
+  const v = typeof h === 'function' ? h(name) : h[name];
+  if (v === undefined || typeof v === 'string') return v === '' ? undefined : v;
+  return v.length === 0 || v[0] === '' ? undefined : v[0];
+}
