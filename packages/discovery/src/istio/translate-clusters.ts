@@ -6,21 +6,28 @@ import { create } from '@bufbuild/protobuf';
 import { anyPack } from '@bufbuild/protobuf/wkt';
 import {
   type CircuitBreakers_Thresholds,
+  CircuitBreakers_Thresholds_RetryBudgetSchema,
   CircuitBreakersSchema,
 } from '#xds/envoy/config/cluster/v3/circuit_breaker_pb.js';
 import {
   type Cluster,
+  Cluster_CommonLbConfig_LocalityWeightedLbConfigSchema,
   Cluster_DiscoveryType,
+  Cluster_EdsClusterConfigSchema,
   Cluster_LbPolicy,
+  Cluster_MaglevLbConfigSchema,
+  Cluster_RingHashLbConfigSchema,
   ClusterSchema,
 } from '#xds/envoy/config/cluster/v3/cluster_pb.js';
 import { OutlierDetectionSchema } from '#xds/envoy/config/cluster/v3/outlier_detection_pb.js';
+import { ApiVersion } from '#xds/envoy/config/core/v3/config_source_pb.js';
 import { HealthStatus } from '#xds/envoy/config/core/v3/health_check_pb.js';
 import {
   type ClusterLoadAssignment,
   ClusterLoadAssignmentSchema,
 } from '#xds/envoy/config/endpoint/v3/endpoint_pb.js';
 import { HttpProtocolOptionsSchema } from '#xds/envoy/extensions/upstreams/http/v3/http_protocol_options_pb.js';
+import { PercentSchema } from '#xds/envoy/type/v3/percent_pb.js';
 import type { Workload } from '../workload.ts';
 import type { IstioOutlierDetection } from './destination-rule-schema.ts';
 import { outboundClusterName, outboundSni } from './host-names.ts';
@@ -100,20 +107,12 @@ export function translateCluster(input: ClusterInputs): TranslatedCluster {
       },
     },
   });
-  if (!dns)
-    cluster.edsClusterConfig = {
-      $typeName: 'envoy.config.cluster.v3.Cluster.EdsClusterConfig',
+  if (!dns) {
+    cluster.edsClusterConfig = create(Cluster_EdsClusterConfigSchema, {
       serviceName: name,
-      edsConfig: {
-        $typeName: 'envoy.config.core.v3.ConfigSource',
-        authorities: [],
-        configSourceSpecifier: {
-          case: 'ads',
-          value: { $typeName: 'envoy.config.core.v3.AggregatedConfigSource' },
-        },
-        resourceApiVersion: 2,
-      },
-    };
+      edsConfig: { configSourceSpecifier: { case: 'ads', value: {} }, resourceApiVersion: ApiVersion.V3 },
+    });
+  }
 
   applyConnectionPool(cluster, policy, port, mesh);
   const outlier = policy.outlierDetection;
@@ -129,7 +128,7 @@ export function translateCluster(input: ClusterInputs): TranslatedCluster {
   ) {
     cluster.commonLbConfig!.localityConfigSpecifier = {
       case: 'localityWeightedLbConfig',
-      value: { $typeName: 'envoy.config.cluster.v3.Cluster.CommonLbConfig.LocalityWeightedLbConfig' },
+      value: create(Cluster_CommonLbConfig_LocalityWeightedLbConfigSchema),
     };
   }
 
@@ -247,11 +246,11 @@ function applyConnectionPool(
   if (http?.maxRetries) thresholds.maxRetries = http.maxRetries;
   if (pool?.tcp?.maxConnections) thresholds.maxConnections = pool.tcp.maxConnections;
   if (policy.retryBudget) {
-    thresholds.retryBudget = {
-      $typeName: 'envoy.config.cluster.v3.CircuitBreakers.Thresholds.RetryBudget',
-      budgetPercent: { $typeName: 'envoy.type.v3.Percent', value: policy.retryBudget.percent?.value ?? 20 },
+    // Istio's API reference: budget defaults to 20% of active requests, min concurrency 3.
+    thresholds.retryBudget = create(CircuitBreakers_Thresholds_RetryBudgetSchema, {
+      budgetPercent: { value: policy.retryBudget.percent?.value ?? 20 },
       minRetryConcurrency: policy.retryBudget.minRetryConcurrency || 3,
-    };
+    });
   }
   cluster.circuitBreakers = create(CircuitBreakersSchema, { thresholds: [thresholds] });
 
@@ -328,10 +327,9 @@ function applyOutlierDetection(cluster: Cluster, outlier: IstioOutlierDetection)
   cluster.outlierDetection = od;
   // Istio sets the panic threshold from minHealthPercent whenever outlier detection is on
   // (default 0: panic mode off), overriding Envoy's 50%.
-  cluster.commonLbConfig!.healthyPanicThreshold = {
-    $typeName: 'envoy.type.v3.Percent',
+  cluster.commonLbConfig!.healthyPanicThreshold = create(PercentSchema, {
     value: outlier.minHealthPercent ?? 0,
-  };
+  });
 }
 
 /** Istio applyLoadBalancer: LEAST_REQUEST unless set; consistent hash -> RING_HASH or MAGLEV. */
@@ -358,10 +356,9 @@ function applyLoadBalancer(cluster: Cluster, policy: EffectivePolicy): void {
     cluster.lbPolicy = Cluster_LbPolicy.MAGLEV;
     cluster.lbConfig = {
       case: 'maglevLbConfig',
-      value: {
-        $typeName: 'envoy.config.cluster.v3.Cluster.MaglevLbConfig',
+      value: create(Cluster_MaglevLbConfigSchema, {
         ...(hash.maglev.tableSize ? { tableSize: BigInt(hash.maglev.tableSize) } : {}),
-      },
+      }),
     };
     return;
   }
@@ -369,10 +366,6 @@ function applyLoadBalancer(cluster: Cluster, policy: EffectivePolicy): void {
   const minimum = hash.ringHash?.minimumRingSize ?? hash.minimumRingSize ?? 1024;
   cluster.lbConfig = {
     case: 'ringHashLbConfig',
-    value: {
-      $typeName: 'envoy.config.cluster.v3.Cluster.RingHashLbConfig',
-      minimumRingSize: BigInt(minimum),
-      hashFunction: 0,
-    },
+    value: create(Cluster_RingHashLbConfigSchema, { minimumRingSize: BigInt(minimum) }),
   };
 }
