@@ -2,6 +2,8 @@
  * @dabba/discovery: configuration in. Sources (Istio YAML files today; xDS from istiod next)
  * become validated, versioned, immutable snapshots of xDS v3 resources.
  */
+
+export { snapshotToConfigDump } from './config-dump.ts';
 export type { ConfigSource, ConfigSubscription, SnapshotListener } from './config-source.ts';
 export {
   ConfigError,
