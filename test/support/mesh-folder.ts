@@ -55,6 +55,7 @@ export function serviceYaml(
   servicePort: number,
   workloads: readonly WorkloadSpec[],
   namespace = 'default',
+  protocol = 'HTTP',
 ): string {
   const docs = [
     `apiVersion: networking.istio.io/v1
@@ -67,7 +68,7 @@ spec:
   location: MESH_INTERNAL
   resolution: STATIC
   ports:
-    - { number: ${servicePort}, name: http, protocol: HTTP }
+    - { number: ${servicePort}, name: http, protocol: ${protocol} }
   workloadSelector:
     labels: { app: ${service} }`,
   ];

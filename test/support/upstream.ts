@@ -11,6 +11,8 @@ export interface Upstream {
   readonly server: Server;
   /** Requests this upstream has received, in order. */
   readonly received: { method: string; url: string; headers: IncomingMessage['headers'] }[];
+  /** TCP connections accepted and closed so far (a test of connection reuse counts these). */
+  readonly connections: { opened: number; closed: number };
   close(): Promise<void>;
 }
 
@@ -35,6 +37,11 @@ export async function startUpstream(
     handler(req, res, self!);
   });
   server.keepAliveTimeout = 5_000;
+  const connections = { opened: 0, closed: 0 };
+  server.on('connection', (socket) => {
+    connections.opened++;
+    socket.on('close', () => connections.closed++);
+  });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   const address = server.address() as AddressInfo;
   self = {
@@ -42,6 +49,7 @@ export async function startUpstream(
     port: address.port,
     server,
     received,
+    connections,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

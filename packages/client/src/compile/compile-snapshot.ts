@@ -110,6 +110,29 @@ export function compileSnapshot(
     routeTables,
     routeConfigNames,
     clusters,
-    passthroughUnknownPorts: clusters.get(PASSTHROUGH_CLUSTER)?.kind === 'passthrough',
+    passthroughUnknownPorts: allowsPassthrough(snapshot, clusters),
   });
+}
+
+/**
+ * Whether traffic to a port without a listener goes straight to its destination (Istio ALLOW_ANY)
+ * or is dropped (REGISTRY_ONLY). istiod sends PassthroughCluster in both modes, so its presence
+ * alone says nothing; the mode shows in every HTTP route configuration's catch-all virtual host
+ * (`*`): `allow_any` routes to PassthroughCluster, `block_all` answers 502 (httproute.go
+ * buildCatchAllVirtualHost). Without a catch-all to read, the cluster's presence decides.
+ */
+function allowsPassthrough(snapshot: Snapshot, clusters: ReadonlyMap<string, CompiledCluster>): boolean {
+  if (clusters.get(PASSTHROUGH_CLUSTER)?.kind !== 'passthrough') return false;
+  for (const config of snapshot.routes.values()) {
+    for (const vh of config.virtualHosts) {
+      if (!vh.domains.includes('*')) continue;
+      const action = vh.routes[0]?.action;
+      return (
+        action?.case === 'route' &&
+        action.value.clusterSpecifier.case === 'cluster' &&
+        action.value.clusterSpecifier.value === PASSTHROUGH_CLUSTER
+      );
+    }
+  }
+  return true;
 }

@@ -41,7 +41,13 @@ export class EndpointPools {
           ? { maxRequestsPerClient: cluster.maxRequestsPerConnection }
           : {}),
       };
-      if (cluster.http2) options.factory = (o, opts) => new H2CClient(o, opts as H2CClient.Options);
+      if (cluster.http2) {
+        // undici's Pool builds the connector its clients share from its own top-level `useH2c`
+        // (typed only under `h2Options`, which the connector never reads); without it the socket
+        // is not marked h2 and H2CClient speaks HTTP/1.1 to the h2c server.
+        Object.assign(options, { useH2c: true, allowH2: true });
+        options.factory = (o, opts) => new H2CClient(o, opts as H2CClient.Options);
+      }
       entry = { key, origin, dispatcher: new Pool(origin, options) };
       this.#pools.set(key, entry);
     }
