@@ -147,6 +147,24 @@ describe('Bookinfo routing through the mesh', () => {
     );
   });
 
+  test('configDump() has the shape of Envoy /config_dump, versioned with the serving snapshot', () => {
+    const dump = mesh.configDump() as {
+      configs: {
+        '@type': string;
+        dynamic_active_clusters?: { version_info: string; cluster: { name: string } }[];
+      }[];
+    };
+    const clusters = dump.configs.find(
+      (c) => c['@type'] === 'type.googleapis.com/envoy.admin.v3.ClustersConfigDump',
+    );
+    assert.ok(
+      clusters?.dynamic_active_clusters?.some(
+        (c) => c.cluster.name === 'outbound|9080|v3|reviews.default.svc.cluster.local',
+      ),
+    );
+    assert.ok(clusters?.dynamic_active_clusters?.every((c) => c.version_info === mesh.snapshot?.version));
+  });
+
   test('editing the watched VirtualService moves traffic', async () => {
     await folder.write(
       'reviews-vs.yaml',

@@ -7,7 +7,7 @@
  * cluster's load balancer, connections are the endpoint pools.
  */
 import type { ConfigError, ConfigIssue, ConfigSubscription, Snapshot, Workload } from '@dabba/discovery';
-import { formatIssue } from '@dabba/discovery';
+import { formatIssue, type JsonValue, resourceToJson, snapshotToConfigDump } from '@dabba/discovery';
 import { Dispatcher, Dispatcher1Wrapper } from 'undici';
 
 /** undici's adapter from the v1 handler API (onConnect/onHeaders/...) to the current one; untyped upstream. */
@@ -71,6 +71,7 @@ export class Mesh extends Dispatcher {
   readonly #pools = new EndpointPools();
   readonly #subscription: ConfigSubscription;
   #compiled: CompiledMesh | undefined;
+  #appliedAt = new Date();
   #closed = false;
 
   constructor(options: MeshOptions) {
@@ -91,6 +92,7 @@ export class Mesh extends Dispatcher {
             try {
               const compiled = compileSnapshot(snapshot, this.#compiled, this.#options.random);
               this.#compiled = compiled;
+              this.#appliedAt = new Date();
               this.#pools.retainOnly(compiled.clusters.values());
               this.emit('snapshot', snapshot);
               resolve(snapshot);
@@ -206,6 +208,18 @@ export class Mesh extends Dispatcher {
     const compiled = this.#compiled;
     if (!compiled) throw this.#closed ? new MeshClosedError() : new MeshNotReadyError();
     return explainRequest(compiled, request);
+  }
+
+  /**
+   * The serving configuration in the shape of Envoy's admin `/config_dump` (proto3 JSON with
+   * snake_case field names, as Envoy prints it), for the tools that read sidecar config dumps.
+   */
+  configDump(): JsonValue {
+    const compiled = this.#compiled;
+    if (!compiled) throw this.#closed ? new MeshClosedError() : new MeshNotReadyError();
+    return resourceToJson(snapshotToConfigDump(compiled.snapshot, this.#appliedAt), {
+      useProtoFieldName: true,
+    });
   }
 
   /** Stops taking configuration, lets requests in flight finish, then closes every connection. */

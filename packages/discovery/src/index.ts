@@ -3,6 +3,7 @@
  * become validated, versioned, immutable snapshots of xDS v3 resources.
  */
 
+export type { JsonValue } from '@bufbuild/protobuf';
 export { snapshotToConfigDump } from './config-dump.ts';
 export type { ConfigSource, ConfigSubscription, SnapshotListener } from './config-source.ts';
 export {
