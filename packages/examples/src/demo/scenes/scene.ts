@@ -1,0 +1,74 @@
+/**
+ * What a scene of the demo is: a function that drives traffic through the mesh, prints what it
+ * sees, and returns a result for the final table and one machine-readable line.
+ */
+import type { Mesh } from '@dabba/client';
+import type { Display } from '../display.ts';
+import { bar } from '../display.ts';
+import type { MeshFolder } from '../mesh-folder.ts';
+import { type Answered, type PlannedRequest, sendTraffic } from '../traffic.ts';
+
+/** What every scene gets. */
+export interface SceneContext {
+  /** The demo's main client, in the locality `CLIENT_LOCALITY`. */
+  readonly mesh: Mesh;
+  readonly folder: MeshFolder;
+  readonly display: Display;
+  /** Aborted when the demo is interrupted or an instance crashes. */
+  readonly signal: AbortSignal;
+  /** Creates another client of the same configuration in `locality`; the demo closes it. */
+  createClient(locality: string): Promise<Mesh>;
+  /** The demo instance listening on `address:port`, if any. */
+  nameOf(address: string, port: number): string | undefined;
+}
+
+/** What a scene found, for the summary table and the `scene <name>: key=value ...` line. */
+export interface SceneResult {
+  /** Short stable name, e.g. `canary`. */
+  readonly name: string;
+  readonly configured: string;
+  readonly measured: string;
+  /** Whether the measurement agrees with the configuration. */
+  readonly ok: boolean;
+  /** Measured values, printed as `key=value` in this order. */
+  readonly fields: Readonly<Record<string, string | number>>;
+}
+
+/** A scene of the demo. */
+export type Scene = (ctx: SceneContext) => Promise<SceneResult>;
+
+/** The one line per scene that scripts and tests read: `scene canary: v1=90.1% v2=9.9%`. */
+export function formatSceneLine(result: SceneResult): string {
+  const fields = Object.entries(result.fields).map(([k, v]) => `${k}=${v}`);
+  return `scene ${result.name}: ${fields.join(' ')}`;
+}
+
+/**
+ * Sends `requests` through `mesh` while the progress line shows a bar and `live(answers)`, the
+ * scene's own running tally.
+ */
+export function driveTraffic(
+  ctx: SceneContext,
+  label: string,
+  requests: readonly PlannedRequest[],
+  live: (answered: readonly Answered[]) => string,
+  mesh: Mesh = ctx.mesh,
+): Promise<Answered[]> {
+  return sendTraffic({
+    dispatcher: mesh,
+    requests,
+    signal: ctx.signal,
+    minDurationMs: ctx.display.paceMs,
+    onProgress: (answered, total) => {
+      const count = `${answered.length}`.padStart(`${total}`.length);
+      ctx.display.progress(
+        `  ${label} [${bar(answered.length / total, 24)}] ${count}/${total}  ${live(answered)}`,
+      );
+    },
+  });
+}
+
+/** `n` copies of the same request. */
+export function repeat(n: number, request: PlannedRequest): PlannedRequest[] {
+  return Array.from({ length: n }, () => request);
+}

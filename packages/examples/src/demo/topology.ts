@@ -1,0 +1,50 @@
+/**
+ * The demo's little world: which service instances run, in which version and locality. The
+ * Istio YAML in `mesh/` refers to these services, versions and localities; the instances'
+ * addresses become WorkloadEntries once each child process knows its port.
+ */
+
+/** One running instance of a service (one child process, one WorkloadEntry). */
+export interface InstanceSpec {
+  /** Unique name, also the WorkloadEntry name, e.g. `reviews-v1-east-1a`. */
+  readonly name: string;
+  /** Service name (`app` label), matching a ServiceEntry in `mesh/services.yaml`. */
+  readonly service: string;
+  /** `version` label, matching the DestinationRule subsets. */
+  readonly version: string;
+  /** Istio locality `region/zone`. */
+  readonly locality: string;
+}
+
+/** Where the demo's main client runs. */
+export const CLIENT_LOCALITY = 'us-east/us-east-1a';
+/** Where the second client of the locality scene runs. */
+export const WEST_CLIENT_LOCALITY = 'us-west/us-west-1a';
+
+const EAST_A = 'us-east/us-east-1a';
+const EAST_B = 'us-east/us-east-1b';
+const WEST_A = 'us-west/us-west-1a';
+
+function instance(service: string, version: string, locality: string, suffix: string): InstanceSpec {
+  const zone = locality.split('/')[1] ?? '';
+  return { name: `${service}-${suffix}-${zone.replace(/^us-/, '')}`, service, version, locality };
+}
+
+/**
+ * Twelve instances: reviews in all three localities (so locality preference has something to
+ * prefer), two ratings versions for the canary, three cart instances for sticky sessions.
+ */
+export const INSTANCES: readonly InstanceSpec[] = Object.freeze([
+  instance('reviews', 'v1', EAST_A, 'v1'),
+  instance('reviews', 'v1', EAST_B, 'v1'),
+  instance('reviews', 'v1', WEST_A, 'v1'),
+  instance('reviews', 'v2', EAST_A, 'v2'),
+  instance('reviews', 'v2', WEST_A, 'v2'),
+  instance('reviews', 'v3', EAST_A, 'v3'),
+  instance('reviews', 'v3', WEST_A, 'v3'),
+  instance('ratings', 'v1', EAST_A, 'v1'),
+  instance('ratings', 'v2', EAST_B, 'v2'),
+  instance('cart', 'v1', EAST_A, '1'),
+  instance('cart', 'v1', EAST_A, '2'),
+  instance('cart', 'v1', EAST_B, '3'),
+]);
