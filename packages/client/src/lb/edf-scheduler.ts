@@ -6,11 +6,12 @@
  * not allocate.
  */
 export class EdfScheduler {
+  // Heap slot i holds (deadline[i], order[i], entry[i]); slot `size` is a sentinel that never
+  // wins (+Infinity), so a node's right child can be read without a bounds check.
   private readonly deadline: Float64Array;
   private readonly order: Float64Array;
   private readonly entry: Int32Array;
   private readonly size: number;
-  private now = 0;
   private nextOrder: number;
 
   /**
@@ -24,9 +25,9 @@ export class EdfScheduler {
   constructor(weights: ArrayLike<number>, picks: number, weightOf: (index: number) => number) {
     const n = weights.length;
     this.size = n;
-    this.deadline = new Float64Array(n);
-    this.order = new Float64Array(n);
-    this.entry = new Int32Array(n);
+    this.deadline = new Float64Array(n + 1).fill(Number.POSITIVE_INFINITY);
+    this.order = new Float64Array(n + 1).fill(Number.POSITIVE_INFINITY);
+    this.entry = new Int32Array(n + 1);
     this.nextOrder = n;
     if (n === 0) return;
     const total = picks % 429496729;
@@ -36,20 +37,15 @@ export class EdfScheduler {
     let sum = 0;
     for (let i = 0; i < n; i++) sum += weights[i]! + 1e-13;
     let done = 0;
-    let maxPickTime = 0;
     for (let i = 0; i < n; i++) {
       const w = weights[i]! + 1e-13;
       let floorPicks = Math.floor((w * total) / sum);
       // Floating point may round floor(A*B) above A*B; Envoy backs off by one pick then.
       if (floorPicks > 0 && floorPicks / w >= total / sum) floorPicks--;
-      this.deadline[i] = (floorPicks + 1) / w;
-      this.order[i] = i;
-      this.entry[i] = i;
-      maxPickTime = Math.max(maxPickTime, floorPicks / w);
+      // (deadline, order) keys are unique, so any valid heap yields the same pick sequence.
+      this.place(i, (floorPicks + 1) / w, i, i);
       done += floorPicks;
     }
-    this.now = maxPickTime;
-    for (let i = (n >> 1) - 1; i >= 0; i--) this.siftDown(i);
     while (done < total) {
       this.pickAndAdd(weightOf);
       done++;
@@ -62,45 +58,55 @@ export class EdfScheduler {
    * Returns -1 when the scheduler is empty.
    */
   pickAndAdd(weightOf: (index: number) => number): number {
-    if (this.size === 0) return -1;
-    const picked = this.entry[0]!;
-    this.now = this.deadline[0]!;
-    // Replacing the root and sifting down is pop + push in one pass.
-    this.deadline[0] = this.now + 1 / weightOf(picked);
-    this.order[0] = this.nextOrder++;
-    this.siftDown(0);
+    const n = this.size;
+    if (n === 0) return -1;
+    const deadline = this.deadline;
+    const order = this.order;
+    const entry = this.entry;
+    const picked = entry[0]!;
+    const now = deadline[0]!;
+    const d = now + 1 / weightOf(picked);
+    const o = this.nextOrder++;
+    // Pop + push in one pass, bottom-up (Floyd): walk the hole left at the root down to a leaf
+    // along the smaller children, one comparison per level, then place the new key by sifting
+    // it up from there. A re-inserted key is one period later than the root, so it belongs
+    // near the leaves and the sift up is short. The child choice is arithmetic rather than a
+    // branch because it is a coin flip the CPU cannot predict; exact ties (rare) take the
+    // branch and go to the earlier insertion.
+    let i = 0;
+    let c = 1;
+    while (c < n) {
+      const dl = deadline[c]!;
+      const dr = deadline[c + 1]!;
+      let right = dr < dl;
+      if (dr === dl) right = order[c + 1]! < order[c]!;
+      c += +right;
+      deadline[i] = deadline[c]!;
+      order[i] = order[c]!;
+      entry[i] = entry[c]!;
+      i = c;
+      c = 2 * i + 1;
+    }
+    this.place(i, d, o, picked);
     return picked;
   }
 
-  private less(a: number, b: number): boolean {
-    const da = this.deadline[a]!;
-    const db = this.deadline[b]!;
-    return da < db || (da === db && this.order[a]! < this.order[b]!);
-  }
-
-  private siftDown(start: number): void {
-    const n = this.size;
-    let i = start;
-    for (;;) {
-      const l = 2 * i + 1;
-      if (l >= n) return;
-      const r = l + 1;
-      const c = r < n && this.less(r, l) ? r : l;
-      if (!this.less(c, i)) return;
-      this.swap(i, c);
-      i = c;
+  /** Sifts key (d, o) for `e` up from the free slot `i`. */
+  private place(i: number, d: number, o: number, e: number): void {
+    const deadline = this.deadline;
+    const order = this.order;
+    const entry = this.entry;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      const dp = deadline[p]!;
+      if (dp < d || (dp === d && order[p]! < o)) break;
+      deadline[i] = dp;
+      order[i] = order[p]!;
+      entry[i] = entry[p]!;
+      i = p;
     }
-  }
-
-  private swap(a: number, b: number): void {
-    const d = this.deadline[a]!;
-    this.deadline[a] = this.deadline[b]!;
-    this.deadline[b] = d;
-    const o = this.order[a]!;
-    this.order[a] = this.order[b]!;
-    this.order[b] = o;
-    const e = this.entry[a]!;
-    this.entry[a] = this.entry[b]!;
-    this.entry[b] = e;
+    deadline[i] = d;
+    order[i] = o;
+    entry[i] = e;
   }
 }

@@ -36,14 +36,21 @@ export function xxHash64(input: string, seed: bigint | number = 0): bigint {
 }
 
 const TWO_POW_32 = 4294967296;
-const U64_MASK = (1n << 64n) - 1n;
-const U32_MASK = 0xffffffffn;
 
 /**
  * Scratch output of {@link splitHash64}: `[high32, low32]`. Module-level so the request path
  * does not allocate; read it immediately after the call.
  */
 export const hashWords: Uint32Array = new Uint32Array(2);
+
+// Storing a bigint into a BigUint64Array is ToBigUint64 (modulo 2^64, as Envoy's uint64_t) and
+// optimized code does it without allocating, unlike `&`, `>>` and Number() on bigints, which
+// allocated three BigInts per request. The words are read back through a Uint32Array view.
+const scratch64 = new BigUint64Array(1);
+const scratch32 = new Uint32Array(scratch64.buffer);
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const HIGH_WORD = LITTLE_ENDIAN ? 1 : 0;
+const LOW_WORD = 1 - HIGH_WORD;
 
 /**
  * Splits a 64-bit hash into two unsigned 32-bit words in {@link hashWords}, so the per-request
@@ -56,14 +63,9 @@ export function splitHash64(hash: bigint | number): void {
     hashWords[1] = hash >>> 0;
     return;
   }
-  const u = hash & U64_MASK;
-  hashWords[0] = Number(u >> 32n);
-  hashWords[1] = Number(u & U32_MASK);
-}
-
-/** `(high * 2^32 + low) mod m` without BigInt; exact while `m * 2^32 < 2^53`. */
-export function mod64(high: number, low: number, m: number): number {
-  return ((((high % m) * TWO_POW_32) % m) + (low % m)) % m;
+  scratch64[0] = hash;
+  hashWords[0] = scratch32[HIGH_WORD]!;
+  hashWords[1] = scratch32[LOW_WORD]!;
 }
 
 /**

@@ -1,9 +1,10 @@
 import { EdfScheduler } from './edf-scheduler.ts';
-import { hashWords, mod64, randomHash64, splitHash64 } from './hash.ts';
+import { hashWords, randomHash64, splitHash64 } from './hash.ts';
 import { normalizeHostWeights, normalizeWeights } from './hash-weights.ts';
 import type { Host } from './host.ts';
 import { createLeastRequestPicker } from './least-request.ts';
 import { createMaglevPickerFromWeights } from './maglev.ts';
+import { mod32, mod64With, modulus64 } from './modulo.ts';
 import {
   type HashPicker,
   type HostPicker,
@@ -136,11 +137,24 @@ interface PrioritySources {
   readonly panic: boolean;
 }
 
+/**
+ * The bucket code every draw maps to when all 100 buckets agree (one priority, nothing
+ * degraded: the usual case), else -1. Lets a pick skip the `% 100` and the table read.
+ */
+function uniformCode(buckets: readonly number[]): number {
+  const first = buckets[0] ?? 0;
+  return buckets.every((c) => c === first) ? first : -1;
+}
+
+/** Priority buckets are chosen by `hash % 100` (Envoy's `choosePriority(hash % 100, ...)`). */
+const PRIORITY_MODULUS = modulus64(100);
+
 class SchedulingBalancer implements LoadBalancer, SourcePicker {
   readonly plan: LbPlan;
   private readonly random: RandomSource;
   private readonly sources: readonly PrioritySources[];
   private readonly buckets: readonly number[];
+  private readonly uniform: number;
 
   constructor(
     plan: LbPlan,
@@ -151,6 +165,7 @@ class SchedulingBalancer implements LoadBalancer, SourcePicker {
     this.plan = plan;
     this.random = random;
     this.buckets = plan.buckets;
+    this.uniform = uniformCode(plan.buckets);
     this.sources = plan.priorities.map((p) => buildSources(p, plan.localityWeighted, seed, make));
   }
 
@@ -159,7 +174,7 @@ class SchedulingBalancer implements LoadBalancer, SourcePicker {
   }
 
   pickOnce(draw: number, random: RandomSource): Host | undefined {
-    const code = this.buckets[draw % 100]!;
+    const code = this.uniform >= 0 ? this.uniform : this.buckets[mod32(draw, 100)]!;
     const s = this.sources[code >> 1]!;
     if (s.panic) return s.all.pickOnce(draw, random);
     const degraded = (code & 1) === 1;
@@ -226,6 +241,7 @@ class HashingBalancer implements LoadBalancer {
   private readonly random: RandomSource;
   private readonly tables: readonly HashPicker[];
   private readonly buckets: readonly number[];
+  private readonly uniform: number;
 
   constructor(
     plan: LbPlan,
@@ -235,6 +251,7 @@ class HashingBalancer implements LoadBalancer {
     this.plan = plan;
     this.random = random;
     this.buckets = plan.buckets;
+    this.uniform = uniformCode(plan.buckets);
     this.tables = plan.priorities.map((p) => {
       if (!plan.localityWeighted) return make(normalizeHostWeights(p.panic ? p.hosts : p.healthyHosts));
       return make(
@@ -252,7 +269,8 @@ class HashingBalancer implements LoadBalancer {
     const hi = hashWords[0]!;
     const lo = hashWords[1]!;
     // The same hash picks the priority, so one key sticks to one level while loads hold.
-    const table = this.tables[this.buckets[mod64(hi, lo, 100)]! >> 1]!;
+    const code = this.uniform >= 0 ? this.uniform : this.buckets[mod64With(hi, lo, PRIORITY_MODULUS)]!;
+    const table = this.tables[code >> 1]!;
     const attempts = maxAttempts(ctx);
     let host: Host | undefined;
     for (let i = 0; i < attempts; i++) {

@@ -1,5 +1,6 @@
 import { EdfScheduler } from './edf-scheduler.ts';
 import type { Host } from './host.ts';
+import { mod32 } from './modulo.ts';
 import { type PickContext, pickWithRetries, type SourcePicker, weightsAreEqual } from './picker.ts';
 import { type RandomSource, randomUint32 } from './random-source.ts';
 
@@ -63,9 +64,9 @@ class ChoicesLeastRequest implements SourcePicker {
   pickOnce(_draw: number, random: RandomSource): Host | undefined {
     const n = this.hosts.length;
     if (n === 0) return undefined;
-    let best = this.hosts[randomUint32(random) % n]!;
+    let best = this.hosts[mod32(randomUint32(random), n)]!;
     for (let i = 1; i < this.choiceCount; i++) {
-      const sampled = this.hosts[randomUint32(random) % n]!;
+      const sampled = this.hosts[mod32(randomUint32(random), n)]!;
       // Strictly fewer: on a tie Envoy keeps the earlier sample.
       if (sampled.activeRequests < best.activeRequests) best = sampled;
     }

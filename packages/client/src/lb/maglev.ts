@@ -1,6 +1,7 @@
-import { hashWords, mod64, randomHash64, splitHash64, xxHash64 } from './hash.ts';
+import { hashWords, randomHash64, splitHash64, xxHash64 } from './hash.ts';
 import { type NormalizedWeights, normalizeHostWeights } from './hash-weights.ts';
 import type { Host } from './host.ts';
+import { type Modulus64, mod64With, modulus64 } from './modulo.ts';
 import { type HashPicker, maxAttempts, type PickContext } from './picker.ts';
 import type { RandomSource } from './random-source.ts';
 
@@ -85,14 +86,17 @@ export function createMaglevPickerFromWeights(
 class MaglevTable implements HashPicker {
   readonly hosts: readonly Host[];
   readonly table: Int32Array;
-  private readonly size: number;
   private readonly random: RandomSource;
+  private readonly modulus: Modulus64;
+  /** `hosts[table[i]]`, so a pick is one index into the table. */
+  private readonly slots: readonly Host[];
 
   constructor(hosts: readonly Host[], table: Int32Array, size: number, random: RandomSource) {
     this.hosts = hosts;
     this.table = table;
-    this.size = size;
     this.random = random;
+    this.modulus = modulus64(size);
+    this.slots = Array.from(table, (i) => hosts[i]!);
   }
 
   pick(ctx?: PickContext): Host | undefined {
@@ -111,7 +115,7 @@ class MaglevTable implements HashPicker {
   }
 
   pickHashed(hi: number, lo: number, attempt: number): Host | undefined {
-    if (this.hosts.length === 0) return undefined;
+    if (this.slots.length === 0) return undefined;
     if (attempt > 0) {
       // Envoy: hash ^= ~0 - attempt + 1, i.e. XOR with 2^64 - attempt, flipping most bits so
       // successive retries land far apart.
@@ -119,7 +123,7 @@ class MaglevTable implements HashPicker {
       hi = (hi ^ 0xffffffff) >>> 0;
       lo = (lo ^ (TWO_POW_32 - attempt)) >>> 0;
     }
-    return this.hosts[this.table[mod64(hi, lo, this.size)]!];
+    return this.slots[mod64With(hi, lo, this.modulus)];
   }
 }
 

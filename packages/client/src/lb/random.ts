@@ -1,4 +1,5 @@
 import type { Host } from './host.ts';
+import { mod32 } from './modulo.ts';
 import { type PickContext, pickWithRetries, type SourcePicker } from './picker.ts';
 import type { RandomSource } from './random-source.ts';
 
@@ -32,6 +33,6 @@ class RandomPicker implements SourcePicker {
 
   pickOnce(draw: number): Host | undefined {
     const n = this.hosts.length;
-    return n === 0 ? undefined : this.hosts[draw % n];
+    return n === 0 ? undefined : this.hosts[mod32(draw, n)];
   }
 }

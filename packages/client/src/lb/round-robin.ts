@@ -49,10 +49,12 @@ class UnweightedRoundRobin implements SourcePicker {
   pickOnce(): Host | undefined {
     const n = this.hosts.length;
     if (n === 0) return undefined;
-    const host = this.hosts[this.index % n];
-    // Keep the counter small; the modulo sequence is unchanged.
-    this.index = (this.index % n) + 1;
-    return host;
+    // The counter stays in [0, n] after the first pick (the sequence mod n is unchanged), so
+    // only the seed needs a real modulo.
+    let i = this.index;
+    if (i >= n) i = i === n ? 0 : i % n;
+    this.index = i + 1;
+    return this.hosts[i];
   }
 }
 
