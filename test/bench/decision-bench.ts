@@ -1,0 +1,63 @@
+/**
+ * The mesh's per-request policy work without sockets: what Mesh.dispatch does before it hands
+ * the request to an endpoint pool (parse the origin, view the headers, select the route, pick
+ * the weighted cluster, pick the endpoint, add the Host header). Not timed here: wrapping the
+ * handler, the pool lookup and the upstream handler object; the throughput run's CPU figure
+ * has everything.
+ */
+import { resolveWorkload } from '@dabba/discovery';
+import { loadCompileSnapshot, loadDecision, type RequestView } from './client-internals.ts';
+import { snapshotFromTexts } from './istio-set.ts';
+import {
+  FLOOR_HOST,
+  floorServiceYaml,
+  REQUEST_PATH,
+  ROUTED_HOST,
+  routedServiceYaml,
+  SERVICE_PORT,
+} from './throughput-config.ts';
+import { type LoopOptions, nsPerOp } from './time-loop.ts';
+
+export interface DecisionBenchResult {
+  readonly routedNs: number;
+  readonly floorNs: number;
+}
+
+export async function runDecisionBench(loop: LoopOptions): Promise<DecisionBenchResult> {
+  const { compileSnapshot } = await loadCompileSnapshot();
+  const { parseTarget, RequestHeaders, resolveRequest } = await loadDecision();
+  const snapshot = snapshotFromTexts(
+    [
+      { name: 'routed.yaml', text: routedServiceYaml([9001, 9002, 9003, 9004]) },
+      { name: 'floor.yaml', text: floorServiceYaml(9005) },
+    ],
+    resolveWorkload({}),
+  );
+  const compiled = compileSnapshot(snapshot, undefined, Math.random);
+
+  const decide = (origin: string): number => {
+    const target = parseTarget(origin);
+    const headers = new RequestHeaders(undefined);
+    const view: RequestView = {
+      method: 'GET',
+      scheme: target.scheme,
+      authority: target.authority,
+      path: REQUEST_PATH,
+      query: '',
+      headers: (name: string) => headers.values(name),
+    };
+    const table = compiled.routeTables.get(target.port);
+    const decision = resolveRequest(compiled, table, target, view, headers, table?.createContext(view));
+    if (decision.kind !== 'upstream') throw new Error(`${origin}: ${decision.kind}`);
+    const host = decision.cluster.balancer!.pick(
+      decision.hash === undefined ? undefined : { hash: decision.hash },
+    );
+    headers.withHost(target.authority);
+    return host!.port;
+  };
+  const routed = `http://${ROUTED_HOST}:${SERVICE_PORT}`;
+  const floor = `http://${FLOOR_HOST}:${SERVICE_PORT}`;
+  decide(routed);
+  decide(floor);
+  return { routedNs: nsPerOp(() => decide(routed), loop), floorNs: nsPerOp(() => decide(floor), loop) };
+}
