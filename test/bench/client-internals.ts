@@ -100,9 +100,9 @@ export interface RequestTarget {
   readonly scheme: string;
 }
 
-export interface RequestHeaders {
+/** dispatch/incoming-request.ts: the request view over undici's dispatch options. */
+export interface IncomingRequest extends RequestView {
   values(name: string): readonly string[] | undefined;
-  withHost(authority: string): unknown;
 }
 
 export type Decision =
@@ -111,13 +111,18 @@ export type Decision =
 
 export interface DecisionModules {
   parseTarget(origin: string): RequestTarget;
-  RequestHeaders: new (raw: unknown) => RequestHeaders;
+  IncomingRequest: new (
+    method: string,
+    scheme: string,
+    authority: string,
+    pathAndQuery: string,
+    raw: unknown,
+  ) => IncomingRequest;
   resolveRequest(
     compiled: CompiledMesh,
     table: RouteTable | undefined,
     target: RequestTarget,
-    view: RequestView,
-    headers: RequestHeaders,
+    request: IncomingRequest,
     ctx: unknown,
   ): Decision;
 }
@@ -130,7 +135,7 @@ export const loadCompileSnapshot = (): Promise<CompileSnapshotModule> =>
 export async function loadDecision(): Promise<DecisionModules> {
   const [target, headers, resolve] = await Promise.all([
     load<Pick<DecisionModules, 'parseTarget'>>('dispatch/request-target.ts'),
-    load<Pick<DecisionModules, 'RequestHeaders'>>('dispatch/request-headers.ts'),
+    load<Pick<DecisionModules, 'IncomingRequest'>>('dispatch/incoming-request.ts'),
     load<Pick<DecisionModules, 'resolveRequest'>>('dispatch/resolve-request.ts'),
   ]);
   return { ...target, ...headers, ...resolve };

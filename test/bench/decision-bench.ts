@@ -6,7 +6,7 @@
  * has everything.
  */
 import { resolveWorkload } from '@dabba/discovery';
-import { loadCompileSnapshot, loadDecision, type RequestView } from './client-internals.ts';
+import { loadCompileSnapshot, loadDecision } from './client-internals.ts';
 import { snapshotFromTexts } from './istio-set.ts';
 import {
   FLOOR_HOST,
@@ -25,7 +25,7 @@ export interface DecisionBenchResult {
 
 export async function runDecisionBench(loop: LoopOptions): Promise<DecisionBenchResult> {
   const { compileSnapshot } = await loadCompileSnapshot();
-  const { parseTarget, RequestHeaders, resolveRequest } = await loadDecision();
+  const { parseTarget, IncomingRequest, resolveRequest } = await loadDecision();
   const snapshot = snapshotFromTexts(
     [
       { name: 'routed.yaml', text: routedServiceYaml([9001, 9002, 9003, 9004]) },
@@ -37,22 +37,13 @@ export async function runDecisionBench(loop: LoopOptions): Promise<DecisionBench
 
   const decide = (origin: string): number => {
     const target = parseTarget(origin);
-    const headers = new RequestHeaders(undefined);
-    const view: RequestView = {
-      method: 'GET',
-      scheme: target.scheme,
-      authority: target.authority,
-      path: REQUEST_PATH,
-      query: '',
-      headers: (name: string) => headers.values(name),
-    };
+    const request = new IncomingRequest('GET', target.scheme, target.authority, REQUEST_PATH, undefined);
     const table = compiled.routeTables.get(target.port);
-    const decision = resolveRequest(compiled, table, target, view, headers, table?.createContext(view));
+    const decision = resolveRequest(compiled, table, target, request, table?.createContext(request));
     if (decision.kind !== 'upstream') throw new Error(`${origin}: ${decision.kind}`);
     const host = decision.cluster.balancer!.pick(
       decision.hash === undefined ? undefined : { hash: decision.hash },
     );
-    headers.withHost(target.authority);
     return host!.port;
   };
   const routed = `http://${ROUTED_HOST}:${SERVICE_PORT}`;

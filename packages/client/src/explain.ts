@@ -7,10 +7,9 @@
  */
 import type { CompiledCluster } from './compile/compile-cluster.ts';
 import type { CompiledMesh } from './compile/compile-snapshot.ts';
-import { RequestHeaders } from './dispatch/request-headers.ts';
+import { IncomingRequest } from './dispatch/incoming-request.ts';
 import { parseTarget } from './dispatch/request-target.ts';
 import { resolveRequest } from './dispatch/resolve-request.ts';
-import type { RequestView } from './route/match/index.ts';
 
 export interface ExplainRequest {
   /** Absolute URL, e.g. `http://reviews:9080/reviews/0`. */
@@ -120,18 +119,18 @@ function explainCluster(cluster: CompiledCluster, weight: number, total: number)
 export function explainRequest(compiled: CompiledMesh, request: ExplainRequest): Explanation {
   const url = typeof request.url === 'string' ? new URL(request.url) : request.url;
   const target = parseTarget(url.origin);
-  const headers = new RequestHeaders((request.headers ?? {}) as Record<string, string | string[]>);
-  const authority = headers.get('host') ?? target.authority;
-  const view: RequestView = {
-    method: request.method ?? 'GET',
-    scheme: target.scheme,
-    authority,
-    path: url.pathname,
-    query: url.search.slice(1),
-    headers: (name) => headers.values(name),
-  };
+  const raw: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(request.headers ?? {})) raw[k] = typeof v === 'string' ? v : [...v];
+  const view = new IncomingRequest(
+    request.method ?? 'GET',
+    target.scheme,
+    target.authority,
+    `${url.pathname}${url.search}`,
+    raw,
+  );
+  const authority = view.authority;
   const table = compiled.routeTables.get(target.port);
-  const decision = resolveRequest(compiled, table, target, view, headers, table?.createContext(view));
+  const decision = resolveRequest(compiled, table, target, view, table?.createContext(view));
   const selection = 'selection' in decision ? decision.selection : undefined;
   const base = {
     snapshotVersion: compiled.snapshot.version,

@@ -17,8 +17,8 @@ const toCurrentHandler = (
 
 import { type CompiledMesh, compileSnapshot } from './compile/compile-snapshot.ts';
 import { EndpointPools } from './connection/endpoint-pools.ts';
+import { IncomingRequest } from './dispatch/incoming-request.ts';
 import { failLocally, respondLocally } from './dispatch/local-response.ts';
-import { RequestHeaders } from './dispatch/request-headers.ts';
 import { parseTarget, type RequestTarget } from './dispatch/request-target.ts';
 import { resolveRequest } from './dispatch/resolve-request.ts';
 import { UpstreamHandler } from './dispatch/upstream-handler.ts';
@@ -27,7 +27,7 @@ import { type ExplainRequest, type Explanation, explainRequest } from './explain
 import { initHash } from './lb/hash.ts';
 import { type MeshOptions, type ResolvedMeshOptions, resolveMeshOptions } from './options.ts';
 import { applyHeaderMutations } from './route/header-mutations.ts';
-import type { RequestView } from './route/match/index.ts';
+import { MatchContext, type RequestView } from './route/match/index.ts';
 
 /** Events a Mesh emits (it is an EventEmitter, like every undici Dispatcher). */
 export interface MeshEvents {
@@ -39,25 +39,7 @@ export interface MeshEvents {
   notice: [notice: ConfigIssue];
 }
 
-function splitPath(path: string): { path: string; query: string } {
-  const q = path.indexOf('?');
-  const hash = path.indexOf('#');
-  const end = hash < 0 ? path.length : hash;
-  if (q < 0 || q > end) return { path: path.slice(0, end), query: '' };
-  return { path: path.slice(0, q), query: path.slice(q + 1, end) };
-}
-
-/** Host header value from raw headers without indexing them all (the common case has none). */
-function hasHostHeader(raw: Dispatcher.DispatchOptions['headers']): boolean {
-  if (raw == null) return false;
-  if (Array.isArray(raw)) {
-    for (let i = 0; i < raw.length; i += 2) if (String(raw[i]).toLowerCase() === 'host') return true;
-    return false;
-  }
-  if (typeof (raw as Iterable<unknown>)[Symbol.iterator] === 'function') return true; // let RequestHeaders decide
-  const obj = raw as Record<string, unknown>;
-  return obj.host !== undefined || obj.Host !== undefined;
-}
+const EMPTY_VIEW: RequestView = { method: '', scheme: '', authority: '', path: '', query: '', headers: {} };
 
 /**
  * A service mesh client in this process. Create one with {@link createMesh}.
@@ -71,6 +53,8 @@ export class Mesh extends Dispatcher {
   readonly #pools = new EndpointPools();
   readonly #subscription: ConfigSubscription;
   #compiled: CompiledMesh | undefined;
+  /** One match context, reset per request: routing is synchronous, so one is enough. */
+  readonly #matchContext: MatchContext;
   #appliedAt = new Date();
   #closed = false;
 
@@ -78,6 +62,9 @@ export class Mesh extends Dispatcher {
     super();
     this.#options = resolveMeshOptions(options);
     this.workload = this.#options.workload;
+    const random = this.#options.random;
+    // Envoy's per-request random value: a uniform 32-bit integer (route tables scale the same way).
+    this.#matchContext = new MatchContext(EMPTY_VIEW, () => Math.floor(random() * 0x1_0000_0000));
     const { promise, resolve, reject } = Promise.withResolvers<Snapshot>();
     this.ready = promise;
     // A consumer that never awaits `ready` must not get an unhandled rejection from it.
@@ -144,21 +131,21 @@ export class Mesh extends Dispatcher {
       failLocally(handler, err as Error);
       return true;
     }
-    const headers = new RequestHeaders(options.headers);
-    const authority = hasHostHeader(options.headers)
-      ? (headers.get('host') ?? target.authority)
-      : target.authority;
-    const { path, query } = splitPath(options.path);
-    const view: RequestView = {
-      method: options.method,
-      scheme: target.scheme,
-      authority,
-      path,
-      query,
-      headers: (name: string) => headers.values(name),
-    };
+    const request = new IncomingRequest(
+      options.method,
+      target.scheme,
+      target.authority,
+      options.path,
+      options.headers,
+    );
     const table = compiled.routeTables.get(target.port);
-    const decision = resolveRequest(compiled, table, target, view, headers, table?.createContext(view));
+    const decision = resolveRequest(
+      compiled,
+      table,
+      target,
+      request,
+      table ? this.#matchContext.reset(request) : undefined,
+    );
     switch (decision.kind) {
       case 'error':
         failLocally(handler, decision.error);
@@ -174,27 +161,37 @@ export class Mesh extends Dispatcher {
     const { cluster, policy } = decision;
     const host = cluster.balancer?.pick(decision.hash === undefined ? undefined : { hash: decision.hash });
     if (!host) {
-      failLocally(handler, new NoHealthyUpstreamError({ authority, path, cluster: cluster.name }));
+      failLocally(
+        handler,
+        new NoHealthyUpstreamError({
+          authority: request.authority,
+          path: request.path,
+          cluster: cluster.name,
+        }),
+      );
       return true;
     }
-    const pool = this.#pools.get(host, cluster);
-    const upstreamAuthority = decision.entry?.hostRewriteLiteral ?? policy.hostRewriteLiteral ?? authority;
-    let upstreamHeaders: NonNullable<Dispatcher.DispatchOptions['headers']>;
-    if (decision.requestHeaderMutations.length > 0) {
-      const record = headers.toRecord();
-      record.host = upstreamAuthority;
-      applyHeaderMutations(decision.requestHeaderMutations, record);
-      upstreamHeaders = record;
-    } else if (upstreamAuthority !== authority) {
-      const record = headers.toRecord();
-      record.host = upstreamAuthority;
-      upstreamHeaders = record;
-    } else {
-      upstreamHeaders = headers.withHost(authority);
+    // Envoy forwards the request's authority unless the route rewrites it.
+    const authority = decision.entry?.hostRewriteLiteral ?? policy.hostRewriteLiteral ?? request.authority;
+    const pool = this.#pools.get(host, cluster, authority);
+    const rewritten = policy.rewritePath(request);
+    let upstream = options;
+    if (
+      decision.requestHeaderMutations.length > 0 ||
+      authority !== request.authority ||
+      !pool.writesAuthority
+    ) {
+      const record = request.toRecord();
+      record.host = authority;
+      if (decision.requestHeaderMutations.length > 0)
+        applyHeaderMutations(decision.requestHeaderMutations, record);
+      upstream = { ...options, path: rewritten ?? options.path, headers: record };
+    } else if (rewritten !== undefined) {
+      upstream = { ...options, path: rewritten };
     }
-    const rewritten = policy.rewritePath(view);
+    // The common case sends the caller's options object unchanged: the pool supplies origin and Host.
     return pool.dispatcher.dispatch(
-      { ...options, origin: pool.origin, path: rewritten ?? options.path, headers: upstreamHeaders },
+      upstream,
       new UpstreamHandler(handler, host, decision.responseHeaderMutations),
     );
   }

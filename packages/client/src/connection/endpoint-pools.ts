@@ -1,58 +1,101 @@
 /**
  * Per-endpoint connection pools. A pool is created the first time a request goes to an endpoint
  * (an eager undici Pool per endpoint costs tens of kB, and most endpoints of a large mesh are
- * never called), shared by every cluster that contains the endpoint, and closed gracefully when
- * a new snapshot no longer has the endpoint.
+ * never called) and closed gracefully when a new snapshot no longer has the endpoint.
+ *
+ * A pool's origin is the request's authority (`http://reviews:9080`) while its connector dials
+ * the endpoint's address. undici then writes `Host: reviews:9080` itself, from a string it built
+ * once, which is what Envoy forwards upstream; adding a host header to every request instead
+ * costs a copy of the headers and undici's per-header validation. An authority that is not a
+ * valid URL host falls back to an endpoint-addressed pool plus an explicit host header.
  */
-import { Agent, type Dispatcher, H2CClient, Pool } from 'undici';
+import { Agent, buildConnector, type Dispatcher, H2CClient, Pool } from 'undici';
 import type { CompiledCluster } from '../compile/compile-cluster.ts';
 import type { Host } from '../lb/host.ts';
 
-/** Settings that change how connections to an endpoint are made; part of the pool's key. */
-function poolKey(host: Host, cluster: CompiledCluster): string {
+/** Settings that change how connections to an endpoint are made. */
+function endpointKey(host: Host, cluster: CompiledCluster): string {
   return `${cluster.http2 ? 'h2c' : 'h1'}|${host.key}|${cluster.connectTimeoutMs}|${cluster.idleTimeoutMs ?? ''}|${cluster.maxRequestsPerConnection ?? ''}`;
 }
 
 export interface PoolEntry {
-  readonly key: string;
+  /** Endpoint and connection settings; pools of one endpoint for several authorities share it. */
+  readonly endpointKey: string;
   readonly origin: string;
   readonly dispatcher: Dispatcher;
+  /** Whether the pool writes the request's authority as Host; when not, the caller must. */
+  readonly writesAuthority: boolean;
+}
+
+function bracket(address: string): string {
+  return address.includes(':') ? `[${address}]` : address;
+}
+
+function originFor(authority: string): string | undefined {
+  try {
+    const url = new URL(`http://${authority}`);
+    return url.host === authority.toLowerCase() ? url.origin : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export class EndpointPools {
   readonly #pools = new Map<string, PoolEntry>();
-  /** Cache from Host object to its pool for the cluster it was compiled in (hot path: one Map read). */
-  #byHost = new WeakMap<Host, PoolEntry>();
+  /** Hot path: Host -> authority -> pool, two map reads and no string building. */
+  #byHost = new WeakMap<Host, Map<string, PoolEntry>>();
   #passthrough: Agent | undefined;
 
-  /** The pool for `host` as configured by `cluster`, created on first use. */
-  get(host: Host, cluster: CompiledCluster): PoolEntry {
-    const cached = this.#byHost.get(host);
+  /** The pool that sends `authority`'s requests to `host`, created on first use. */
+  get(host: Host, cluster: CompiledCluster, authority: string): PoolEntry {
+    let byAuthority = this.#byHost.get(host);
+    const cached = byAuthority?.get(authority);
     if (cached) return cached;
-    const key = poolKey(host, cluster);
+    const endpoint = endpointKey(host, cluster);
+    const key = `${endpoint}|${authority}`;
     let entry = this.#pools.get(key);
     if (!entry) {
-      const bracketed = host.address.includes(':') ? `[${host.address}]` : host.address;
-      const origin = `http://${bracketed}:${host.port}`;
-      const options: Pool.Options = {
-        connect: { timeout: cluster.connectTimeoutMs },
-        ...(cluster.idleTimeoutMs !== undefined ? { keepAliveTimeout: cluster.idleTimeoutMs } : {}),
-        ...(cluster.maxRequestsPerConnection
-          ? { maxRequestsPerClient: cluster.maxRequestsPerConnection }
-          : {}),
-      };
-      if (cluster.http2) {
-        // undici's Pool builds the connector its clients share from its own top-level `useH2c`
-        // (typed only under `h2Options`, which the connector never reads); without it the socket
-        // is not marked h2 and H2CClient speaks HTTP/1.1 to the h2c server.
-        Object.assign(options, { useH2c: true, allowH2: true });
-        options.factory = (o, opts) => new H2CClient(o, opts as H2CClient.Options);
-      }
-      entry = { key, origin, dispatcher: new Pool(origin, options) };
+      entry = this.#create(host, cluster, endpoint, authority);
       this.#pools.set(key, entry);
     }
-    this.#byHost.set(host, entry);
+    if (!byAuthority) {
+      byAuthority = new Map();
+      this.#byHost.set(host, byAuthority);
+    }
+    byAuthority.set(authority, entry);
     return entry;
+  }
+
+  #create(host: Host, cluster: CompiledCluster, endpoint: string, authority: string): PoolEntry {
+    const endpointOrigin = `http://${bracket(host.address)}:${host.port}`;
+    const authorityOrigin = originFor(authority);
+    const dial = buildConnector({
+      timeout: cluster.connectTimeoutMs,
+      ...(cluster.http2 ? { useH2c: true } : {}),
+    });
+    const address = host.address;
+    const port = String(host.port);
+    const options: Pool.Options = {
+      // The origin names the authority; the connection always goes to the endpoint.
+      connect: (opts, callback) =>
+        dial(
+          { ...opts, hostname: address, host: `${bracket(address)}:${port}`, port, protocol: 'http:' },
+          callback,
+        ),
+      ...(cluster.idleTimeoutMs !== undefined ? { keepAliveTimeout: cluster.idleTimeoutMs } : {}),
+      ...(cluster.maxRequestsPerConnection ? { maxRequestsPerClient: cluster.maxRequestsPerConnection } : {}),
+    };
+    if (cluster.http2) {
+      Object.assign(options, { allowH2: true });
+      options.factory = (o, opts) => new H2CClient(o, opts as H2CClient.Options);
+    }
+    const origin = authorityOrigin ?? endpointOrigin;
+    return {
+      endpointKey: endpoint,
+      origin,
+      dispatcher: new Pool(origin, options),
+      writesAuthority: authorityOrigin !== undefined,
+    };
   }
 
   /** The dispatcher for PassthroughCluster: straight to the requested authority. */
@@ -64,9 +107,9 @@ export class EndpointPools {
   /** Closes pools whose endpoint no cluster in `clusters` has any more. */
   retainOnly(clusters: Iterable<CompiledCluster>): void {
     const live = new Set<string>();
-    for (const c of clusters) for (const h of c.hosts) live.add(poolKey(h, c));
+    for (const c of clusters) for (const h of c.hosts) live.add(endpointKey(h, c));
     for (const [key, entry] of this.#pools) {
-      if (!live.has(key)) {
+      if (!live.has(entry.endpointKey)) {
         this.#pools.delete(key);
         // Graceful: requests in flight finish, then the connections close.
         entry.dispatcher.close().catch(() => {});
@@ -75,7 +118,7 @@ export class EndpointPools {
     this.#byHost = new WeakMap();
   }
 
-  /** Number of pools created so far and still open. */
+  /** Number of pools open now. */
   get size(): number {
     return this.#pools.size;
   }

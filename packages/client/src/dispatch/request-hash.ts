@@ -7,11 +7,11 @@
 import { networkInterfaces } from 'node:os';
 import { xxHash64 } from '../lb/hash.ts';
 import type { HashPolicy } from '../route/route-action.ts';
-import type { RequestHeaders } from './request-headers.ts';
 
 /** What a hash policy may read from a request. */
 export interface HashInput {
-  readonly headers: RequestHeaders;
+  /** All values of a header by lowercase name. */
+  values(name: string): readonly string[] | undefined;
   /** Raw query string without `?`. */
   readonly query: string;
 }
@@ -37,8 +37,8 @@ function firstExternalIpv4(): string | undefined {
   return undefined;
 }
 
-function cookieValue(headers: RequestHeaders, name: string): string | undefined {
-  for (const line of headers.values('cookie') ?? []) {
+function cookieValue(request: HashInput, name: string): string | undefined {
+  for (const line of request.values('cookie') ?? []) {
     for (const part of line.split(';')) {
       const eq = part.indexOf('=');
       if (eq < 0) continue;
@@ -71,8 +71,8 @@ function methodOf(policy: HashPolicy): Method | undefined {
       const name = policy.headerName.toLowerCase();
       return {
         terminal,
-        evaluate: ({ headers }) => {
-          const values = headers.values(name);
+        evaluate: (request) => {
+          const values = request.values(name);
           if (!values || values.length === 0) return undefined;
           // Sorted so that the order values arrive in does not change the hash (HeaderHashMethod).
           return xxHash64(values.length === 1 ? values[0]! : [...values].sort().join(''));
@@ -83,8 +83,8 @@ function methodOf(policy: HashPolicy): Method | undefined {
       const name = policy.name;
       return {
         terminal,
-        evaluate: ({ headers }) => {
-          const v = cookieValue(headers, name);
+        evaluate: (request) => {
+          const v = cookieValue(request, name);
           return v === undefined ? undefined : xxHash64(v);
         },
       };
@@ -93,8 +93,8 @@ function methodOf(policy: HashPolicy): Method | undefined {
       const name = policy.name;
       return {
         terminal,
-        evaluate: ({ query }) => {
-          const v = queryValue(query, name);
+        evaluate: (request) => {
+          const v = queryValue(request.query, name);
           return v === undefined ? undefined : xxHash64(v);
         },
       };

@@ -17,12 +17,21 @@ export interface RequestTarget {
 
 const MAX_CACHED = 4096;
 const cache = new Map<string, RequestTarget>();
+// undici builds a new origin string per request; comparing with the last one is cheaper than
+// hashing it for the map, and most consecutive requests share an origin.
+let lastKey = '';
+let lastTarget: RequestTarget | undefined;
 
 export function parseTarget(origin: string | URL | undefined): RequestTarget {
   if (origin === undefined) throw new InvalidRequestError('the request has no origin (use an absolute URL)');
   const key = typeof origin === 'string' ? origin : origin.origin;
+  if (key === lastKey && lastTarget) return lastTarget;
   const hit = cache.get(key);
-  if (hit) return hit;
+  if (hit) {
+    lastKey = key;
+    lastTarget = hit;
+    return hit;
+  }
   let url: URL;
   try {
     url = typeof origin === 'string' ? new URL(origin) : origin;
@@ -39,5 +48,7 @@ export function parseTarget(origin: string | URL | undefined): RequestTarget {
   });
   if (cache.size >= MAX_CACHED) cache.clear();
   cache.set(key, target);
+  lastKey = key;
+  lastTarget = target;
   return target;
 }

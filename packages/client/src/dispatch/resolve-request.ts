@@ -7,12 +7,12 @@ import type { CompiledCluster } from '../compile/compile-cluster.ts';
 import type { CompiledMesh } from '../compile/compile-snapshot.ts';
 import { ClusterNotFoundError, type DabbaError, NoRouteError } from '../errors.ts';
 import type { HeaderMutations } from '../route/header-mutations.ts';
-import type { MatchContext, RequestView } from '../route/match/index.ts';
+import type { MatchContext } from '../route/match/index.ts';
 import type { ForwardingPolicy, HashPolicy } from '../route/route-action.ts';
 import type { RouteSelection, RouteTable } from '../route/route-table.ts';
 import { randomValueFromHeader, type WeightedClusterEntry } from '../route/weighted-clusters.ts';
+import type { IncomingRequest } from './incoming-request.ts';
 import { compileRequestHasher, type RequestHasher } from './request-hash.ts';
-import type { RequestHeaders } from './request-headers.ts';
 import type { RequestTarget } from './request-target.ts';
 
 export type Decision =
@@ -48,8 +48,8 @@ function hasherFor(policies: readonly HashPolicy[]): RequestHasher | undefined {
   return h ?? undefined;
 }
 
-function firstHeader(headers: RequestHeaders, name: string): string | undefined {
-  const v = headers.values(name)?.[0];
+function firstHeader(request: IncomingRequest, name: string): string | undefined {
+  const v = request.values(name)?.[0];
   return v === '' ? undefined : v;
 }
 
@@ -58,16 +58,15 @@ export function resolveRequest(
   compiled: CompiledMesh,
   table: RouteTable | undefined,
   target: RequestTarget,
-  view: RequestView,
-  headers: RequestHeaders,
+  request: IncomingRequest,
   ctx: MatchContext | undefined,
 ): Decision {
-  const where = { authority: view.authority, path: view.path };
+  const where = { authority: request.authority, path: request.path };
   if (!table) {
     if (compiled.passthroughUnknownPorts) return { kind: 'passthrough', selection: undefined };
     return { kind: 'error', error: new NoRouteError(where, `no listener for port ${target.port}`) };
   }
-  const selection = table.select(view, ctx);
+  const selection = table.select(request, ctx);
   if (!selection)
     return {
       kind: 'error',
@@ -87,7 +86,7 @@ export function resolveRequest(
       return {
         kind: 'local',
         status: action.status,
-        headers: { location: action.redirectLocation(view) },
+        headers: { location: action.redirectLocation(request) },
         body: undefined,
         selection,
       };
@@ -103,16 +102,16 @@ export function resolveRequest(
   let clusterName: string | undefined;
   let entry: WeightedClusterEntry | undefined;
   if (action.kind === 'cluster') clusterName = action.cluster;
-  else if (action.kind === 'clusterHeader') clusterName = firstHeader(headers, action.header);
+  else if (action.kind === 'clusterHeader') clusterName = firstHeader(request, action.header);
   else {
     const header = action.randomValueHeader;
     const fromHeader =
       header === undefined
         ? undefined
-        : randomValueFromHeader(firstHeader(headers, header), action.totalWeight);
-    const value = fromHeader ?? (ctx ?? table.createContext(view)).randomValue();
+        : randomValueFromHeader(firstHeader(request, header), action.totalWeight);
+    const value = fromHeader ?? (ctx ?? table.createContext(request)).randomValue();
     entry = action.pick(value);
-    clusterName = entry.clusterHeader === undefined ? entry.name : firstHeader(headers, entry.clusterHeader);
+    clusterName = entry.clusterHeader === undefined ? entry.name : firstHeader(request, entry.clusterHeader);
   }
   if (clusterName === undefined)
     return { kind: 'error', error: new NoRouteError(where, 'the cluster header is missing'), selection };
@@ -130,6 +129,6 @@ export function resolveRequest(
     entry,
     requestHeaderMutations: entry ? entry.requestHeaderMutations : selection.requestHeaderMutations,
     responseHeaderMutations: entry ? entry.responseHeaderMutations : selection.responseHeaderMutations,
-    hash: hasher ? hasher({ headers, query: view.query }) : undefined,
+    hash: hasher ? hasher(request) : undefined,
   };
 }

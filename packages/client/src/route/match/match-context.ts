@@ -15,8 +15,7 @@ const defaultRandom: RandomValueSource = () => Math.floor(Math.random() * 0x1_00
  * with 50% each see the same draw; this context mirrors that.
  */
 export class MatchContext {
-  readonly request: RequestView;
-  readonly #headers: HeaderLookup;
+  request: RequestView;
   readonly #random: RandomValueSource;
   #query: Map<string, string> | undefined;
   #randomValue = -1;
@@ -24,8 +23,19 @@ export class MatchContext {
 
   constructor(request: RequestView, random: RandomValueSource = defaultRandom) {
     this.request = request;
-    this.#headers = request.headers;
     this.#random = random;
+  }
+
+  /**
+   * Makes this context serve a new request. The data plane routes one request at a time on its
+   * thread, so it keeps one context and resets it instead of allocating one per request.
+   */
+  reset(request: RequestView): this {
+    this.request = request;
+    this.#query = undefined;
+    this.#randomValue = -1;
+    this.#fullPath = undefined;
+    return this;
   }
 
   /**
@@ -37,7 +47,8 @@ export class MatchContext {
   header(lowercaseName: string): string | undefined {
     if (lowercaseName.charCodeAt(0) === 58 /* ':' */) return this.#pseudo(lowercaseName);
     if (lowercaseName === 'host') return undefined;
-    const h = this.#headers;
+    // Read through the view each time: a view may build its lookup only when first asked.
+    const h: HeaderLookup = this.request.headers;
     const v: HeaderValue = typeof h === 'function' ? h(lowercaseName) : h[lowercaseName];
     if (v === undefined || typeof v === 'string') return v;
     // An empty array means no header at all.
