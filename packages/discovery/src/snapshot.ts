@@ -11,6 +11,7 @@ import type { Listener } from '#xds/envoy/config/listener/v3/listener_pb.js';
 import type { RouteConfiguration } from '#xds/envoy/config/route/v3/route_pb.js';
 import { HttpConnectionManagerSchema } from '#xds/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
 import { ConfigError, type ConfigIssue } from './errors.ts';
+import { runSteps, type Steps } from './steps.ts';
 
 /** The resources of a snapshot, each map keyed by resource name. */
 export interface XdsResources {
@@ -57,7 +58,14 @@ function deepFreeze(value: unknown): void {
   if (typeof value !== 'object' || value === null || Object.isFrozen(value) || ArrayBuffer.isView(value))
     return;
   Object.freeze(value);
-  for (const v of Object.values(value)) deepFreeze(v);
+  // Index and for...in loops: Object.values would allocate an array for each of the ~10^5
+  // objects of a large snapshot. Messages are plain objects, so for...in sees own fields only.
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) deepFreeze(value[i]);
+    return;
+  }
+  const record = value as Record<string, unknown>;
+  for (const key in record) deepFreeze(record[key]);
 }
 
 /** Lists every reference in `resources` that does not resolve. */
@@ -127,6 +135,18 @@ export function checkConsistency(resources: XdsResources, source: string): Confi
  * Builds a frozen snapshot, or throws ConfigError listing every duplicate and dangling reference.
  */
 export function createSnapshot(version: string, source: string, lists: XdsResourceLists): Snapshot {
+  return runSteps(createSnapshotSteps(version, source, lists));
+}
+
+/**
+ * {@link createSnapshot} as steps: freezing pauses after each resource (and each virtual host of
+ * a route configuration, which can hold thousands), so it can run in slices.
+ */
+export function* createSnapshotSteps(
+  version: string,
+  source: string,
+  lists: XdsResourceLists,
+): Steps<Snapshot> {
   const issues: ConfigIssue[] = [];
   const resources: XdsResources = {
     listeners: byName(lists.listeners, (l) => l.name, 'Listener', issues, source),
@@ -134,10 +154,21 @@ export function createSnapshot(version: string, source: string, lists: XdsResour
     clusters: byName(lists.clusters, (c) => c.name, 'Cluster', issues, source),
     endpoints: byName(lists.endpoints, (e) => e.clusterName, 'ClusterLoadAssignment', issues, source),
   };
+  yield;
   issues.push(...checkConsistency(resources, source));
   if (issues.length > 0) throw new ConfigError(issues);
+  yield;
+  for (const rc of resources.routes.values()) {
+    for (const vh of rc.virtualHosts) {
+      deepFreeze(vh);
+      yield;
+    }
+  }
   for (const map of [resources.listeners, resources.routes, resources.clusters, resources.endpoints]) {
-    for (const v of map.values()) deepFreeze(v);
+    for (const v of map.values()) {
+      deepFreeze(v);
+      yield;
+    }
   }
   return Object.freeze({ version, source, ...resources });
 }

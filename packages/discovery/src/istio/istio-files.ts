@@ -2,6 +2,11 @@
  * `istioFiles()`: Istio YAML in files or folders as a configuration source, watched for changes.
  * Every change re-reads the files, validates, translates and publishes a new snapshot; a change
  * that fails anywhere is reported and the previous snapshot keeps serving.
+ *
+ * A large mesh must not stall the requests of the process it configures, so a load gives the
+ * event loop a turn every few milliseconds: between files, and inside translation and snapshot
+ * assembly (both written as steps). Files whose content is unchanged since the last load are
+ * not parsed again: their validated resources are kept by content hash.
  */
 import { createHash } from 'node:crypto';
 import { type FSWatcher, statSync, watch } from 'node:fs';
@@ -9,12 +14,13 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { ConfigSource, ConfigSubscription, SnapshotListener } from '../config-source.ts';
 import { ConfigError, type ConfigIssue, DiscoveryErrorCode } from '../errors.ts';
-import { createSnapshot, type Snapshot } from '../snapshot.ts';
+import { createSnapshotSteps, type Snapshot } from '../snapshot.ts';
+import { createYielder, runSteps, runStepsSliced, type Steps } from '../steps.ts';
 import type { Workload } from '../workload.ts';
 import type { IstioResource, IstioResourceSet } from './istio-resource.ts';
 import { MESH_CONFIG_DEFAULTS, type MeshConfig } from './mesh-config.ts';
-import { parseIstioYaml } from './parse-istio-yaml.ts';
-import { translateIstio } from './translate.ts';
+import { type ParsedYaml, parseIstioYaml } from './parse-istio-yaml.ts';
+import { translateIstioSteps } from './translate.ts';
 
 export interface IstioFilesOptions {
   /** Re-read when files change. Default true. */
@@ -28,6 +34,44 @@ export interface IstioFilesOptions {
 }
 
 const YAML_FILE = /\.ya?ml$/i;
+
+/** A file's parse result, valid while its content hash and shown name are the same. */
+interface ParsedFile {
+  readonly digest: string;
+  readonly shownFile: string;
+  readonly parsed: ParsedYaml;
+}
+
+/**
+ * Parse results by absolute path, reused when a file's content is unchanged, so an edit to one
+ * file of a large mesh re-parses only that file. Entries of files that disappeared are dropped.
+ */
+export interface ParseCache {
+  readonly files: Map<string, ParsedFile>;
+  /** Files parsed (not reused) by the last load, for tests and diagnostics. */
+  parsedLastLoad: number;
+}
+
+export function createParseCache(): ParseCache {
+  return { files: new Map(), parsedLastLoad: 0 };
+}
+
+/** Parses `text` unless the cache holds the same content of the same file. */
+export function parseCached(
+  cache: ParseCache,
+  file: string,
+  shownFile: string,
+  text: string,
+  defaultNamespace: string | undefined,
+): { digest: string; parsed: ParsedYaml } {
+  const digest = createHash('sha256').update(text).digest('hex');
+  const hit = cache.files.get(file);
+  if (hit && hit.digest === digest && hit.shownFile === shownFile) return hit;
+  const parsed = parseIstioYaml(shownFile, text, defaultNamespace === undefined ? {} : { defaultNamespace });
+  cache.parsedLastLoad++;
+  cache.files.set(file, { digest, shownFile, parsed });
+  return { digest, parsed };
+}
 
 async function listYamlFiles(entry: string): Promise<string[]> {
   const info = await stat(entry);
@@ -47,11 +91,21 @@ export function collectResources(
   resources: readonly IstioResource[],
   issues: ConfigIssue[],
 ): IstioResourceSet {
+  return runSteps(collectResourcesSteps(resources, issues));
+}
+
+/** {@link collectResources} as steps: it pauses every few hundred resources. */
+export function* collectResourcesSteps(
+  resources: readonly IstioResource[],
+  issues: ConfigIssue[],
+): Steps<IstioResourceSet> {
   const seen = new Map<string, IstioResource>();
   const set = { virtualServices: [], destinationRules: [], serviceEntries: [], workloadEntries: [] } as {
     [K in keyof IstioResourceSet]: IstioResourceSet[K][number][];
   };
-  for (const r of resources) {
+  for (let i = 0; i < resources.length; i++) {
+    const r = resources[i]!;
+    if (i % 256 === 255) yield;
     const key = `${r.kind}/${r.namespace}/${r.name}`;
     const prior = seen.get(key);
     if (prior) {
@@ -95,6 +149,7 @@ export function istioFiles(paths: string | readonly string[], options: IstioFile
       let timer: NodeJS.Timeout | undefined;
       let running: Promise<void> = Promise.resolve();
       const watchers: FSWatcher[] = [];
+      const cache = createParseCache();
 
       const load = async (): Promise<void> => {
         const texts: { file: string; text: string }[] = [];
@@ -116,40 +171,53 @@ export function istioFiles(paths: string | readonly string[], options: IstioFile
           );
           return;
         }
+        const pause = createYielder();
+        cache.parsedLastLoad = 0;
         const hash = createHash('sha256');
-        for (const t of texts) hash.update(t.file).update('\0').update(t.text).update('\0');
-        const digest = hash.digest('hex');
-        if (digest === lastHash || closed) return; // nothing changed (editors touch files twice)
-
         const issues: ConfigIssue[] = [];
         const notices: ConfigIssue[] = [];
         const resources: IstioResource[] = [];
+        const present = new Set<string>();
         for (const { file, text } of texts) {
           const shownFile = path.relative(process.cwd(), file) || file;
-          const parsed = parseIstioYaml(
+          const { digest: fileDigest, parsed } = parseCached(
+            cache,
+            file,
             shownFile,
             text,
-            options.defaultNamespace === undefined ? {} : { defaultNamespace: options.defaultNamespace },
+            options.defaultNamespace,
           );
-          resources.push(...parsed.resources);
+          present.add(file);
+          hash.update(file).update('\0').update(fileDigest).update('\0');
+          for (const r of parsed.resources) resources.push(r);
           issues.push(...parsed.issues);
           notices.push(...parsed.notices);
+          await pause();
+          if (closed) return;
         }
-        const set = collectResources(resources, issues);
+        for (const file of cache.files.keys()) if (!present.has(file)) cache.files.delete(file);
+        const digest = hash.digest('hex');
+        if (digest === lastHash || closed) return; // nothing changed (editors touch files twice)
+
+        const set = await runStepsSliced(collectResourcesSteps(resources, issues), pause);
         let snapshot: Snapshot | undefined;
         if (issues.length === 0) {
-          const result = translateIstio(set, workload, mesh);
+          const result = await runStepsSliced(translateIstioSteps(set, workload, mesh), pause);
           issues.push(...result.issues);
           notices.push(...result.notices);
-          if (issues.length === 0) {
+          if (issues.length === 0 && !closed) {
             try {
-              snapshot = createSnapshot(`${generation + 1}-${digest.slice(0, 12)}`, name, result.resources);
+              snapshot = await runStepsSliced(
+                createSnapshotSteps(`${generation + 1}-${digest.slice(0, 12)}`, name, result.resources),
+                pause,
+              );
             } catch (err) {
               if (err instanceof ConfigError) issues.push(...err.issues);
               else throw err;
             }
           }
         }
+        if (closed) return;
         lastHash = digest;
         for (const n of notices) listener.onNotice(n);
         if (issues.length > 0 || !snapshot) {

@@ -1,7 +1,15 @@
 /**
  * Parses multi-document Istio YAML into validated resources. Pure: text in, resources and
  * issues out. Every issue names the file, the line, the resource and the field path.
+ *
+ * Two paths give the same resources. The fast path (js-yaml, no source positions) serves every
+ * file that is valid; source positions are only needed to report a problem, so a file with any
+ * issue or notice, or any YAML feature the fast path declines, is parsed again by the precise
+ * path (`yaml` with a LineCounter and node ranges), which produces the issues with exact lines.
+ * Lines of a fast-parsed resource (`origin.line`, `origin.locate`) are computed on first use by
+ * the precise path.
  */
+import { loadAll } from 'js-yaml';
 import { isNode, LineCounter, parseAllDocuments } from 'yaml';
 import type { ZodType } from 'zod';
 import type { ConfigIssue, ResourceRef } from '../errors.ts';
@@ -42,6 +50,86 @@ export interface ParseOptions {
 /** Parses one YAML text (one file) holding any number of `---`-separated documents. */
 export function parseIstioYaml(source: string, text: string, options: ParseOptions = {}): ParsedYaml {
   const defaultNamespace = options.defaultNamespace ?? 'default';
+  return (
+    parseIstioYamlFast(source, text, defaultNamespace) ??
+    parseIstioYamlPrecise(source, text, defaultNamespace)
+  );
+}
+
+/**
+ * A resource's origin whose lines come from the precise parse of its file, run once on first
+ * use and shared by every resource of the file (only files with a problem to report pay for it).
+ */
+class DeferredOrigin implements ResourceOrigin {
+  readonly source: string;
+  readonly #index: number;
+  readonly #precise: (index: number) => ResourceOrigin | undefined;
+
+  constructor(source: string, index: number, precise: (index: number) => ResourceOrigin | undefined) {
+    this.source = source;
+    this.#index = index;
+    this.#precise = precise;
+  }
+
+  get line(): number {
+    return this.#precise(this.#index)?.line ?? 1;
+  }
+
+  locate(path: readonly (string | number)[]): number | undefined {
+    return this.#precise(this.#index)?.locate(path) ?? this.line;
+  }
+}
+
+/**
+ * The fast path: returns undefined (use the precise path) unless every document is a valid
+ * resource of a kind Dabba reads, so that it never has to report anything itself.
+ */
+export function parseIstioYamlFast(
+  source: string,
+  text: string,
+  defaultNamespace: string,
+): ParsedYaml | undefined {
+  let docs: unknown[];
+  try {
+    // js-yaml's default is the YAML 1.2 core schema, as `yaml`'s, so plain scalars resolve the
+    // same. Aliases are declined: `yaml` bounds alias expansion and reports it with a line.
+    docs = loadAll(text, { maxAliases: 0 });
+  } catch {
+    return undefined; // syntax errors, duplicate keys, unknown tags: reported by the precise path
+  }
+  let precise: ParsedYaml | undefined;
+  const preciseOrigin = (index: number): ResourceOrigin | undefined => {
+    precise ??= parseIstioYamlPrecise(source, text, defaultNamespace);
+    return precise.resources[index]?.origin;
+  };
+  const resources: IstioResource[] = [];
+  for (const raw of docs) {
+    if (raw === null || raw === undefined) continue;
+    if (typeof raw !== 'object' || Array.isArray(raw)) return undefined;
+    const obj = raw as Record<string, unknown>;
+    const { kind, apiVersion } = obj;
+    if (typeof kind !== 'string' || typeof apiVersion !== 'string') return undefined;
+    const schema = SPEC_SCHEMAS[kind as IstioKind];
+    if (!schema || !ISTIO_NETWORKING_VERSIONS.includes(apiVersion)) return undefined;
+    const meta = namespaceMeta.safeParse(obj.metadata);
+    if (!meta.success) return undefined;
+    const spec = schema.safeParse(obj.spec ?? {});
+    if (!spec.success) return undefined;
+    resources.push({
+      kind: kind as IstioKind,
+      apiVersion,
+      name: meta.data.name,
+      namespace: meta.data.namespace ?? defaultNamespace,
+      labels: meta.data.labels ?? {},
+      spec: spec.data,
+      origin: new DeferredOrigin(source, resources.length, preciseOrigin),
+    } as IstioResource);
+  }
+  return { resources, issues: [], notices: [] };
+}
+
+/** The precise path: every node keeps its source range so issues can name their line. */
+export function parseIstioYamlPrecise(source: string, text: string, defaultNamespace: string): ParsedYaml {
   const lineCounter = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const resources: IstioResource[] = [];

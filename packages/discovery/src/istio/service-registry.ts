@@ -4,6 +4,7 @@
  */
 import { isIP } from 'node:net';
 import type { ConfigIssue } from '../errors.ts';
+import { runSteps, type Steps } from '../steps.ts';
 import { type Locality, parseLocality } from '../workload.ts';
 import type { IstioResourceSet, ServiceEntry, WorkloadEntry } from './istio-resource.ts';
 import { formatPath } from './istio-resource.ts';
@@ -68,18 +69,77 @@ function selects(
   selector: Readonly<Record<string, string>>,
   labels: Readonly<Record<string, string>>,
 ): boolean {
-  for (const [k, v] of Object.entries(selector)) if (labels[k] !== v) return false;
+  // for...in, not Object.entries: this runs for every candidate workload, and allocates nothing.
+  for (const k in selector) if (labels[k] !== selector[k]) return false;
   return true;
 }
 
+/**
+ * WorkloadEntries indexed for selectors: by namespace, and by namespace plus one label pair, so
+ * a ServiceEntry's workloadSelector checks only the entries that carry one of its labels
+ * instead of every entry in the mesh. Lists keep the order the entries were read in.
+ */
+interface WorkloadIndex {
+  readonly byNamespace: Map<string, WorkloadEntry[]>;
+  readonly byLabel: Map<string, WorkloadEntry[]>;
+}
+
+const labelKey = (namespace: string, key: string, value: string) => `${namespace}\0${key}\0${value}`;
+
+function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+function* indexWorkloads(entries: readonly WorkloadEntry[]): Steps<WorkloadIndex> {
+  const byNamespace = new Map<string, WorkloadEntry[]>();
+  const byLabel = new Map<string, WorkloadEntry[]>();
+  for (let i = 0; i < entries.length; i++) {
+    const we = entries[i]!;
+    if (i % 256 === 255) yield;
+    pushTo(byNamespace, we.namespace, we);
+    const labels = we.spec.labels;
+    if (labels) for (const k in labels) pushTo(byLabel, labelKey(we.namespace, k, labels[k]!), we);
+  }
+  return { byNamespace, byLabel };
+}
+
+/** Entries in `namespace` whose labels include `selector`, in the order they were read. */
+function selectWorkloads(
+  index: WorkloadIndex,
+  namespace: string,
+  selector: Readonly<Record<string, string>>,
+): WorkloadEntry[] {
+  // The smallest bucket among the selector's pairs bounds the work; an empty selector takes all.
+  let candidates = index.byNamespace.get(namespace) ?? [];
+  for (const k in selector) {
+    const bucket = index.byLabel.get(labelKey(namespace, k, selector[k]!)) ?? [];
+    if (bucket.length < candidates.length) candidates = bucket;
+  }
+  return candidates.filter((we) => selects(selector, we.spec.labels ?? {}));
+}
+
 /** Builds the service registry; services are keyed by host name. */
-export function buildServiceRegistry(set: IstioResourceSet): {
+export function buildServiceRegistry(set: IstioResourceSet): ServiceRegistry {
+  return runSteps(buildServiceRegistrySteps(set));
+}
+
+export interface ServiceRegistry {
   services: Map<string, Service>;
   issues: ConfigIssue[];
-} {
+}
+
+/** {@link buildServiceRegistry} as steps: it pauses after each ServiceEntry. */
+export function* buildServiceRegistrySteps(set: IstioResourceSet): Steps<ServiceRegistry> {
   const services = new Map<string, Service>();
   const issues: ConfigIssue[] = [];
+  const workloads = yield* indexWorkloads(set.workloadEntries);
+  // One instance per WorkloadEntry, shared by every ServiceEntry that selects it (and by every
+  // cluster its endpoints appear in), so its labels are held once.
+  const workloadInstances = new Map<WorkloadEntry, ServiceInstance | null>();
   for (const se of set.serviceEntries) {
+    yield;
     const { spec } = se;
     const resource = { kind: se.kind, namespace: se.namespace, name: se.name };
     const issue = (path: (string | number)[], message: string) =>
@@ -117,11 +177,14 @@ export function buildServiceRegistry(set: IstioResourceSet): {
     if (selector) {
       if (spec.endpoints?.length)
         issue(['spec', 'workloadSelector'], 'workloadSelector and endpoints are mutually exclusive');
-      for (const we of set.workloadEntries) {
-        if (we.namespace !== se.namespace || !selects(selector, we.spec.labels ?? {})) continue;
-        const inst = instanceFromWorkload(we.spec, we.namespace, `WorkloadEntry/${we.name}`);
-        if (!inst.address) continue;
-        instances.push({ ...inst, address: inst.address });
+      for (const we of selectWorkloads(workloads, se.namespace, selector)) {
+        let shared = workloadInstances.get(we);
+        if (shared === undefined) {
+          const inst = instanceFromWorkload(we.spec, we.namespace, `WorkloadEntry/${we.name}`);
+          shared = inst.address ? { ...inst, address: inst.address } : null;
+          workloadInstances.set(we, shared);
+        }
+        if (shared) instances.push(shared);
       }
     }
     if (

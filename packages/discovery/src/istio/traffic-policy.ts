@@ -77,3 +77,68 @@ export function selectDestinationRule(
   }
   return undefined;
 }
+
+/** DestinationRules with their hosts resolved once, for {@link selectIndexedDestinationRule}. */
+export interface DestinationRuleIndex {
+  /** Per namespace: the first rule for each exact host, and the wildcard rules in read order. */
+  readonly byNamespace: ReadonlyMap<
+    string,
+    {
+      readonly exact: ReadonlyMap<string, DestinationRule>;
+      readonly wildcards: readonly { readonly host: string; readonly rule: DestinationRule }[];
+    }
+  >;
+  /** Every rule's resolved host, in read order. */
+  readonly hosts: readonly { readonly host: string; readonly rule: DestinationRule }[];
+}
+
+/** Resolves every rule's host once, so choosing a service's rule does not scan all rules. */
+export function indexDestinationRules(
+  rules: readonly DestinationRule[],
+  clusterDomain: string,
+): DestinationRuleIndex {
+  const byNamespace = new Map<
+    string,
+    { exact: Map<string, DestinationRule>; wildcards: { host: string; rule: DestinationRule }[] }
+  >();
+  const hosts: { host: string; rule: DestinationRule }[] = [];
+  for (const rule of rules) {
+    const host = resolveShortName(rule.spec.host, rule.namespace, clusterDomain);
+    hosts.push({ host, rule });
+    if (rule.spec.workloadSelector) continue; // as in selectDestinationRule
+    let ns = byNamespace.get(rule.namespace);
+    if (!ns) {
+      ns = { exact: new Map(), wildcards: [] };
+      byNamespace.set(rule.namespace, ns);
+    }
+    if (host.includes('*')) ns.wildcards.push({ host, rule });
+    else if (!ns.exact.has(host)) ns.exact.set(host, rule);
+  }
+  return { byNamespace, hosts };
+}
+
+/** {@link selectDestinationRule} over an index: the same choice, without scanning every rule. */
+export function selectIndexedDestinationRule(
+  index: DestinationRuleIndex,
+  hostname: string,
+  proxyNamespace: string,
+  serviceNamespace: string,
+): DestinationRule | undefined {
+  for (const namespace of [proxyNamespace, serviceNamespace, ROOT_NAMESPACE]) {
+    const ns = index.byNamespace.get(namespace);
+    if (!ns) continue;
+    // An exact host always outranks a wildcard; among wildcards the longest, then the first read.
+    const exact = ns.exact.get(hostname);
+    if (exact) return exact;
+    let best: DestinationRule | undefined;
+    let bestLength = -1;
+    for (const w of ns.wildcards) {
+      if (w.host.length > bestLength && hostMatches(w.host, hostname)) {
+        best = w.rule;
+        bestLength = w.host.length;
+      }
+    }
+    if (best) return best;
+  }
+  return undefined;
+}

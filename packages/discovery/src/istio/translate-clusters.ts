@@ -22,6 +22,7 @@ import {
 import { OutlierDetectionSchema } from '#xds/envoy/config/cluster/v3/outlier_detection_pb.js';
 import { ApiVersion } from '#xds/envoy/config/core/v3/config_source_pb.js';
 import { HealthStatus } from '#xds/envoy/config/core/v3/health_check_pb.js';
+import { type LbEndpoint, LbEndpointSchema } from '#xds/envoy/config/endpoint/v3/endpoint_components_pb.js';
 import {
   type ClusterLoadAssignment,
   ClusterLoadAssignmentSchema,
@@ -35,6 +36,7 @@ import type { DestinationRule } from './istio-resource.ts';
 import {
   applyLocalityLoadBalancer,
   type EndpointGroup,
+  type GroupEndpoint,
   resolveLocalitySetting,
   withTopologyLabels,
 } from './locality-lb.ts';
@@ -45,6 +47,7 @@ import {
   instancePort,
   labelsMatch,
   type Service,
+  type ServiceInstance,
   type ServicePort,
 } from './service-registry.ts';
 import { type EffectivePolicy, effectivePolicy } from './traffic-policy.ts';
@@ -62,6 +65,21 @@ export interface ClusterInputs {
   readonly rule: DestinationRule | undefined;
   readonly workload: Workload;
   readonly mesh: MeshConfig;
+  /** Shares endpoint messages between the clusters of one translation; default: none shared. */
+  readonly endpointCache?: EndpointCache;
+}
+
+/**
+ * LbEndpoint messages by workload instance and port. An instance appears in its service's
+ * default cluster and in each subset cluster it matches with the same address, port, weight and
+ * metadata, so one frozen message serves them all (and its labels are held once).
+ */
+export interface EndpointCache {
+  readonly byInstance: WeakMap<ServiceInstance, Map<string, LbEndpoint>>;
+}
+
+export function createEndpointCache(): EndpointCache {
+  return { byInstance: new WeakMap() };
 }
 
 export interface TranslatedCluster {
@@ -140,7 +158,7 @@ export function translateCluster(input: ClusterInputs): TranslatedCluster {
     locality,
     enableFailover,
   );
-  const assignment = buildAssignment(name, groups);
+  const assignment = buildAssignment(name, groups, input.endpointCache ?? createEndpointCache());
   if (dns) {
     cluster.loadAssignment = assignment;
     return { cluster, assignment: undefined, policy };
@@ -189,40 +207,56 @@ function groupEndpoints(
   return [...byLocality.values()];
 }
 
-function buildAssignment(clusterName: string, groups: EndpointGroup[]): ClusterLoadAssignment {
+function buildAssignment(
+  clusterName: string,
+  groups: EndpointGroup[],
+  cache: EndpointCache,
+): ClusterLoadAssignment {
   return create(ClusterLoadAssignmentSchema, {
     clusterName,
     endpoints: groups.map((g) => ({
       locality: { region: g.locality.region, zone: g.locality.zone, subZone: g.locality.subZone },
       priority: g.priority,
       loadBalancingWeight: g.weight,
-      lbEndpoints: g.endpoints.map((ep) => ({
-        hostIdentifier: {
-          case: 'endpoint' as const,
-          value: {
-            address: {
-              address: {
-                case: 'socketAddress' as const,
-                value: {
-                  address: ep.instance.address,
-                  portSpecifier: { case: 'portValue' as const, value: ep.port },
-                },
-              },
-            },
-          },
-        },
-        healthStatus: HealthStatus.HEALTHY,
-        loadBalancingWeight: ep.weight,
-        metadata: {
-          filterMetadata: {
-            istio: { workload: ep.instance.origin },
-            // Dabba keeps the workload labels so explain() can show why an endpoint is in a subset.
-            dabba: { labels: { ...ep.instance.labels } },
-          },
-        },
-      })),
+      lbEndpoints: g.endpoints.map((ep) => lbEndpoint(ep, cache)),
     })),
   });
+}
+
+function lbEndpoint(ep: GroupEndpoint, cache: EndpointCache): LbEndpoint {
+  let byKey = cache.byInstance.get(ep.instance);
+  if (!byKey) {
+    byKey = new Map();
+    cache.byInstance.set(ep.instance, byKey);
+  }
+  const key = `${ep.port}/${ep.weight}`;
+  const cached = byKey.get(key);
+  if (cached) return cached;
+  const created = create(LbEndpointSchema, {
+    hostIdentifier: {
+      case: 'endpoint',
+      value: {
+        address: {
+          address: {
+            case: 'socketAddress',
+            value: { address: ep.instance.address, portSpecifier: { case: 'portValue', value: ep.port } },
+          },
+        },
+      },
+    },
+    healthStatus: HealthStatus.HEALTHY,
+    loadBalancingWeight: ep.weight,
+    metadata: {
+      filterMetadata: {
+        istio: { workload: ep.instance.origin },
+        // Dabba keeps the workload labels so explain() can show why an endpoint is in a subset.
+        // A copy, since the snapshot freezes it; one per instance, shared by its clusters.
+        dabba: { labels: { ...ep.instance.labels } },
+      },
+    },
+  });
+  byKey.set(key, created);
+  return created;
 }
 
 function applyConnectionPool(

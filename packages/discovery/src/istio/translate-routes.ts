@@ -14,12 +14,14 @@ import {
   type RouteActionSchema,
   type RouteMatchSchema,
   type RouteSchema,
-  type VirtualHostSchema,
+  type VirtualHost,
+  VirtualHostSchema,
   type WeightedCluster_ClusterWeightSchema,
 } from '#xds/envoy/config/route/v3/route_components_pb.js';
 import { type RouteConfiguration, RouteConfigurationSchema } from '#xds/envoy/config/route/v3/route_pb.js';
 import type { StringMatcherSchema } from '#xds/envoy/type/matcher/v3/string_pb.js';
 import type { ConfigIssue } from '../errors.ts';
+import { runSteps, type Steps } from '../steps.ts';
 import type { Workload } from '../workload.ts';
 import { resolveShortName, virtualHostDomains } from './host-names.ts';
 import { formatPath, type VirtualService } from './istio-resource.ts';
@@ -243,18 +245,27 @@ function parseRetryOn(text: string): { retryOn: string; codes: number[] } {
 
 /** Builds the RouteConfiguration named after the port (istiod names it `"<port>"`). */
 export function translateRoutes(input: RouteInputs): RouteConfiguration {
+  return runSteps(translateRoutesSteps(input));
+}
+
+/** {@link translateRoutes} as steps: it pauses after each virtual host. */
+export function* translateRoutesSteps(input: RouteInputs): Steps<RouteConfiguration> {
   const { port, workload, mesh } = input;
-  const virtualHosts: VirtualHostInit[] = [];
+  const virtualHosts: (VirtualHostInit | VirtualHost)[] = [];
   for (const service of input.services) {
     const domains = virtualHostDomains(service.hostname, port, workload.namespace, workload.clusterDomain);
     const vs = input.virtualServiceFor(service.hostname);
     const routes = vs ? virtualServiceRoutes(vs, input) : [defaultRoute(service, input)];
-    virtualHosts.push({
-      name: `${service.hostname}:${port}`,
-      domains,
-      routes,
-      includeRequestAttemptCount: true,
-    });
+    // Created here, one at a time, so no single step converts every virtual host of the port.
+    virtualHosts.push(
+      create(VirtualHostSchema, {
+        name: `${service.hostname}:${port}`,
+        domains,
+        routes,
+        includeRequestAttemptCount: true,
+      }),
+    );
+    yield;
   }
   virtualHosts.push(
     mesh.outboundTrafficPolicy === 'ALLOW_ANY'

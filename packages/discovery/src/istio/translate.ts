@@ -14,6 +14,7 @@ import type { ClusterLoadAssignment } from '#xds/envoy/config/endpoint/v3/endpoi
 import type { RouteActionSchema } from '#xds/envoy/config/route/v3/route_components_pb.js';
 import type { ConfigIssue } from '../errors.ts';
 import type { XdsResourceLists } from '../snapshot.ts';
+import { runSteps, type Steps } from '../steps.ts';
 import type { Workload } from '../workload.ts';
 import { hostMatches, outboundClusterName, resolveShortName } from './host-names.ts';
 import { formatPath, type IstioResourceSet, type VirtualService } from './istio-resource.ts';
@@ -24,11 +25,15 @@ import {
   PASSTHROUGH_CLUSTER,
 } from './mesh-config.ts';
 import { durationFromMs } from './proto-values.ts';
-import { buildServiceRegistry, HTTP_PROTOCOLS, type Service } from './service-registry.ts';
-import { type EffectivePolicy, selectDestinationRule } from './traffic-policy.ts';
-import { translateCluster } from './translate-clusters.ts';
+import { buildServiceRegistrySteps, HTTP_PROTOCOLS, type Service } from './service-registry.ts';
+import {
+  type EffectivePolicy,
+  indexDestinationRules,
+  selectIndexedDestinationRule,
+} from './traffic-policy.ts';
+import { createEndpointCache, translateCluster } from './translate-clusters.ts';
 import { translateListener } from './translate-listeners.ts';
-import { type ClusterResolver, translateRoutes } from './translate-routes.ts';
+import { type ClusterResolver, translateRoutesSteps } from './translate-routes.ts';
 import { validateRegexes } from './validate-regexes.ts';
 
 type HashPolicyInit = NonNullable<MessageInitShape<typeof RouteActionSchema>['hashPolicy']>;
@@ -96,16 +101,32 @@ export function translateIstio(
   workload: Workload,
   mesh: MeshConfig = MESH_CONFIG_DEFAULTS,
 ): TranslateResult {
-  const { services, issues } = buildServiceRegistry(set);
+  return runSteps(translateIstioSteps(set, workload, mesh));
+}
+
+/**
+ * {@link translateIstio} as steps: it pauses after each service and each route configuration,
+ * so a caller can run it in slices (istioFiles does) without changing the result.
+ */
+export function* translateIstioSteps(
+  set: IstioResourceSet,
+  workload: Workload,
+  mesh: MeshConfig = MESH_CONFIG_DEFAULTS,
+): Steps<TranslateResult> {
+  const { services, issues } = yield* buildServiceRegistrySteps(set);
   const notices: ConfigIssue[] = [];
   const domain = workload.clusterDomain;
 
-  for (const vs of set.virtualServices) issues.push(...validateRegexes(vs));
+  for (const vs of set.virtualServices) {
+    issues.push(...validateRegexes(vs));
+    yield;
+  }
 
   // Bind VirtualServices to services: an exact host wins over a wildcard; the first read wins ties.
   const boundVs = new Map<string, VirtualService>();
   const wildcardVs: { pattern: string; vs: VirtualService }[] = [];
   for (const vs of set.virtualServices) {
+    yield;
     if (!appliesToSidecars(vs)) continue;
     vs.spec.hosts.forEach((raw, i) => {
       const host = resolveShortName(raw, vs.namespace, domain);
@@ -147,13 +168,17 @@ export function translateIstio(
   const endpoints: ClusterLoadAssignment[] = [];
   const hashPolicies = new Map<string, HashPolicyInit>();
   const subsetsByHost = new Map<string, { rule: string; names: string[] }>();
+  // Each rule's host is resolved once here, not once per service.
+  const ruleIndex = indexDestinationRules(set.destinationRules, domain);
+  // A workload instance's endpoint is the same message in every cluster it appears in.
+  const endpointCache = createEndpointCache();
   for (const service of services.values()) {
-    const rule = selectDestinationRule(
-      set.destinationRules,
+    yield;
+    const rule = selectIndexedDestinationRule(
+      ruleIndex,
       service.hostname,
       workload.namespace,
       service.namespace,
-      domain,
     );
     const subsets = rule?.spec.subsets ?? [];
     if (rule)
@@ -171,6 +196,7 @@ export function translateIstio(
           rule,
           workload,
           mesh,
+          endpointCache,
         });
         clusters.push(translated.cluster);
         if (translated.assignment) endpoints.push(translated.assignment);
@@ -178,8 +204,7 @@ export function translateIstio(
       }
     }
   }
-  for (const rule of set.destinationRules) {
-    const host = resolveShortName(rule.spec.host, rule.namespace, domain);
+  for (const { host, rule } of ruleIndex.hosts) {
     if (!host.includes('*') && !services.has(host)) {
       notices.push({
         source: rule.origin.source,
@@ -231,7 +256,7 @@ export function translateIstio(
   const listeners = [];
   for (const [port, portServices] of [...portsInUse].sort((a, b) => a[0] - b[0])) {
     routes.push(
-      translateRoutes({
+      yield* translateRoutesSteps({
         port,
         services: portServices,
         // VirtualService http routes apply to HTTP ports only, as in Istio.
