@@ -16,6 +16,7 @@ import type { Host, HostHealth, Locality } from '../lb/host.ts';
 import {
   buildLbPlan,
   createLoadBalancer,
+  type LbPlan,
   type LbPolicy,
   type LoadBalancer,
   type PriorityInput,
@@ -125,6 +126,41 @@ function protocolOptions(cluster: Cluster) {
 }
 
 /**
+ * Immutable pieces that Hosts of different clusters can share: `ip:port` key strings and
+ * Locality objects. An endpoint appears in several clusters (Istio: the service's cluster and
+ * one per matching subset), and each cluster needs its own Host (Envoy keeps per-cluster host
+ * state: in-flight requests for LEAST_REQUEST, health, connection pools), but the values
+ * inside can be one copy. One interner lives for one snapshot compile.
+ */
+export interface CompileInterner {
+  readonly keys: Map<string, string>;
+  readonly localities: Map<string, Locality>;
+}
+
+export function createCompileInterner(): CompileInterner {
+  return { keys: new Map(), localities: new Map() };
+}
+
+const EMPTY_LABELS: Readonly<Record<string, string>> = Object.freeze({});
+
+function internKey(interner: CompileInterner, key: string): string {
+  const shared = interner.keys.get(key);
+  if (shared !== undefined) return shared;
+  interner.keys.set(key, key);
+  return key;
+}
+
+function internLocality(interner: CompileInterner, region: string, zone: string, subZone: string): Locality {
+  const id = `${region}\u0000${zone}\u0000${subZone}`;
+  let locality = interner.localities.get(id);
+  if (locality === undefined) {
+    locality = Object.freeze({ region, zone, subZone });
+    interner.localities.set(id, locality);
+  }
+  return locality;
+}
+
+/**
  * Compiles one cluster. `previous` (the same cluster in the last snapshot) lends its Host
  * objects to unchanged endpoints so in-flight counters and health survive a config change.
  */
@@ -133,6 +169,7 @@ export function compileCluster(
   assignment: ClusterLoadAssignment | undefined,
   previous: CompiledCluster | undefined,
   random: () => number,
+  interner: CompileInterner = createCompileInterner(),
 ): CompiledCluster {
   const type =
     cluster.clusterDiscoveryType.case === 'type'
@@ -143,37 +180,40 @@ export function compileCluster(
   const proto = protocolOptions(cluster);
   const panicThresholdPercent = cluster.commonLbConfig?.healthyPanicThreshold?.value ?? 50;
   const overprovisioningFactor = cla?.policy?.overprovisioningFactor ?? 140;
-  const base = {
-    name: cluster.name,
-    http2: proto.http2,
-    connectTimeoutMs: durationMs(cluster.connectTimeout) ?? 5000,
-    idleTimeoutMs: proto.idle,
-    maxRequestsPerConnection: proto.maxPerConn,
-    panicThresholdPercent,
-    overprovisioningFactor,
-    source: cluster,
-  };
+  const connectTimeoutMs = durationMs(cluster.connectTimeout) ?? 5000;
   if (type === Cluster_DiscoveryType.ORIGINAL_DST) {
     return {
-      ...base,
+      name: cluster.name,
       kind: 'passthrough',
       lbPolicy: 'CLUSTER_PROVIDED',
       hosts: [],
       balancer: undefined,
+      http2: proto.http2,
+      connectTimeoutMs,
+      idleTimeoutMs: proto.idle,
+      maxRequestsPerConnection: proto.maxPerConn,
+      panicThresholdPercent,
+      overprovisioningFactor,
       consistentHashing: false,
+      source: cluster,
     };
   }
 
-  const reuse = new Map<string, Host>();
-  for (const h of previous?.hosts ?? []) reuse.set(h.key, h);
-  const hosts: Host[] = [];
-  const priorities: { locality: Locality; weight: number | undefined; hosts: Host[] }[][] = [];
+  let reuse: Map<string, Host> | undefined;
+  if (previous !== undefined && previous.hosts.length > 0) {
+    reuse = new Map();
+    for (const h of previous.hosts) reuse.set(h.key, h);
+  }
+  let hostCount = 0;
+  const groups: (readonly Host[])[] = [];
+  const priorities: { locality: Locality; weight: number | undefined; hosts: readonly Host[] }[][] = [];
   for (const group of cla?.endpoints ?? []) {
-    const locality: Locality = {
-      region: group.locality?.region ?? '',
-      zone: group.locality?.zone ?? '',
-      subZone: group.locality?.subZone ?? '',
-    };
+    const locality = internLocality(
+      interner,
+      group.locality?.region ?? '',
+      group.locality?.zone ?? '',
+      group.locality?.subZone ?? '',
+    );
     const groupHosts: Host[] = [];
     for (const lbe of group.lbEndpoints) {
       if (lbe.hostIdentifier.case !== 'endpoint') continue;
@@ -181,11 +221,11 @@ export function compileCluster(
       if (sa?.case !== 'socketAddress' || sa.value.portSpecifier.case !== 'portValue') continue;
       const address = sa.value.address;
       const port = sa.value.portSpecifier.value;
-      const key = `${address}:${port}`;
-      const labels = (lbe.metadata?.filterMetadata.dabba?.labels ?? {}) as Record<string, string>;
+      const key = internKey(interner, `${address}:${port}`);
+      const labels = (lbe.metadata?.filterMetadata.dabba?.labels ?? EMPTY_LABELS) as Record<string, string>;
       const weight = lbe.loadBalancingWeight ?? 1;
       const health = toHealth(lbe.healthStatus);
-      const old = reuse.get(key);
+      const old = reuse?.get(key);
       const host: Host =
         old && old.weight === weight && sameLocality(old.locality, locality)
           ? old
@@ -199,13 +239,18 @@ export function compileCluster(
               health,
               activeRequests: old?.activeRequests ?? 0,
             };
+      // A reused Host is shared with the mesh still applied; see compileSnapshotAsync.
       host.health = health;
       groupHosts.push(host);
-      hosts.push(host);
     }
+    hostCount += groupHosts.length;
     const level = priorities[group.priority] ?? [];
     priorities[group.priority] = level;
-    level.push({ locality, weight: group.loadBalancingWeight, hosts: groupHosts });
+    // Frozen, so the plan keeps this array as the locality's host list instead of copying it;
+    // sliced, because a pushed-to array keeps spare capacity for as long as it lives.
+    const frozenHosts = Object.freeze(groupHosts.slice());
+    groups.push(frozenHosts);
+    level.push({ locality, weight: group.loadBalancingWeight, hosts: frozenHosts });
   }
   for (let p = 0; p < priorities.length; p++) priorities[p] ??= [];
   const localityWeighted =
@@ -222,15 +267,34 @@ export function compileCluster(
     panicThreshold: panicThresholdPercent,
     localityWeightedLb: localityWeighted,
   });
-  const balancer = hosts.length > 0 ? createLoadBalancer(policy, plan, { random }) : undefined;
+  const balancer = hostCount > 0 ? createLoadBalancer(policy, plan, { random }) : undefined;
   return {
-    ...base,
-    kind: type === Cluster_DiscoveryType.STATIC && hosts.length === 0 ? 'blackhole' : 'endpoints',
+    name: cluster.name,
+    kind: type === Cluster_DiscoveryType.STATIC && hostCount === 0 ? 'blackhole' : 'endpoints',
     lbPolicy: lbName,
-    hosts,
+    hosts: allHosts(plan, groups, hostCount),
     balancer,
+    http2: proto.http2,
+    connectTimeoutMs,
+    idleTimeoutMs: proto.idle,
+    maxRequestsPerConnection: proto.maxPerConn,
+    panicThresholdPercent,
+    overprovisioningFactor,
     consistentHashing: policy.type === 'RING_HASH' || policy.type === 'MAGLEV',
+    source: cluster,
   };
+}
+
+/**
+ * Every host of the cluster in assignment order. With one priority (the usual case) that is
+ * the plan's level list already, so the cluster keeps no second copy.
+ */
+function allHosts(plan: LbPlan, groups: readonly (readonly Host[])[], count: number): readonly Host[] {
+  const levels = plan.priorities;
+  if (levels.length === 1 && levels[0]!.hosts.length === count) return levels[0]!.hosts;
+  const hosts: Host[] = [];
+  for (const group of groups) for (const h of group) hosts.push(h);
+  return Object.freeze(hosts);
 }
 
 function sameLocality(a: Locality, b: Locality): boolean {

@@ -2,6 +2,8 @@
  * Snapshot -> the runtime structures the request path reads: route tables by outbound port and
  * clusters by name. Compiled once per snapshot; the request path only reads the result.
  */
+import { performance } from 'node:perf_hooks';
+import { setImmediate } from 'node:timers';
 import {
   ConfigError,
   type ConfigIssue,
@@ -12,7 +14,7 @@ import {
   type Snapshot,
 } from '@dabba/discovery';
 import { compileRouteTable, type RouteTable } from '../route/route-table.ts';
-import { type CompiledCluster, compileCluster } from './compile-cluster.ts';
+import { type CompiledCluster, compileCluster, createCompileInterner } from './compile-cluster.ts';
 
 const HCM_FILTER = 'envoy.filters.network.http_connection_manager';
 
@@ -27,12 +29,90 @@ export interface CompiledMesh {
   readonly passthroughUnknownPorts: boolean;
 }
 
+/** Options of {@link compileSnapshotAsync}; every field optional. */
+export interface CompileSnapshotAsyncOptions {
+  /**
+   * Longest synchronous stretch, in milliseconds: after a unit of work (one route table, one
+   * cluster) ends past this, the compile yields to the event loop (setImmediate). Default 10.
+   * One unit can overrun it: a route table is compiled in one piece.
+   */
+  readonly sliceMs?: number;
+  /**
+   * Abort a compile that a newer snapshot made stale: checked at every yield, and the promise
+   * rejects with `signal.reason`.
+   */
+  readonly signal?: AbortSignal;
+}
+
+const DEFAULT_SLICE_MS = 10;
+
 /** Compiles a snapshot; throws ConfigError naming the resource and field when it cannot. */
 export function compileSnapshot(
   snapshot: Snapshot,
   previous: CompiledMesh | undefined,
   random: () => number,
 ): CompiledMesh {
+  const steps = compileSteps(snapshot, previous, random);
+  let step = steps.next();
+  while (!step.done) step = steps.next();
+  return step.value;
+}
+
+/**
+ * {@link compileSnapshot} in slices: the same work in the same order (so the same result for
+ * the same `random`), yielding to the event loop whenever a slice has run `sliceMs`, so that
+ * a large snapshot does not stall requests and timers while it compiles.
+ *
+ * Caveats for the caller:
+ * - Apply the result in the continuation of this promise (no other await in between), and
+ *   pass the mesh applied at that time as `previous` of the next compile: `previous` lends its
+ *   Host objects (with their in-flight counts) to the new mesh.
+ * - Only one compile should matter at a time: when a newer snapshot arrives, abort the running
+ *   compile through `signal` (or ignore its result) and start the new one with the applied
+ *   mesh as `previous`, never with the stale compile's result.
+ * - Hosts lent by `previous` get the new snapshot's health while the compile runs (as the
+ *   synchronous compile does, only then nobody can observe it). The applied mesh's balancers do
+ *   not read health (their plans were computed before), so picks are unaffected; only explain()
+ *   of the applied mesh may show the newer health until the new mesh is applied. An aborted
+ *   compile can leave that newer health behind; the next compile sets it again for every host
+ *   it keeps.
+ */
+export async function compileSnapshotAsync(
+  snapshot: Snapshot,
+  previous: CompiledMesh | undefined,
+  random: () => number,
+  options: CompileSnapshotAsyncOptions = {},
+): Promise<CompiledMesh> {
+  const sliceMs = options.sliceMs ?? DEFAULT_SLICE_MS;
+  if (!(sliceMs >= 0)) throw new RangeError(`sliceMs must be >= 0, got ${options.sliceMs}`);
+  const signal = options.signal;
+  signal?.throwIfAborted();
+  const steps = compileSteps(snapshot, previous, random);
+  let sliceStart = performance.now();
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    if (performance.now() - sliceStart >= sliceMs) {
+      await yieldToEventLoop();
+      signal?.throwIfAborted();
+      sliceStart = performance.now();
+    }
+  }
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
+ * The compile as a sequence of steps: it yields after each unit of work, and whoever drives it
+ * decides whether to pause there. Returns the mesh or throws ConfigError at the end.
+ */
+function* compileSteps(
+  snapshot: Snapshot,
+  previous: CompiledMesh | undefined,
+  random: () => number,
+): Generator<void, CompiledMesh, void> {
   const issues: ConfigIssue[] = [];
   const routeTables = new Map<number, RouteTable>();
   const routeConfigNames = new Map<number, string>();
@@ -83,17 +163,26 @@ export function compileSnapshot(
           routeTables.set(port, table);
           routeConfigNames.set(port, routeName);
         }
+        yield;
       }
     }
   }
 
   const clusters = new Map<string, CompiledCluster>();
+  const interner = createCompileInterner();
   for (const [name, cluster] of snapshot.clusters) {
+    yield;
     try {
       const serviceName = cluster.edsClusterConfig?.serviceName || name;
       clusters.set(
         name,
-        compileCluster(cluster, snapshot.endpoints.get(serviceName), previous?.clusters.get(name), random),
+        compileCluster(
+          cluster,
+          snapshot.endpoints.get(serviceName),
+          previous?.clusters.get(name),
+          random,
+          interner,
+        ),
       );
     } catch (err) {
       issues.push({

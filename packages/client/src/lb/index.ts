@@ -1,6 +1,6 @@
 import { EdfScheduler } from './edf-scheduler.ts';
 import { hashWords, randomHash64, splitHash64 } from './hash.ts';
-import { normalizeHostWeights, normalizeWeights } from './hash-weights.ts';
+import { type NormalizedWeights, normalizeHostWeights, normalizeWeights } from './hash-weights.ts';
 import type { Host } from './host.ts';
 import { createLeastRequestPicker } from './least-request.ts';
 import { createMaglevPickerFromWeights } from './maglev.ts';
@@ -88,24 +88,69 @@ export function createLoadBalancer(
   const seed = options.seed ?? randomUint32(random);
   switch (config.type) {
     case 'ROUND_ROBIN':
-      return new SchedulingBalancer(plan, random, seed, (hosts) =>
-        createRoundRobinPicker(hosts, { seed, random }),
-      );
-    case 'LEAST_REQUEST':
-      return new SchedulingBalancer(plan, random, seed, (hosts) =>
-        createLeastRequestPicker(hosts, { ...leastRequestSettings(config), seed, random }),
-      );
     case 'RANDOM':
-      return new SchedulingBalancer(plan, random, seed, (hosts) => createRandomPicker(hosts, { random }));
+      return new SchedulingBalancer(config, plan, random, seed, false);
+    case 'LEAST_REQUEST':
+      // Pickers are built on first use, but a bad choice count must still fail here, where
+      // the compiler reports it as a config error.
+      createPicker(config, NO_HOSTS, seed, random);
+      return new SchedulingBalancer(config, plan, random, seed, anyInFlight(plan));
     case 'RING_HASH':
-      return new HashingBalancer(plan, random, (weights) =>
-        createRingHashPickerFromWeights(weights, { ...config, random }),
+      return new HashingBalancer(
+        plan,
+        random,
+        validated(
+          (weights: NormalizedWeights) => createRingHashPickerFromWeights(weights, { ...config, random }),
+          NO_WEIGHTS,
+        ),
       );
     case 'MAGLEV':
-      return new HashingBalancer(plan, random, (weights) =>
-        createMaglevPickerFromWeights(weights, { ...config, random }),
+      return new HashingBalancer(
+        plan,
+        random,
+        validated(
+          (weights: NormalizedWeights) => createMaglevPickerFromWeights(weights, { ...config, random }),
+          NO_WEIGHTS,
+        ),
       );
   }
+}
+
+const NO_WEIGHTS: NormalizedWeights = Object.freeze({ hosts: [], weights: [], min: 1, max: 0 });
+
+/**
+ * Tables are built on first use (see HashingBalancer), but a bad setting (ring sizes, Maglev
+ * table size) must still fail when the balancer is created, where the compiler reports it as a
+ * config error: build one table over no hosts now and drop it.
+ */
+function validated<T, P>(make: (input: T) => P, empty: T): (input: T) => P {
+  make(empty);
+  return make;
+}
+
+const NO_HOSTS: readonly Host[] = Object.freeze([]);
+
+type SchedulingPolicy = Extract<LbPolicy, { type: 'ROUND_ROBIN' | 'LEAST_REQUEST' | 'RANDOM' }>;
+
+function createPicker(
+  policy: SchedulingPolicy,
+  hosts: readonly Host[],
+  seed: number,
+  random: RandomSource,
+): SourcePicker {
+  switch (policy.type) {
+    case 'ROUND_ROBIN':
+      return createRoundRobinPicker(hosts, { seed, random });
+    case 'LEAST_REQUEST':
+      return createLeastRequestPicker(hosts, { ...leastRequestSettings(policy), seed, random });
+    case 'RANDOM':
+      return createRandomPicker(hosts, { random });
+  }
+}
+
+function anyInFlight(plan: LbPlan): boolean {
+  for (const p of plan.priorities) for (const h of p.hosts) if (h.activeRequests !== 0) return true;
+  return false;
 }
 
 function leastRequestSettings(config: {
@@ -125,18 +170,6 @@ interface LocalityWrr {
   readonly weightOf: (entry: number) => number;
 }
 
-/** Per-priority pickers for every host source Envoy defines (HostsSource::SourceType). */
-interface PrioritySources {
-  readonly all: SourcePicker;
-  readonly healthy: SourcePicker;
-  readonly degraded: SourcePicker;
-  readonly localityHealthy: readonly SourcePicker[];
-  readonly localityDegraded: readonly SourcePicker[];
-  readonly healthyLocalities: LocalityWrr | undefined;
-  readonly degradedLocalities: LocalityWrr | undefined;
-  readonly panic: boolean;
-}
-
 /**
  * The bucket code every draw maps to when all 100 buckets agree (one priority, nothing
  * degraded: the usual case), else -1. Lets a pick skip the `% 100` and the table read.
@@ -149,24 +182,144 @@ function uniformCode(buckets: readonly number[]): number {
 /** Priority buckets are chosen by `hash % 100` (Envoy's `choosePriority(hash % 100, ...)`). */
 const PRIORITY_MODULUS = modulus64(100);
 
+/**
+ * Per-priority pickers for every host source Envoy defines (HostsSource::SourceType), each
+ * built on the first pick that needs it. Most clusters of a big mesh are never called, and
+ * most called ones use one source, so building them eagerly would cost memory and compile
+ * time for nothing. Building later gives the same picks: a picker's state depends only on
+ * its host list (fixed in the plan), the host weights (immutable) and the balancer's seed,
+ * never on when it is built (weighted least request is the exception, handled by
+ * SchedulingBalancer).
+ */
+class PrioritySources {
+  readonly panic: boolean;
+  private readonly plan: PriorityPlan;
+  private readonly localityWeighted: boolean;
+  private readonly seed: number;
+  private readonly owner: SchedulingBalancer;
+  private allPicker: SourcePicker | undefined;
+  private healthyPicker: SourcePicker | undefined;
+  private degradedPicker: SourcePicker | undefined;
+  private localityHealthy: (SourcePicker | undefined)[] | undefined;
+  private localityDegraded: (SourcePicker | undefined)[] | undefined;
+  // undefined: not built yet; null: built, and Envoy has no scheduler for it.
+  private healthyLocalities: LocalityWrr | null | undefined;
+  private degradedLocalities: LocalityWrr | null | undefined;
+
+  constructor(plan: PriorityPlan, localityWeighted: boolean, seed: number, owner: SchedulingBalancer) {
+    this.plan = plan;
+    this.panic = plan.panic;
+    this.localityWeighted = localityWeighted;
+    this.seed = seed;
+    this.owner = owner;
+  }
+
+  pickOnce(degraded: boolean, draw: number, random: RandomSource): Host | undefined {
+    if (this.panic) return (this.allPicker ?? this.buildAll()).pickOnce(draw, random);
+    if (this.localityWeighted) {
+      const wrr = degraded
+        ? (this.degradedLocalities ?? this.buildLocalities(true))
+        : (this.healthyLocalities ?? this.buildLocalities(false));
+      if (wrr !== null) {
+        const locality = wrr.localityIndex[wrr.scheduler.pickAndAdd(wrr.weightOf)]!;
+        const list = degraded ? this.localityDegraded : this.localityHealthy;
+        return (list![locality] ?? this.buildLocality(degraded, locality)).pickOnce(draw, random);
+      }
+    }
+    return degraded
+      ? (this.degradedPicker ?? this.buildSource(true)).pickOnce(draw, random)
+      : (this.healthyPicker ?? this.buildSource(false)).pickOnce(draw, random);
+  }
+
+  /** Builds every source now (see SchedulingBalancer for when that matters). */
+  buildEverything(): void {
+    this.buildAll();
+    this.buildSource(false);
+    this.buildSource(true);
+    if (!this.localityWeighted) return;
+    for (const degraded of [false, true]) {
+      this.buildLocalities(degraded);
+      for (let i = 0; i < this.plan.localities.length; i++) this.buildLocality(degraded, i);
+    }
+  }
+
+  private buildAll(): SourcePicker {
+    this.allPicker ??= this.owner.makePicker(this.plan.hosts);
+    return this.allPicker;
+  }
+
+  private buildSource(degraded: boolean): SourcePicker {
+    if (degraded) {
+      this.degradedPicker ??= this.owner.makePicker(this.plan.degradedHosts);
+      return this.degradedPicker;
+    }
+    this.healthyPicker ??= this.owner.makePicker(this.plan.healthyHosts);
+    return this.healthyPicker;
+  }
+
+  private buildLocalities(degraded: boolean): LocalityWrr | null {
+    const p = this.plan;
+    if (degraded) {
+      this.degradedLocalities ??=
+        p.degradedHosts.length > 0
+          ? (localityWrr(
+              p.localities.map((l) => l.degradedEffectiveWeight),
+              this.seed,
+            ) ?? null)
+          : null;
+      this.localityDegraded ??= new Array<SourcePicker | undefined>(p.localities.length).fill(undefined);
+      return this.degradedLocalities;
+    }
+    this.healthyLocalities ??=
+      p.healthyHosts.length > 0
+        ? (localityWrr(
+            p.localities.map((l) => l.healthyEffectiveWeight),
+            this.seed,
+          ) ?? null)
+        : null;
+    this.localityHealthy ??= new Array<SourcePicker | undefined>(p.localities.length).fill(undefined);
+    return this.healthyLocalities;
+  }
+
+  private buildLocality(degraded: boolean, index: number): SourcePicker {
+    const list = (degraded ? this.localityDegraded : this.localityHealthy)!;
+    const l = this.plan.localities[index]!;
+    const picker = list[index] ?? this.owner.makePicker(degraded ? l.degradedHosts : l.healthyHosts);
+    list[index] = picker;
+    return picker;
+  }
+}
+
 class SchedulingBalancer implements LoadBalancer, SourcePicker {
   readonly plan: LbPlan;
+  private readonly policy: SchedulingPolicy;
   private readonly random: RandomSource;
-  private readonly sources: readonly PrioritySources[];
+  private readonly seed: number;
   private readonly buckets: readonly number[];
   private readonly uniform: number;
+  private sources: (PrioritySources | undefined)[] | undefined;
 
-  constructor(
-    plan: LbPlan,
-    random: RandomSource,
-    seed: number,
-    make: (hosts: readonly Host[]) => SourcePicker,
-  ) {
+  /**
+   * @param eager build every picker now. Weighted least request reads the hosts' in-flight
+   *   counts when its EDF is built (Envoy: when the host set is refreshed), so when some count
+   *   is not 0 the schedule must be built now to match; with every count at 0 a later build is
+   *   identical, since a request through this balancer always picks (and builds) first.
+   */
+  constructor(policy: SchedulingPolicy, plan: LbPlan, random: RandomSource, seed: number, eager: boolean) {
     this.plan = plan;
+    this.policy = policy;
     this.random = random;
+    this.seed = seed;
     this.buckets = plan.buckets;
     this.uniform = uniformCode(plan.buckets);
-    this.sources = plan.priorities.map((p) => buildSources(p, plan.localityWeighted, seed, make));
+    if (eager) {
+      for (let p = 0; p < plan.priorities.length; p++) this.sourcesOf(p).buildEverything();
+    }
+  }
+
+  /** The policy's picker over one host list, with the balancer's seed and random source. */
+  makePicker(hosts: readonly Host[]): SourcePicker {
+    return createPicker(this.policy, hosts, this.seed, this.random);
   }
 
   pick(ctx?: PickContext): Host | undefined {
@@ -175,46 +328,19 @@ class SchedulingBalancer implements LoadBalancer, SourcePicker {
 
   pickOnce(draw: number, random: RandomSource): Host | undefined {
     const code = this.uniform >= 0 ? this.uniform : this.buckets[mod32(draw, 100)]!;
-    const s = this.sources[code >> 1]!;
-    if (s.panic) return s.all.pickOnce(draw, random);
-    const degraded = (code & 1) === 1;
-    const wrr = degraded ? s.degradedLocalities : s.healthyLocalities;
-    if (wrr !== undefined) {
-      const locality = wrr.localityIndex[wrr.scheduler.pickAndAdd(wrr.weightOf)]!;
-      return (degraded ? s.localityDegraded : s.localityHealthy)[locality]!.pickOnce(draw, random);
-    }
-    return (degraded ? s.degraded : s.healthy).pickOnce(draw, random);
+    const s = this.sources?.[code >> 1] ?? this.sourcesOf(code >> 1);
+    return s.pickOnce((code & 1) === 1, draw, random);
   }
-}
 
-function buildSources(
-  p: PriorityPlan,
-  localityWeighted: boolean,
-  seed: number,
-  make: (hosts: readonly Host[]) => SourcePicker,
-): PrioritySources {
-  return {
-    all: make(p.hosts),
-    healthy: make(p.healthyHosts),
-    degraded: make(p.degradedHosts),
-    localityHealthy: p.localities.map((l) => make(l.healthyHosts)),
-    localityDegraded: p.localities.map((l) => make(l.degradedHosts)),
-    healthyLocalities:
-      localityWeighted && p.healthyHosts.length > 0
-        ? localityWrr(
-            p.localities.map((l) => l.healthyEffectiveWeight),
-            seed,
-          )
-        : undefined,
-    degradedLocalities:
-      localityWeighted && p.degradedHosts.length > 0
-        ? localityWrr(
-            p.localities.map((l) => l.degradedEffectiveWeight),
-            seed,
-          )
-        : undefined,
-    panic: p.panic,
-  };
+  private sourcesOf(priority: number): PrioritySources {
+    const plan = this.plan;
+    this.sources ??= new Array<PrioritySources | undefined>(plan.priorities.length).fill(undefined);
+    const s =
+      this.sources[priority] ??
+      new PrioritySources(plan.priorities[priority]!, plan.localityWeighted, this.seed, this);
+    this.sources[priority] = s;
+    return s;
+  }
 }
 
 /** Envoy builds no locality scheduler when every effective weight is 0. */
@@ -239,27 +365,34 @@ function localityWrr(effective: readonly number[], seed: number): LocalityWrr | 
 class HashingBalancer implements LoadBalancer {
   readonly plan: LbPlan;
   private readonly random: RandomSource;
-  private readonly tables: readonly HashPicker[];
+  private readonly make: (weights: NormalizedWeights) => HashPicker;
+  // Built on the first pick of each priority: a ring or Maglev table is the largest structure
+  // a balancer has, and depends only on the plan, so a later build gives the same table.
+  private readonly tables: (HashPicker | undefined)[];
   private readonly buckets: readonly number[];
   private readonly uniform: number;
 
-  constructor(
-    plan: LbPlan,
-    random: RandomSource,
-    make: (weights: ReturnType<typeof normalizeWeights>) => HashPicker,
-  ) {
+  constructor(plan: LbPlan, random: RandomSource, make: (weights: NormalizedWeights) => HashPicker) {
     this.plan = plan;
     this.random = random;
+    this.make = make;
     this.buckets = plan.buckets;
     this.uniform = uniformCode(plan.buckets);
-    this.tables = plan.priorities.map((p) => {
-      if (!plan.localityWeighted) return make(normalizeHostWeights(p.panic ? p.hosts : p.healthyHosts));
-      return make(
-        normalizeWeights(
-          p.localities.map((l) => ({ hosts: p.panic ? l.hosts : l.healthyHosts, weight: l.weight })),
-        ),
-      );
-    });
+    this.tables = new Array<HashPicker | undefined>(plan.priorities.length).fill(undefined);
+  }
+
+  private buildTable(priority: number): HashPicker {
+    const plan = this.plan;
+    const p = plan.priorities[priority]!;
+    const table = plan.localityWeighted
+      ? this.make(
+          normalizeWeights(
+            p.localities.map((l) => ({ hosts: p.panic ? l.hosts : l.healthyHosts, weight: l.weight })),
+          ),
+        )
+      : this.make(normalizeHostWeights(p.panic ? p.hosts : p.healthyHosts));
+    this.tables[priority] = table;
+    return table;
   }
 
   pick(ctx?: PickContext): Host | undefined {
@@ -270,7 +403,7 @@ class HashingBalancer implements LoadBalancer {
     const lo = hashWords[1]!;
     // The same hash picks the priority, so one key sticks to one level while loads hold.
     const code = this.uniform >= 0 ? this.uniform : this.buckets[mod64With(hi, lo, PRIORITY_MODULUS)]!;
-    const table = this.tables[code >> 1]!;
+    const table = this.tables[code >> 1] ?? this.buildTable(code >> 1);
     const attempts = maxAttempts(ctx);
     let host: Host | undefined;
     for (let i = 0; i < attempts; i++) {

@@ -168,7 +168,7 @@ export function buildLbPlan(priorities: readonly PriorityInput[], options: LbPla
     localityWeighted,
     overprovisioningFactor: factor,
     panicThreshold: threshold,
-    buckets: Object.freeze(tabulate(healthyLoad, degradedLoad)),
+    buckets: sharedBuckets(healthyLoad, degradedLoad),
   });
 }
 
@@ -190,30 +190,51 @@ interface Level {
   readonly degradedHealth: number;
 }
 
+/** Shared by every level and locality without degraded (or healthy) hosts. */
+const NO_HOSTS: readonly Host[] = Object.freeze([]);
+
+/**
+ * `hosts` itself when every host passes (the usual case: a big mesh keeps one array per
+ * locality instead of three), else a new frozen array of the hosts that do.
+ */
+function withHealth(hosts: readonly Host[], health: Host['health']): readonly Host[] {
+  let count = 0;
+  for (const h of hosts) if (h.health === health) count++;
+  if (count === 0) return NO_HOSTS;
+  if (count === hosts.length) return hosts;
+  // slice: filter's result keeps its growth capacity, a copy is exact (plans are long-lived).
+  return Object.freeze(hosts.filter((h) => h.health === health).slice());
+}
+
+/** Frozen input arrays are kept as they are; anything else is copied, as the caller may mutate it. */
+function frozen(hosts: readonly Host[]): readonly Host[] {
+  if (hosts.length === 0) return NO_HOSTS;
+  return Object.isFrozen(hosts) ? hosts : Object.freeze(hosts.slice());
+}
+
 function summarize(localities: PriorityInput, factor: number, weighted: boolean): Level {
-  const hosts: Host[] = [];
-  const healthyHosts: Host[] = [];
-  const degradedHosts: Host[] = [];
   const plans: LocalityPlan[] = [];
   for (const l of localities) {
-    const healthy = l.hosts.filter((h) => h.health === 'healthy');
-    const degraded = l.hosts.filter((h) => h.health === 'degraded');
-    hosts.push(...l.hosts);
-    healthyHosts.push(...healthy);
-    degradedHosts.push(...degraded);
+    const all = frozen(l.hosts);
+    const healthy = withHealth(all, 'healthy');
+    const degraded = withHealth(all, 'degraded');
     const weight = l.weight ?? 0;
     plans.push(
       Object.freeze({
         locality: l.locality,
         weight,
-        hosts: Object.freeze([...l.hosts]),
-        healthyHosts: Object.freeze(healthy),
-        degradedHosts: Object.freeze(degraded),
-        healthyEffectiveWeight: effectiveLocalityWeight(weight, healthy.length, l.hosts.length, factor),
-        degradedEffectiveWeight: effectiveLocalityWeight(weight, degraded.length, l.hosts.length, factor),
+        hosts: all,
+        healthyHosts: healthy,
+        degradedHosts: degraded,
+        healthyEffectiveWeight: effectiveLocalityWeight(weight, healthy.length, all.length, factor),
+        degradedEffectiveWeight: effectiveLocalityWeight(weight, degraded.length, all.length, factor),
       }),
     );
   }
+  // One locality (or one non-empty one) is common: its arrays are the level's arrays.
+  const hosts = concat(plans.map((p) => p.hosts));
+  const healthyHosts = withHealth(hosts, 'healthy');
+  const degradedHosts = withHealth(hosts, 'degraded');
   let health = 0;
   let degradedHealth = 0;
   if (hosts.length > 0) {
@@ -224,13 +245,20 @@ function summarize(localities: PriorityInput, factor: number, weighted: boolean)
     degradedHealth = Math.min(100, Math.floor((factor * measure(degradedHosts)) / total));
   }
   return {
-    hosts: Object.freeze(hosts),
-    healthyHosts: Object.freeze(healthyHosts),
-    degradedHosts: Object.freeze(degradedHosts),
-    localities: Object.freeze(plans),
+    hosts,
+    healthyHosts,
+    degradedHosts,
+    localities: Object.freeze(plans.slice()),
     health,
     degradedHealth,
   };
+}
+
+function concat(lists: readonly (readonly Host[])[]): readonly Host[] {
+  const nonEmpty = lists.filter((l) => l.length > 0);
+  if (nonEmpty.length === 0) return NO_HOSTS;
+  if (nonEmpty.length === 1) return nonEmpty[0]!;
+  return Object.freeze(([] as Host[]).concat(...nonEmpty));
 }
 
 /** Locality weight scaled by availability x overprovisioning, capped at 1 (LocalityWrr). */
@@ -280,6 +308,23 @@ function loadByHostCount(levels: readonly Level[], healthyLoad: number[], degrad
     left -= healthyLoad[i]!;
   }
   healthyLoad[first]! += left;
+}
+
+/**
+ * Bucket tables by their loads. A 100-entry table costs ~0.8 kB and nearly every cluster of a
+ * mesh has the same loads (all traffic to healthy P0), so plans share frozen tables. Bounded
+ * so that unusual load mixes cannot grow it without limit.
+ */
+const bucketTables = new Map<string, readonly number[]>();
+const MAX_SHARED_BUCKET_TABLES = 256;
+
+function sharedBuckets(healthyLoad: readonly number[], degradedLoad: readonly number[]): readonly number[] {
+  const key = `${healthyLoad.join(',')}/${degradedLoad.join(',')}`;
+  const cached = bucketTables.get(key);
+  if (cached) return cached;
+  const table = Object.freeze(tabulate(healthyLoad, degradedLoad));
+  if (bucketTables.size < MAX_SHARED_BUCKET_TABLES) bucketTables.set(key, table);
+  return table;
 }
 
 function tabulate(healthyLoad: readonly number[], degradedLoad: readonly number[]): number[] {

@@ -1,7 +1,7 @@
-import { EdfScheduler } from './edf-scheduler.ts';
 import type { Host } from './host.ts';
 import { type PickContext, pickWithRetries, type SourcePicker, weightsAreEqual } from './picker.ts';
 import { type RandomSource, randomUint32 } from './random-source.ts';
+import { WeightClassEdfScheduler } from './weight-class-edf-scheduler.ts';
 
 /** Options of {@link createRoundRobinPicker}. */
 export interface RoundRobinOptions {
@@ -61,17 +61,16 @@ class UnweightedRoundRobin implements SourcePicker {
 class WeightedRoundRobin implements SourcePicker {
   private readonly hosts: readonly Host[];
   private readonly random: RandomSource;
-  private readonly scheduler: EdfScheduler;
-  private readonly weightOf: (index: number) => number;
+  // Host weights are fixed for the picker's life, so the EDF can run over the distinct weights
+  // (same pick sequence as Envoy's per-host EDF, see weight-class-edf-scheduler.ts).
+  private readonly scheduler: WeightClassEdfScheduler;
 
   constructor(hosts: readonly Host[], seed: number, random: RandomSource) {
     this.hosts = hosts;
     this.random = random;
-    this.weightOf = (i) => hosts[i]!.weight;
-    this.scheduler = new EdfScheduler(
+    this.scheduler = new WeightClassEdfScheduler(
       hosts.map((h) => h.weight),
       seed,
-      this.weightOf,
     );
   }
 
@@ -80,6 +79,6 @@ class WeightedRoundRobin implements SourcePicker {
   }
 
   pickOnce(): Host | undefined {
-    return this.hosts[this.scheduler.pickAndAdd(this.weightOf)];
+    return this.hosts[this.scheduler.pickAndAdd()];
   }
 }
