@@ -15,7 +15,7 @@ const toCurrentHandler = (
   Dispatcher1Wrapper as unknown as { wrapHandler(h: object): Dispatcher.DispatchHandler }
 ).wrapHandler;
 
-import { type CompiledMesh, compileSnapshot } from './compile/compile-snapshot.ts';
+import { type CompiledMesh, compileSnapshotAsync } from './compile/compile-snapshot.ts';
 import { EndpointPools } from './connection/endpoint-pools.ts';
 import { IncomingRequest } from './dispatch/incoming-request.ts';
 import { failLocally, respondLocally } from './dispatch/local-response.ts';
@@ -56,6 +56,7 @@ export class Mesh extends Dispatcher {
   /** One match context, reset per request: routing is synchronous, so one is enough. */
   readonly #matchContext: MatchContext;
   #appliedAt = new Date();
+  #applying: AbortController | undefined;
   #closed = false;
 
   constructor(options: MeshOptions) {
@@ -73,25 +74,7 @@ export class Mesh extends Dispatcher {
     const logger = this.#options.logger;
     this.#subscription = this.#options.config.subscribe(this.workload, {
       onSnapshot: (snapshot) => {
-        hashReady.then(
-          () => {
-            if (this.#closed) return;
-            try {
-              const compiled = compileSnapshot(snapshot, this.#compiled, this.#options.random);
-              this.#compiled = compiled;
-              this.#appliedAt = new Date();
-              this.#pools.retainOnly(compiled.clusters.values());
-              this.emit('snapshot', snapshot);
-              resolve(snapshot);
-            } catch (err) {
-              const error = err as ConfigError;
-              logger?.error(error.message);
-              this.emit('configError', error);
-              if (!this.#compiled) reject(error);
-            }
-          },
-          (err: unknown) => reject(err),
-        );
+        void this.#apply(snapshot, hashReady, resolve, reject);
       },
       onError: (error) => {
         logger?.error(`${this.#options.config.name}: ${error.message}`);
@@ -104,6 +87,44 @@ export class Mesh extends Dispatcher {
         this.emit('notice', notice);
       },
     });
+  }
+
+  /**
+   * Compiles a snapshot in slices (a big configuration must not stall requests in flight) and
+   * swaps it in. A newer snapshot aborts an older one still compiling, so configurations apply
+   * in order and a stale one never replaces a newer one; each compile starts from the mesh that
+   * is serving, never from an unfinished compile.
+   */
+  async #apply(
+    snapshot: Snapshot,
+    hashReady: Promise<void>,
+    resolve: (s: Snapshot) => void,
+    reject: (e: unknown) => void,
+  ): Promise<void> {
+    this.#applying?.abort();
+    const controller = new AbortController();
+    this.#applying = controller;
+    try {
+      await hashReady;
+      if (controller.signal.aborted || this.#closed) return;
+      const compiled = await compileSnapshotAsync(snapshot, this.#compiled, this.#options.random, {
+        signal: controller.signal,
+      });
+      if (controller.signal.aborted || this.#closed) return;
+      this.#compiled = compiled;
+      this.#appliedAt = new Date();
+      this.#pools.retainOnly(compiled.clusters.values());
+      this.emit('snapshot', snapshot);
+      resolve(snapshot);
+    } catch (err) {
+      if (controller.signal.aborted || this.#closed) return;
+      const error = err as ConfigError;
+      this.#options.logger?.error(error.message);
+      this.emit('configError', error);
+      if (!this.#compiled) reject(error);
+    } finally {
+      if (this.#applying === controller) this.#applying = undefined;
+    }
   }
 
   /** The snapshot currently serving, if any. */
@@ -255,6 +276,7 @@ export class Mesh extends Dispatcher {
 
   async #shutdown(closePools: () => Promise<void>): Promise<void> {
     this.#closed = true;
+    this.#applying?.abort();
     this.#compiled = undefined;
     await this.#subscription.close();
     await closePools();

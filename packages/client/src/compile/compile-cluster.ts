@@ -237,7 +237,9 @@ export function compileCluster(
               locality,
               labels,
               health,
-              activeRequests: old?.activeRequests ?? 0,
+              // Requests in flight finish on the old Host object and decrement its count, so a
+              // replacement starts from zero rather than inheriting a count it will never lose.
+              activeRequests: 0,
             };
       // A reused Host is shared with the mesh still applied; see compileSnapshotAsync.
       host.health = health;

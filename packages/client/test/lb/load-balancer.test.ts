@@ -115,20 +115,4 @@ describe('createLoadBalancer: priority, panic and health', () => {
     assert.equal(lb.pick({ exclude, hostSelectionRetryCount: 4 })?.key, 'a:1'); // c, a, b, c, a
     assert.equal(calls, 5);
   });
-
-  test('a pick over 1,000 endpoints stays fast (sanity bound; measured ~ tens of ns)', () => {
-    const hosts = Array.from({ length: 1000 }, (_, i) =>
-      makeHost(`10.1.${i >> 8}.${i & 255}:80`, { weight: 1 + (i % 3) }),
-    );
-    for (const policy of ['ROUND_ROBIN', 'LEAST_REQUEST', 'RANDOM', 'MAGLEV', 'RING_HASH'] as const) {
-      const lb = createLoadBalancer(policy, buildLbPlan([[{ hosts }]]), { random: mulberry32(16) });
-      for (let i = 0; i < 200000; i++) lb.pick();
-      const start = process.hrtime.bigint();
-      const picks = 1000000;
-      for (let i = 0; i < picks; i++) lb.pick();
-      const ns = Number(process.hrtime.bigint() - start) / picks;
-      // Loose bound so CI noise cannot flake it; an O(n) pick would be ~1000 ns.
-      assert.ok(ns < 400, `${policy} ${ns} ns/pick`);
-    }
-  });
 });
