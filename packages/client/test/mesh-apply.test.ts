@@ -66,7 +66,10 @@ test('the first snapshot still applies when nothing newer arrives', async () => 
   let listener: SnapshotListener | undefined;
   const source: ConfigSource = {
     name: 'test',
-    subscribe: (_w, l) => ((listener = l), { close: async () => {} }),
+    subscribe: (_w, l) => {
+      listener = l;
+      return { close: async () => {} };
+    },
   };
   const mesh = new Mesh({ config: source, logger: null });
   listener!.onSnapshot(snapshotOf('1-only', 50));
