@@ -10,11 +10,6 @@ import type { ConfigError, ConfigIssue, ConfigSubscription, Snapshot, Workload }
 import { formatIssue, type JsonValue, resourceToJson, snapshotToConfigDump } from '@dabba/discovery';
 import { Dispatcher, Dispatcher1Wrapper } from 'undici';
 
-/** undici's adapter from the v1 handler API (onConnect/onHeaders/...) to the current one; untyped upstream. */
-const toCurrentHandler = (
-  Dispatcher1Wrapper as unknown as { wrapHandler(h: object): Dispatcher.DispatchHandler }
-).wrapHandler;
-
 import { type CompiledMesh, compileSnapshotAsync } from './compile/compile-snapshot.ts';
 import { EndpointPools } from './connection/endpoint-pools.ts';
 import { IncomingRequest } from './dispatch/incoming-request.ts';
@@ -38,6 +33,11 @@ export interface MeshEvents {
   /** Configuration was accepted with something skipped or ignored. */
   notice: [notice: ConfigIssue];
 }
+
+/** undici's adapter from the v1 handler API (onConnect/onHeaders/...) to the current one; untyped upstream. */
+const toCurrentHandler = (
+  Dispatcher1Wrapper as unknown as { wrapHandler(h: object): Dispatcher.DispatchHandler }
+).wrapHandler;
 
 const EMPTY_VIEW: RequestView = { method: '', scheme: '', authority: '', path: '', query: '', headers: {} };
 

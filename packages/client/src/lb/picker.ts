@@ -1,3 +1,4 @@
+import { hashWords, randomHash64, splitHash64 } from './hash.ts';
 import type { Host } from './host.ts';
 import { type RandomSource, randomUint32 } from './random-source.ts';
 
@@ -79,4 +80,27 @@ export function weightsAreEqual(hosts: readonly Host[]): boolean {
  */
 export interface HashPicker extends HostPicker {
   pickHashed(high: number, low: number, attempt: number): Host | undefined;
+}
+
+/**
+ * The pick both consistent-hashing tables share: the request's hash, or without one a random
+ * hash (Envoy "just choose[s] a random value"), then Envoy's alternate-host probes while
+ * `ctx.exclude` rejects the host found.
+ */
+export function pickByHash(
+  table: HashPicker,
+  random: RandomSource,
+  ctx: PickContext | undefined,
+): Host | undefined {
+  if (ctx?.hash !== undefined) splitHash64(ctx.hash);
+  else randomHash64(ctx?.random ?? random);
+  const hi = hashWords[0]!;
+  const lo = hashWords[1]!;
+  const attempts = maxAttempts(ctx);
+  let host: Host | undefined;
+  for (let i = 0; i < attempts; i++) {
+    host = table.pickHashed(hi, lo, i);
+    if (host === undefined || ctx?.exclude === undefined || !ctx.exclude(host)) return host;
+  }
+  return host;
 }

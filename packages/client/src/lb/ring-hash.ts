@@ -1,7 +1,7 @@
-import { hashWords, randomHash64, splitHash64, xxHash64 } from './hash.ts';
+import { xxHash64 } from './hash.ts';
 import { type NormalizedWeights, normalizeHostWeights } from './hash-weights.ts';
 import type { Host } from './host.ts';
-import { type HashPicker, maxAttempts, type PickContext } from './picker.ts';
+import { type HashPicker, type PickContext, pickByHash } from './picker.ts';
 import type { RandomSource } from './random-source.ts';
 
 /** Options of {@link createRingHashPicker} (RingHash proto fields). */
@@ -129,18 +129,7 @@ class Ring implements HashPicker {
   }
 
   pick(ctx?: PickContext): Host | undefined {
-    // Without a hash Envoy "just choose[s] a random value" (effectively RANDOM).
-    if (ctx?.hash !== undefined) splitHash64(ctx.hash);
-    else randomHash64(ctx?.random ?? this.random);
-    const hi = hashWords[0]!;
-    const lo = hashWords[1]!;
-    const attempts = maxAttempts(ctx);
-    let host: Host | undefined;
-    for (let i = 0; i < attempts; i++) {
-      host = this.pickHashed(hi, lo, i);
-      if (host === undefined || ctx?.exclude === undefined || !ctx.exclude(host)) return host;
-    }
-    return host;
+    return pickByHash(this, this.random, ctx);
   }
 
   pickHashed(hi: number, lo: number, attempt: number): Host | undefined {
