@@ -81,9 +81,8 @@ export interface Explanation {
 
 function localityName(l: { region: string; zone: string; subZone: string } | undefined): string {
   if (!l) return '';
-  return [l.region, l.zone, l.subZone]
-    .filter((p, i, all) => p !== '' || all.slice(i).some((x) => x !== ''))
-    .join('/');
+  // Istio's `region/zone/subzone` form, without trailing empty parts.
+  return `${l.region}/${l.zone}/${l.subZone}`.replace(/\/+$/, '');
 }
 
 function explainCluster(cluster: CompiledCluster, weight: number, total: number): ExplainedCluster {
