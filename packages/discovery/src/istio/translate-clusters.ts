@@ -20,6 +20,7 @@ import {
   ClusterSchema,
 } from '#xds/envoy/config/cluster/v3/cluster_pb.js';
 import { OutlierDetectionSchema } from '#xds/envoy/config/cluster/v3/outlier_detection_pb.js';
+import { type Metadata, MetadataSchema } from '#xds/envoy/config/core/v3/base_pb.js';
 import { ApiVersion } from '#xds/envoy/config/core/v3/config_source_pb.js';
 import { HealthStatus } from '#xds/envoy/config/core/v3/health_check_pb.js';
 import { type LbEndpoint, LbEndpointSchema } from '#xds/envoy/config/endpoint/v3/endpoint_components_pb.js';
@@ -76,10 +77,12 @@ export interface ClusterInputs {
  */
 export interface EndpointCache {
   readonly byInstance: WeakMap<ServiceInstance, Map<string, LbEndpoint>>;
+  /** Endpoint metadata by its labels (as JSON): the instances of one version share one. */
+  readonly metadataByLabels: Map<string, Metadata>;
 }
 
 export function createEndpointCache(): EndpointCache {
-  return { byInstance: new WeakMap() };
+  return { byInstance: new WeakMap(), metadataByLabels: new Map() };
 }
 
 export interface TranslatedCluster {
@@ -246,17 +249,27 @@ function lbEndpoint(ep: GroupEndpoint, cache: EndpointCache): LbEndpoint {
     },
     healthStatus: HealthStatus.HEALTHY,
     loadBalancingWeight: ep.weight,
-    metadata: {
-      filterMetadata: {
-        istio: { workload: ep.instance.origin },
-        // Dabba keeps the workload labels so explain() can show why an endpoint is in a subset.
-        // A copy, since the snapshot freezes it; one per instance, shared by its clusters.
-        dabba: { labels: { ...ep.instance.labels } },
-      },
-    },
+    metadata: endpointMetadata(ep.instance.labels, cache),
   });
   byKey.set(key, created);
   return created;
+}
+
+/**
+ * Dabba keeps the workload labels so explain() can show why an endpoint is in a subset. Istio's
+ * `istio.workload` origin string is left out: nothing reads it, and without it the metadata
+ * depends only on the labels, so the endpoints of one version (thousands, in a large mesh)
+ * share one message instead of holding ~6 objects each.
+ */
+function endpointMetadata(labels: Readonly<Record<string, string>>, cache: EndpointCache): Metadata {
+  const key = JSON.stringify(labels);
+  let metadata = cache.metadataByLabels.get(key);
+  if (!metadata) {
+    // A copy, since the snapshot freezes it.
+    metadata = create(MetadataSchema, { filterMetadata: { dabba: { labels: { ...labels } } } });
+    cache.metadataByLabels.set(key, metadata);
+  }
+  return metadata;
 }
 
 function applyConnectionPool(
