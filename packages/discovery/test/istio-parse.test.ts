@@ -198,3 +198,23 @@ spec:
     );
   });
 });
+
+it('an alias to an anchor of another document is an issue naming the file and line, not a crash', () => {
+  const text = `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: a }
+spec:
+  hosts: &h [reviews]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: b }
+spec:
+  hosts: *h
+`;
+  const result = parseIstioYaml('aliases.yaml', text);
+  assert.equal(result.issues.length, 1);
+  assert.equal(result.issues[0]?.source, 'aliases.yaml');
+  assert.equal(result.issues[0]?.line, 7);
+  assert.match(result.issues[0]?.message ?? '', /alias/i);
+});

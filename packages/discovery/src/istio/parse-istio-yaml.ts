@@ -151,7 +151,14 @@ export function parseIstioYamlPrecise(source: string, text: string, defaultNames
       }
       continue;
     }
-    const raw: unknown = doc.toJS({ maxAliasCount: 100 });
+    let raw: unknown;
+    try {
+      raw = doc.toJS({ maxAliasCount: 100 });
+    } catch (err) {
+      // An alias to an anchor of another document, or an alias bomb: input, not a crash.
+      issues.push({ source, line: docLine, path: '', message: `YAML: ${(err as Error).message}` });
+      continue;
+    }
     if (raw === null || raw === undefined) continue;
     const locate = (path: readonly (string | number)[]): number | undefined => {
       // Walk up the path until a node with a position is found (a missing field has none).
