@@ -13,7 +13,7 @@ import {
   type RouteConfiguration,
   type Snapshot,
 } from '@dabba/discovery';
-import { compileRouteTable, type RouteTable } from '../route/route-table.ts';
+import { compileRouteTableSteps, type RouteTable } from '../route/route-table.ts';
 import { type CompiledCluster, compileCluster, createCompileInterner } from './compile-cluster.ts';
 
 const HCM_FILTER = 'envoy.filters.network.http_connection_manager';
@@ -32,9 +32,10 @@ export interface CompiledMesh {
 /** Options of {@link compileSnapshotAsync}; every field optional. */
 export interface CompileSnapshotAsyncOptions {
   /**
-   * Longest synchronous stretch, in milliseconds: after a unit of work (one route table, one
-   * cluster) ends past this, the compile yields to the event loop (setImmediate). Default 10.
-   * One unit can overrun it: a route table is compiled in one piece.
+   * Longest synchronous stretch, in milliseconds: after a unit of work (a virtual host or a few
+   * dozen routes of a route table, one cluster) ends past this, the compile yields to the event
+   * loop (setImmediate). Default 10. One unit can overrun it, and garbage collection can land
+   * in any slice.
    */
   readonly sliceMs?: number;
   /**
@@ -91,7 +92,13 @@ export async function compileSnapshotAsync(
   let sliceStart = performance.now();
   for (;;) {
     const step = steps.next();
-    if (step.done) return step.value;
+    if (step.done) {
+      // The caller applies the mesh synchronously in its continuation (pool cleanup, listeners):
+      // give that work a slice of its own rather than the end of the compile's last one.
+      await yieldToEventLoop();
+      signal?.throwIfAborted();
+      return step.value;
+    }
     if (performance.now() - sliceStart >= sliceMs) {
       await yieldToEventLoop();
       signal?.throwIfAborted();
@@ -118,11 +125,16 @@ function* compileSteps(
   const routeConfigNames = new Map<number, string>();
   const compiledRoutes = new Map<string, RouteTable>();
 
-  const tableFor = (name: string, config: RouteConfiguration): RouteTable | undefined => {
+  // A generator too, so that a route configuration with thousands of virtual hosts is compiled
+  // across slices rather than in one synchronous piece.
+  function* tableFor(
+    name: string,
+    config: RouteConfiguration,
+  ): Generator<void, RouteTable | undefined, void> {
     const existing = compiledRoutes.get(name);
     if (existing) return existing;
     try {
-      const table = compileRouteTable(config, { random });
+      const table = yield* compileRouteTableSteps(config, { random });
       compiledRoutes.set(name, table);
       return table;
     } catch (err) {
@@ -138,7 +150,7 @@ function* compileSteps(
       }
       return undefined;
     }
-  };
+  }
 
   for (const [name, listener] of snapshot.listeners) {
     const sa = listener.address?.address;
@@ -158,7 +170,7 @@ function* compileSteps(
           routeName = config.name || name;
         }
         if (!config || routeName === undefined) continue;
-        const table = tableFor(routeName, config);
+        const table = yield* tableFor(routeName, config);
         if (table) {
           routeTables.set(port, table);
           routeConfigNames.set(port, routeName);

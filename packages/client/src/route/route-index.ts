@@ -88,7 +88,26 @@ const ANY: PathPattern = { kind: 'any' };
  *   so the first match in the leaf is the first match overall.
  */
 export function buildRouteIndex<T>(routes: readonly IndexedRoute<T>[]): RouteIndex<T> {
+  const steps = buildRouteIndexSteps(routes);
+  let step = steps.next();
+  while (!step.done) step = steps.next();
+  return step.value;
+}
+
+/** Path conditions evaluated between two yields of {@link buildRouteIndexSteps}. */
+const PROBES_PER_STEP = 1024;
+
+/**
+ * {@link buildRouteIndex} as steps: the same index, yielding every {@link PROBES_PER_STEP}
+ * path-condition checks of the exact-path table, the part that grows with the square of the
+ * route count (every exact path is checked against every route). The tree is built in one
+ * step: its size budget bounds it to a few times the route count.
+ */
+export function* buildRouteIndexSteps<T>(
+  routes: readonly IndexedRoute<T>[],
+): Generator<void, RouteIndex<T>, void> {
   const exact = new Map<string, Candidate<T>[]>();
+  let probes = 0;
   for (const r of routes) {
     if (r.pattern.kind !== 'exact' || exact.has(r.pattern.path)) continue;
     const path = r.pattern.path;
@@ -99,6 +118,11 @@ export function buildRouteIndex<T>(routes: readonly IndexedRoute<T>[]): RouteInd
       if (other.pathOnly(probe)) list.push({ value: other.value, check: other.rest });
     }
     exact.set(path, list);
+    probes += routes.length;
+    if (probes >= PROBES_PER_STEP) {
+      probes = 0;
+      yield;
+    }
   }
   // Exact routes cannot match a path missing from `exact`, so the tree leaves them out.
   const tree = buildNode(

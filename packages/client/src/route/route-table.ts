@@ -7,13 +7,13 @@ import {
 } from './header-mutations.ts';
 import {
   compileRouteMatch,
-  compileVirtualHostIndex,
   MatchContext,
   type RandomValueSource,
   type RequestMatch,
   type RequestView,
   type RouteMatch,
 } from './match/index.ts';
+import { compileVirtualHostIndexSteps, type VirtualHostIndex } from './match/virtual-host-index.ts';
 import { matchedLength } from './path-rewrite.ts';
 import {
   type CompiledRouteAction,
@@ -21,10 +21,10 @@ import {
   DEFAULT_MAX_DIRECT_RESPONSE_BODY_BYTES,
 } from './route-action.ts';
 import { collectIssues, RouteConfigError, type RouteConfigIssue } from './route-config-error.ts';
-import { buildRouteIndex, type IndexedRoute, pathPatternOf, type RouteIndex } from './route-index.ts';
+import { buildRouteIndexSteps, type IndexedRoute, pathPatternOf, type RouteIndex } from './route-index.ts';
 import { randomValueFromHeader } from './weighted-clusters.ts';
 
-/** Options of {@link compileRouteTable}. */
+/** Options of {@link compileRouteTable} and {@link compileRouteTableSteps}. */
 export interface RouteTableOptions {
   /**
    * Uniform random in [0, 1), like `Math.random` (the default). Each request draws at most one
@@ -88,6 +88,26 @@ const TWO_POW_32 = 0x1_0000_0000;
  * @throws RouteConfigError listing every problem with its field path.
  */
 export function compileRouteTable(config: RouteConfiguration, options: RouteTableOptions = {}): RouteTable {
+  const steps = compileRouteTableSteps(config, options);
+  let step = steps.next();
+  while (!step.done) step = steps.next();
+  return step.value;
+}
+
+/** Routes compiled between two yields of {@link compileRouteTableSteps} inside one virtual host. */
+const ROUTES_PER_STEP = 32;
+
+/**
+ * {@link compileRouteTable} as steps, for a caller that compiles in slices (compileSnapshotAsync):
+ * the same work in the same order, yielding after each virtual host, every
+ * {@link ROUTES_PER_STEP} routes of a large one, and inside the route and virtual host indexes.
+ * The driver decides whether to pause at a yield; nothing here reads the clock. Returns the
+ * table, or throws RouteConfigError at the end listing every problem, as compileRouteTable does.
+ */
+export function* compileRouteTableSteps(
+  config: RouteConfiguration,
+  options: RouteTableOptions = {},
+): Generator<void, RouteTable, void> {
   const issues: RouteConfigIssue[] = [];
   const uniform = options.random ?? Math.random;
   const random: RandomValueSource = () => Math.floor(uniform() * TWO_POW_32);
@@ -102,13 +122,24 @@ export function compileRouteTable(config: RouteConfiguration, options: RouteTabl
   // Validate the configuration-level lists once, so their errors are reported once.
   collectIssues(issues, () => compileHeaderMutations([global.request, global.response]));
 
-  const vhosts: CompiledVirtualHost[] = config.virtualHosts.map((vhost, v) =>
-    compileVirtualHost(vhost, v, config, global, maxBody, issues),
-  );
-  const vhostIndex = collectIssues(issues, () =>
-    compileVirtualHostIndex(vhosts, { ignorePortInHostMatching: config.ignorePortInHostMatching }),
-  );
+  const vhosts: CompiledVirtualHost[] = [];
+  for (let v = 0; v < config.virtualHosts.length; v++) {
+    vhosts.push(yield* compileVirtualHost(config.virtualHosts[v]!, v, config, global, maxBody, issues));
+    yield;
+  }
+  let vhostIndex: VirtualHostIndex<CompiledVirtualHost> | undefined;
+  try {
+    vhostIndex = yield* compileVirtualHostIndexSteps(vhosts, {
+      ignorePortInHostMatching: config.ignorePortInHostMatching,
+    });
+  } catch (err) {
+    // As collectIssues does, which cannot wrap a generator: the first bad domain is an issue.
+    collectIssues(issues, () => {
+      throw err;
+    });
+  }
   if (issues.length > 0 || vhostIndex === undefined) throw new RouteConfigError(config.name, issues);
+  const index = vhostIndex;
 
   // One-entry memo of the last authority: a client usually calls the same host many times in a
   // row, and lower-casing plus hashing the authority is a large share of a selection's cost.
@@ -122,7 +153,7 @@ export function compileRouteTable(config: RouteConfiguration, options: RouteTabl
       if (authority === lastAuthority) {
         vhost = lastVhost;
       } else {
-        vhost = vhostIndex.selectVirtualHost(authority);
+        vhost = index.selectVirtualHost(authority);
         lastAuthority = authority;
         lastVhost = vhost;
       }
@@ -137,14 +168,14 @@ export function compileRouteTable(config: RouteConfiguration, options: RouteTabl
 
 type LevelPair = { readonly request: HeaderMutationLevel; readonly response: HeaderMutationLevel };
 
-function compileVirtualHost(
+function* compileVirtualHost(
   vhost: VirtualHost,
   v: number,
   config: RouteConfiguration,
   global: LevelPair,
   maxBody: number,
   issues: RouteConfigIssue[],
-): CompiledVirtualHost {
+): Generator<void, CompiledVirtualHost, void> {
   const vpath = `virtualHosts[${v}]`;
   if (vhost.matcher !== undefined)
     issues.push({ path: `${vpath}.matcher`, message: 'not supported by Dabba' });
@@ -164,13 +195,15 @@ function compileVirtualHost(
   const ascend = config.mostSpecificHeaderMutationsWins;
   const virtualHost = Object.freeze({ name: vhost.name, index: v });
   const indexed: IndexedRoute<RouteSelection>[] = [];
-  vhost.routes.forEach((route, r) => {
+  for (let r = 0; r < vhost.routes.length; r++) {
+    if (r > 0 && r % ROUTES_PER_STEP === 0) yield;
+    const route = vhost.routes[r]!;
     const compiled = collectIssues(issues, () =>
       compileRoute(route, `${vpath}.routes[${r}]`, r, vhost, virtualHost, global, vlevel, ascend, maxBody),
     );
     if (compiled !== undefined) indexed.push(compiled);
-  });
-  return { domains: vhost.domains, index: buildRouteIndex(indexed) };
+  }
+  return { domains: vhost.domains, index: yield* buildRouteIndexSteps(indexed) };
 }
 
 function compileRoute(

@@ -43,13 +43,33 @@ export function compileVirtualHostIndex<T extends VirtualHostDomains>(
   vhosts: readonly T[],
   options: VirtualHostIndexOptions = {},
 ): VirtualHostIndex<T> {
+  const steps = compileVirtualHostIndexSteps(vhosts, options);
+  let step = steps.next();
+  while (!step.done) step = steps.next();
+  return step.value;
+}
+
+/** Virtual hosts indexed between two yields of {@link compileVirtualHostIndexSteps}. */
+const VHOSTS_PER_STEP = 256;
+
+/**
+ * {@link compileVirtualHostIndex} as steps: the same index, built in the same order, yielding
+ * every {@link VHOSTS_PER_STEP} virtual hosts so that a caller compiling in slices can pause a
+ * configuration with thousands of hosts. Throws as compileVirtualHostIndex does.
+ */
+export function* compileVirtualHostIndexSteps<T extends VirtualHostDomains>(
+  vhosts: readonly T[],
+  options: VirtualHostIndexOptions = {},
+): Generator<void, VirtualHostIndex<T>, void> {
   const base = options.path ?? 'virtualHosts';
   const exact = new Map<string, T>();
   const suffixes = new Map<number, Map<string, T>>();
   const prefixes = new Map<number, Map<string, T>>();
   let fallback: T | undefined;
 
-  vhosts.forEach((vhost, v) => {
+  for (let v = 0; v < vhosts.length; v++) {
+    if (v > 0 && v % VHOSTS_PER_STEP === 0) yield;
+    const vhost = vhosts[v]!;
     vhost.domains.forEach((raw, d) => {
       const path = `${base}[${v}].domains[${d}]`;
       const domain = asciiLower(raw);
@@ -70,7 +90,7 @@ export function compileVirtualHostIndex<T extends VirtualHostDomains>(
       }
       if (!added) throw new MatcherCompileError(path, `duplicate domain "${raw}"`);
     });
-  });
+  }
 
   const suffixLevels = levels(suffixes);
   const prefixLevels = levels(prefixes);
