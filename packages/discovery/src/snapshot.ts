@@ -71,6 +71,12 @@ function deepFreeze(value: unknown): void {
 /** Lists every reference in `resources` that does not resolve. */
 export function checkConsistency(resources: XdsResources, source: string): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
+  runSteps(checkConsistencySteps(resources, source, issues));
+  return issues;
+}
+
+/** {@link checkConsistency} as steps: a pause after each virtual host and every 256 clusters. */
+function* checkConsistencySteps(resources: XdsResources, source: string, issues: ConfigIssue[]): Steps<void> {
   for (const [name, listener] of resources.listeners) {
     listener.filterChains.forEach((chain, c) => {
       chain.filters.forEach((filter, f) => {
@@ -91,10 +97,12 @@ export function checkConsistency(resources: XdsResources, source: string): Confi
     });
   }
   for (const [name, rc] of resources.routes) {
-    rc.virtualHosts.forEach((vh, v) => {
-      vh.routes.forEach((route, r) => {
-        if (route.action.case !== 'route') return;
-        const spec = route.action.value.clusterSpecifier;
+    for (let v = 0; v < rc.virtualHosts.length; v++) {
+      const routes = rc.virtualHosts[v]!.routes;
+      for (let r = 0; r < routes.length; r++) {
+        const action = routes[r]!.action;
+        if (action.case !== 'route') continue;
+        const spec = action.value.clusterSpecifier;
         const names =
           spec.case === 'cluster'
             ? [spec.value]
@@ -111,10 +119,13 @@ export function checkConsistency(resources: XdsResources, source: string): Confi
             });
           }
         }
-      });
-    });
+      }
+      yield;
+    }
   }
+  let seen = 0;
   for (const [name, cluster] of resources.clusters) {
+    if (++seen % 256 === 0) yield;
     const eds =
       cluster.clusterDiscoveryType.case === 'type' &&
       cluster.clusterDiscoveryType.value === Cluster_DiscoveryType.EDS;
@@ -128,7 +139,6 @@ export function checkConsistency(resources: XdsResources, source: string): Confi
       });
     }
   }
-  return issues;
 }
 
 /**
@@ -155,7 +165,7 @@ export function* createSnapshotSteps(
     endpoints: byName(lists.endpoints, (e) => e.clusterName, 'ClusterLoadAssignment', issues, source),
   };
   yield;
-  issues.push(...checkConsistency(resources, source));
+  yield* checkConsistencySteps(resources, source, issues);
   if (issues.length > 0) throw new ConfigError(issues);
   yield;
   for (const rc of resources.routes.values()) {
