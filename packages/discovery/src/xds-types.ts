@@ -48,6 +48,7 @@ export {
   type WeightedCluster_ClusterWeight,
 } from '#xds/envoy/config/route/v3/route_components_pb.js';
 export { type RouteConfiguration, RouteConfigurationSchema } from '#xds/envoy/config/route/v3/route_pb.js';
+export { type HTTPFault, HTTPFaultSchema } from '#xds/envoy/extensions/filters/http/fault/v3/fault_pb.js';
 export {
   type HttpConnectionManager,
   HttpConnectionManagerSchema,

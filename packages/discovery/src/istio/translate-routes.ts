@@ -29,6 +29,7 @@ import { BLACKHOLE_CLUSTER, type MeshConfig, PASSTHROUGH_CLUSTER } from './mesh-
 import { durationFromMs } from './proto-values.ts';
 import type { HeaderOperations, Headers, StringMatch } from './schema-common.ts';
 import type { Service } from './service-registry.ts';
+import { faultPerFilterConfig, validateFault } from './translate-fault.ts';
 import type { IstioHttpMatch, IstioHttpRoute } from './virtual-service-schema.ts';
 
 type RouteInit = MessageInitShape<typeof RouteSchema>;
@@ -339,6 +340,8 @@ function virtualServiceRoutes(vs: VirtualService, input: RouteInputs): RouteInit
     const action = routeAction(vs, h, base, input, issue);
     if (!action) continue;
     const matches: (IstioHttpMatch | undefined)[] = h.match?.length ? h.match : [undefined];
+    for (const p of h.fault ? validateFault(h.fault) : []) issue([...base, 'fault', ...p.path], p.message);
+    const fault = h.fault ? faultPerFilterConfig(h.fault) : undefined;
     let catchAll = false;
     for (const m of matches) {
       if (m && !matchAppliesToWorkload(m, input.port, input.workload)) continue;
@@ -346,6 +349,7 @@ function virtualServiceRoutes(vs: VirtualService, input: RouteInputs): RouteInit
         name: m?.name ? `${h.name ?? ''}.${m.name}` : (h.name ?? ''),
         match: routeMatch(m),
         action: action.action,
+        ...(fault ? { typedPerFilterConfig: fault } : {}),
       };
       const authority = applyHeaders(route, h.headers);
       if (authority !== undefined && route.action?.case === 'route') {
