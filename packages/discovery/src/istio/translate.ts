@@ -34,6 +34,7 @@ import {
 import { createEndpointCache, translateCluster } from './translate-clusters.ts';
 import { translateListener } from './translate-listeners.ts';
 import { type ClusterResolver, translateRoutesSteps } from './translate-routes.ts';
+import { unappliedDestinationRuleFields, unappliedVirtualServiceFields } from './unapplied-fields.ts';
 import { validateRegexes } from './validate-regexes.ts';
 
 type HashPolicyInit = NonNullable<MessageInitShape<typeof RouteActionSchema>['hashPolicy']>;
@@ -119,8 +120,10 @@ export function* translateIstioSteps(
 
   for (const vs of set.virtualServices) {
     issues.push(...validateRegexes(vs));
+    notices.push(...unappliedVirtualServiceFields(vs));
     yield;
   }
+  for (const rule of set.destinationRules) notices.push(...unappliedDestinationRuleFields(rule));
 
   // Bind VirtualServices to services: an exact host wins over a wildcard; the first read wins ties.
   const boundVs = new Map<string, VirtualService>();

@@ -1,0 +1,72 @@
+/**
+ * Istio fields Dabba accepts and translates into the snapshot (as istiod would) but whose
+ * behaviour its data plane does not carry out yet. Each one present in a resource is reported
+ * as a notice, so an accepted setting is never silently without effect.
+ */
+import type { ConfigIssue } from '../errors.ts';
+import { type DestinationRule, formatPath, type VirtualService } from './istio-resource.ts';
+
+const HTTP_ROUTE_FIELDS = ['timeout', 'retries', 'fault', 'mirror', 'mirrors', 'corsPolicy'] as const;
+const TRAFFIC_POLICY_FIELDS = ['tls', 'proxyProtocol', 'tunnel', 'retryBudget'] as const;
+// Connection pool settings the endpoint pools apply (connectTimeout, idleTimeout,
+// maxRequestsPerConnection, h2UpgradePolicy, useClientProtocol) are left out: they take effect.
+const UNAPPLIED_TCP = ['maxConnections', 'tcpKeepalive', 'maxConnectionDuration'] as const;
+const UNAPPLIED_HTTP = [
+  'http1MaxPendingRequests',
+  'http2MaxRequests',
+  'maxRetries',
+  'maxConcurrentStreams',
+] as const;
+
+function notice(r: VirtualService | DestinationRule, path: (string | number)[], field: string): ConfigIssue {
+  return {
+    source: r.origin.source,
+    line: r.origin.locate(path),
+    resource: { kind: r.kind, namespace: r.namespace, name: r.name },
+    path: formatPath(path),
+    message: `accepted and translated, but ${field} is not enforced by this version of Dabba`,
+  };
+}
+
+export function unappliedVirtualServiceFields(vs: VirtualService): ConfigIssue[] {
+  const out: ConfigIssue[] = [];
+  (vs.spec.http ?? []).forEach((h, i) => {
+    for (const field of HTTP_ROUTE_FIELDS)
+      if (h[field] !== undefined) out.push(notice(vs, ['spec', 'http', i, field], field));
+  });
+  if (vs.spec.tcp?.length) out.push(notice(vs, ['spec', 'tcp'], 'tcp routing'));
+  if (vs.spec.tls?.length) out.push(notice(vs, ['spec', 'tls'], 'tls routing'));
+  return out;
+}
+
+export function unappliedDestinationRuleFields(dr: DestinationRule): ConfigIssue[] {
+  const out: ConfigIssue[] = [];
+  const policies: { path: (string | number)[]; policy: Record<string, unknown> | undefined }[] = [
+    { path: ['spec', 'trafficPolicy'], policy: dr.spec.trafficPolicy },
+    ...(dr.spec.subsets ?? []).map((s, i) => ({
+      path: ['spec', 'subsets', i, 'trafficPolicy'],
+      policy: s.trafficPolicy,
+    })),
+  ];
+  for (const { path, policy } of policies) {
+    if (!policy) continue;
+    for (const field of TRAFFIC_POLICY_FIELDS) {
+      if (policy[field] !== undefined) out.push(notice(dr, [...path, field], field));
+    }
+    const pool = policy.connectionPool as
+      | { tcp?: Record<string, unknown>; http?: Record<string, unknown> }
+      | undefined;
+    for (const field of UNAPPLIED_TCP) {
+      if (pool?.tcp?.[field] !== undefined)
+        out.push(notice(dr, [...path, 'connectionPool', 'tcp', field], field));
+    }
+    for (const field of UNAPPLIED_HTTP) {
+      if (pool?.http?.[field] !== undefined)
+        out.push(notice(dr, [...path, 'connectionPool', 'http', field], field));
+    }
+    // Outlier detection drives Istio's locality failover priorities (applied); ejection is not.
+    if (policy.outlierDetection !== undefined)
+      out.push(notice(dr, [...path, 'outlierDetection'], 'host ejection'));
+  }
+  return out;
+}

@@ -1,0 +1,56 @@
+/**
+ * Settings Dabba translates but does not enforce yet are reported as notices naming the field,
+ * so accepting a configuration never hides that part of it has no effect.
+ */
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+import { REVIEWS, translateYaml } from './fixtures/istio-helpers.ts';
+
+it('a VirtualService retries/timeout/fault and a DestinationRule maxConnections each get a notice with their path', () => {
+  const t = translateYaml(`${REVIEWS}apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: reviews }
+spec:
+  hosts: [reviews]
+  http:
+  - timeout: 2s
+    retries: { attempts: 3 }
+    fault: { abort: { httpStatus: 503, percentage: { value: 10 } } }
+    route: [{ destination: { host: reviews } }]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: { name: reviews-pool }
+spec:
+  host: reviews
+  trafficPolicy:
+    connectionPool:
+      tcp: { maxConnections: 10, connectTimeout: 1s }
+      http: { idleTimeout: 10s }
+`);
+  assert.deepEqual(t.issues, []);
+  const paths = t.notices
+    .filter((n) => /not enforced/.test(n.message))
+    .map((n) => `${n.resource?.kind} ${n.path}`);
+  assert.deepEqual(paths.sort(), [
+    'DestinationRule spec.trafficPolicy.connectionPool.tcp.maxConnections',
+    'VirtualService spec.http[0].fault',
+    'VirtualService spec.http[0].retries',
+    'VirtualService spec.http[0].timeout',
+  ]);
+});
+
+it('settings the data plane applies (connectTimeout, idleTimeout) raise no such notice', () => {
+  const t = translateYaml(`${REVIEWS}apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: { name: reviews-pool }
+spec:
+  host: reviews
+  trafficPolicy:
+    connectionPool: { tcp: { connectTimeout: 1s }, http: { idleTimeout: 10s, maxRequestsPerConnection: 5 } }
+`);
+  assert.deepEqual(
+    t.notices.filter((n) => /not enforced/.test(n.message)),
+    [],
+  );
+});
