@@ -1,0 +1,300 @@
+import type { RetryPolicy } from '@dabba/discovery';
+import { headerMatcherFromXds } from '../route/from-xds.ts';
+import {
+  compileHeaderMatcher,
+  type MatchContext,
+  MatcherCompileError,
+  type RequestMatch,
+} from '../route/match/index.ts';
+
+/**
+ * Retry conditions as bit flags, parsed once from `retry_on`. Names and meanings are Envoy's
+ * (router filter docs, `x-envoy-retry-on` and `x-envoy-retry-grpc-on`;
+ * source/common/router/retry_state_impl.cc parseRetryOn / parseRetryGrpcOn).
+ */
+export const RetryOn = Object.freeze({
+  /** Any 5xx response, and any reset, connect failure or per-try timeout. */
+  FIVE_XX: 1 << 0,
+  /** 502, 503, 504, and (like `5xx`) any reset, connect failure or per-try timeout. */
+  GATEWAY_ERROR: 1 << 1,
+  /** Any reset, connect failure or per-try timeout (no response at all). */
+  RESET: 1 << 2,
+  /** A reset before any request byte was sent upstream, on this or an earlier attempt. */
+  RESET_BEFORE_REQUEST: 1 << 3,
+  /** Connection failure or connect timeout. */
+  CONNECT_FAILURE: 1 << 4,
+  /** A response carrying `x-envoy-ratelimited` (from an upstream Envoy). */
+  ENVOY_RATE_LIMITED: 1 << 5,
+  /** 409. */
+  RETRIABLE_4XX: 1 << 6,
+  /** An HTTP/2 REFUSED_STREAM reset. */
+  REFUSED_STREAM: 1 << 7,
+  /** A status listed in `retriable_status_codes`. */
+  RETRIABLE_STATUS_CODES: 1 << 8,
+  /** A response header matching one of `retriable_headers`. */
+  RETRIABLE_HEADERS: 1 << 9,
+  /** A failure after connecting over HTTP/3 (Dabba speaks no HTTP/3, so this never fires). */
+  HTTP3_POST_CONNECT_FAILURE: 1 << 10,
+  /** grpc-status 1 in the response headers. */
+  GRPC_CANCELLED: 1 << 11,
+  /** grpc-status 4 in the response headers. */
+  GRPC_DEADLINE_EXCEEDED: 1 << 12,
+  /** grpc-status 13 in the response headers. */
+  GRPC_INTERNAL: 1 << 13,
+  /** grpc-status 8 in the response headers. */
+  GRPC_RESOURCE_EXHAUSTED: 1 << 14,
+  /** grpc-status 14 in the response headers. */
+  GRPC_UNAVAILABLE: 1 << 15,
+});
+
+/** Every gRPC condition; a response is inspected for `grpc-status` only if one is set. */
+export const RETRY_ON_GRPC =
+  RetryOn.GRPC_CANCELLED |
+  RetryOn.GRPC_DEADLINE_EXCEEDED |
+  RetryOn.GRPC_INTERNAL |
+  RetryOn.GRPC_RESOURCE_EXHAUSTED |
+  RetryOn.GRPC_UNAVAILABLE;
+
+const RETRY_ON_NAMES: ReadonlyMap<string, number> = new Map([
+  ['5xx', RetryOn.FIVE_XX],
+  ['gateway-error', RetryOn.GATEWAY_ERROR],
+  ['reset', RetryOn.RESET],
+  ['reset-before-request', RetryOn.RESET_BEFORE_REQUEST],
+  ['connect-failure', RetryOn.CONNECT_FAILURE],
+  ['envoy-ratelimited', RetryOn.ENVOY_RATE_LIMITED],
+  ['retriable-4xx', RetryOn.RETRIABLE_4XX],
+  ['refused-stream', RetryOn.REFUSED_STREAM],
+  ['retriable-status-codes', RetryOn.RETRIABLE_STATUS_CODES],
+  ['retriable-headers', RetryOn.RETRIABLE_HEADERS],
+  ['http3-post-connect-failure', RetryOn.HTTP3_POST_CONNECT_FAILURE],
+  ['cancelled', RetryOn.GRPC_CANCELLED],
+  ['deadline-exceeded', RetryOn.GRPC_DEADLINE_EXCEEDED],
+  ['internal', RetryOn.GRPC_INTERNAL],
+  ['resource-exhausted', RetryOn.GRPC_RESOURCE_EXHAUSTED],
+  ['unavailable', RetryOn.GRPC_UNAVAILABLE],
+]);
+
+/** Envoy's `upstream.base_retry_backoff_ms` default. */
+export const DEFAULT_RETRY_BASE_INTERVAL_MS = 25;
+/** The default max interval is this many times the base interval. */
+export const DEFAULT_RETRY_MAX_INTERVAL_FACTOR = 10;
+/** RetryPolicy.num_retries when a policy exists but leaves it unset. */
+export const DEFAULT_NUM_RETRIES = 1;
+/** RateLimitedRetryBackOff.max_interval default (300 s). */
+export const DEFAULT_RATE_LIMITED_MAX_INTERVAL_MS = 300_000;
+
+const PREVIOUS_HOSTS_NAME = 'envoy.retry_host_predicates.previous_hosts';
+const PREVIOUS_HOSTS_TYPE =
+  'type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate';
+const PREVIOUS_PRIORITIES_NAME = 'envoy.retry_priorities.previous_priorities';
+const PREVIOUS_PRIORITIES_TYPE =
+  'type.googleapis.com/envoy.extensions.retry.priority.previous_priorities.v3.PreviousPrioritiesConfig';
+
+/** RetryPolicy.ResetHeader as plain data. */
+export interface ResetHeader {
+  /** Lowercase header name. */
+  readonly name: string;
+  /** ResetHeaderFormat: `seconds` (e.g. Retry-After) or `unixTimestamp` (X-RateLimit-Reset). */
+  readonly format: 'seconds' | 'unixTimestamp';
+}
+
+/** RetryPolicy.RateLimitedRetryBackOff, kept for the backoff that follows server feedback. */
+export interface RateLimitedRetryBackOff {
+  readonly resetHeaders: readonly ResetHeader[];
+  /** A reset header asking for longer than this is discarded; at least 1 ms. */
+  readonly maxIntervalMs: number;
+}
+
+/** RetryPolicy.retry_priority: Dabba knows only Envoy's previous_priorities. */
+export interface RetryPriority {
+  readonly name: string;
+  /** typed_config type URL, or `''` when the config is given by name only. */
+  readonly typeUrl: string;
+  /** typed_config bytes (PreviousPrioritiesConfig), undecoded. */
+  readonly config: Uint8Array | undefined;
+}
+
+/**
+ * A route's RetryPolicy compiled once per snapshot: conditions as flags, durations in ms,
+ * header matchers compiled. Frozen; shared by every request on the route.
+ */
+export interface CompiledRetryPolicy {
+  /** {@link RetryOn} flags. 0 means Envoy creates no retry state: the request is never retried. */
+  readonly retryOn: number;
+  /** Retries allowed after the first attempt. */
+  readonly numRetries: number;
+  /** Status codes for `retriable-status-codes`. */
+  readonly retriableStatusCodes: ReadonlySet<number>;
+  /** Matchers over response headers for `retriable-headers`; any match retries. */
+  readonly retriableHeaders: readonly RequestMatch[];
+  /** Matchers over request headers; when non-empty, one must match or the request is not retried. */
+  readonly retriableRequestHeaders: readonly RequestMatch[];
+  /** Per-attempt timeout in ms; 0 = none. Applies even when `retryOn` is 0. */
+  readonly perTryTimeoutMs: number;
+  /** Per-attempt idle timeout in ms; 0 = none. */
+  readonly perTryIdleTimeoutMs: number;
+  /** Backoff base interval in ms (>= 1). */
+  readonly baseIntervalMs: number;
+  /** Backoff max interval in ms (>= base). */
+  readonly maxIntervalMs: number;
+  readonly rateLimitedBackOff: RateLimitedRetryBackOff | undefined;
+  /** The previous_hosts predicate is configured: retries avoid hosts already tried. */
+  readonly previousHosts: boolean;
+  /** Extra picks a host predicate may cause before the last host is used anyway (>= 1). */
+  readonly hostSelectionRetryMaxAttempts: number;
+  readonly retryPriority: RetryPriority | undefined;
+}
+
+/**
+ * Parses a `retry_on` string into {@link RetryOn} flags. Envoy splits on `,`, trims each token,
+ * and ignores tokens it does not know: RetryPolicyImpl keeps only `.first` of
+ * parseRetryOn/parseRetryGrpcOn, so an unknown or misspelt condition is dropped, not rejected.
+ */
+export function parseRetryOn(text: string): number {
+  let flags = 0;
+  for (const raw of text.split(',')) {
+    const bit = RETRY_ON_NAMES.get(raw.trim());
+    if (bit !== undefined) flags |= bit;
+  }
+  return flags;
+}
+
+/**
+ * Compiles an xDS RetryPolicy (route_components.proto RetryPolicy; defaults from
+ * source/common/router/retry_policy_impl.cc). `undefined` in, `undefined` out: without a
+ * policy Envoy neither retries nor applies a per-try timeout.
+ *
+ * @param path field path of the RetryPolicy, used in errors.
+ * @throws MatcherCompileError on values Envoy rejects: a retry_back_off without base_interval,
+ *   max_interval below base_interval, a host predicate or retry priority Dabba does not implement,
+ *   retry_options_predicates, a bad header matcher.
+ */
+export function compileRetryPolicy(
+  xds: RetryPolicy | undefined,
+  path = 'retryPolicy',
+): CompiledRetryPolicy | undefined {
+  if (xds === undefined) return undefined;
+  const { baseIntervalMs, maxIntervalMs } = backOff(xds, path);
+  if (xds.retryOptionsPredicates.length > 0) {
+    // Envoy has no built-in options predicate; an unknown extension makes it reject the route.
+    throw new MatcherCompileError(`${path}.retryOptionsPredicates`, 'not supported by Dabba');
+  }
+  let previousHosts = false;
+  xds.retryHostPredicate.forEach((p, i) => {
+    const typeUrl = p.configType.case === 'typedConfig' ? p.configType.value.typeUrl : '';
+    // Envoy resolves an extension by typed_config type URL, else by name.
+    if (typeUrl === PREVIOUS_HOSTS_TYPE || (typeUrl === '' && p.name === PREVIOUS_HOSTS_NAME)) {
+      previousHosts = true;
+      return;
+    }
+    throw new MatcherCompileError(
+      `${path}.retryHostPredicate[${i}]`,
+      `retry host predicate ${typeUrl || p.name} is not supported by Dabba`,
+    );
+  });
+  const selectionAttempts = Number(xds.hostSelectionRetryMaxAttempts);
+  return Object.freeze({
+    retryOn: parseRetryOn(xds.retryOn),
+    numRetries: xds.numRetries ?? DEFAULT_NUM_RETRIES,
+    retriableStatusCodes: new Set(xds.retriableStatusCodes),
+    retriableHeaders: Object.freeze(
+      xds.retriableHeaders.map((h, i) => {
+        const p = `${path}.retriableHeaders[${i}]`;
+        return compileHeaderMatcher(headerMatcherFromXds(h, p), p);
+      }),
+    ),
+    retriableRequestHeaders: Object.freeze(
+      xds.retriableRequestHeaders.map((h, i) => {
+        const p = `${path}.retriableRequestHeaders[${i}]`;
+        return compileHeaderMatcher(headerMatcherFromXds(h, p), p);
+      }),
+    ),
+    perTryTimeoutMs: xds.perTryTimeout === undefined ? 0 : durationMs(xds.perTryTimeout),
+    perTryIdleTimeoutMs: xds.perTryIdleTimeout === undefined ? 0 : durationMs(xds.perTryIdleTimeout),
+    baseIntervalMs,
+    maxIntervalMs,
+    rateLimitedBackOff: rateLimited(xds, path),
+    previousHosts,
+    // int64 in the proto; 0 (unset) means Envoy's default of one extra selection.
+    hostSelectionRetryMaxAttempts: selectionAttempts > 0 ? selectionAttempts : 1,
+    retryPriority: retryPriority(xds, path),
+  });
+}
+
+/**
+ * Whether retries apply to this request at all. Envoy clears every retry condition when
+ * `retriable_request_headers` is set and none matches the request (RetryStateImpl constructor).
+ * Evaluate once, when the request starts.
+ */
+export function retriesEnabledFor(policy: CompiledRetryPolicy, request: MatchContext): boolean {
+  if (policy.retryOn === 0) return false;
+  const m = policy.retriableRequestHeaders;
+  return m.length === 0 || m.some((match) => match(request));
+}
+
+function backOff(xds: RetryPolicy, path: string): { baseIntervalMs: number; maxIntervalMs: number } {
+  const b = xds.retryBackOff;
+  if (b === undefined) {
+    return {
+      baseIntervalMs: DEFAULT_RETRY_BASE_INTERVAL_MS,
+      maxIntervalMs: DEFAULT_RETRY_BASE_INTERVAL_MS * DEFAULT_RETRY_MAX_INTERVAL_FACTOR,
+    };
+  }
+  if (b.baseInterval === undefined) {
+    throw new MatcherCompileError(`${path}.retryBackOff.baseInterval`, 'is required');
+  }
+  // Sub-millisecond values round up to 1 ms (RetryPolicyImpl), for both bounds.
+  const baseIntervalMs = Math.max(1, durationMs(b.baseInterval));
+  if (b.maxInterval === undefined) {
+    return { baseIntervalMs, maxIntervalMs: baseIntervalMs * DEFAULT_RETRY_MAX_INTERVAL_FACTOR };
+  }
+  const maxIntervalMs = Math.max(1, durationMs(b.maxInterval));
+  if (maxIntervalMs < baseIntervalMs) {
+    throw new MatcherCompileError(
+      `${path}.retryBackOff.maxInterval`,
+      'must be greater than or equal to the base_interval',
+    );
+  }
+  return { baseIntervalMs, maxIntervalMs };
+}
+
+function rateLimited(xds: RetryPolicy, path: string): RateLimitedRetryBackOff | undefined {
+  const r = xds.rateLimitedRetryBackOff;
+  if (r === undefined) return undefined;
+  if (r.resetHeaders.length === 0) {
+    // PGV: reset_headers min_items 1.
+    throw new MatcherCompileError(`${path}.rateLimitedRetryBackOff.resetHeaders`, 'at least one is required');
+  }
+  return Object.freeze({
+    resetHeaders: Object.freeze(
+      r.resetHeaders.map(
+        (h): ResetHeader => ({
+          name: h.name.toLowerCase(),
+          format: h.format === 1 ? 'unixTimestamp' : 'seconds',
+        }),
+      ),
+    ),
+    maxIntervalMs:
+      r.maxInterval === undefined
+        ? DEFAULT_RATE_LIMITED_MAX_INTERVAL_MS
+        : Math.max(1, durationMs(r.maxInterval)),
+  });
+}
+
+function retryPriority(xds: RetryPolicy, path: string): RetryPriority | undefined {
+  const p = xds.retryPriority;
+  if (p === undefined || p.name === '') return undefined;
+  const typed = p.configType.case === 'typedConfig' ? p.configType.value : undefined;
+  const typeUrl = typed?.typeUrl ?? '';
+  if (typeUrl !== PREVIOUS_PRIORITIES_TYPE && !(typeUrl === '' && p.name === PREVIOUS_PRIORITIES_NAME)) {
+    throw new MatcherCompileError(
+      `${path}.retryPriority`,
+      `retry priority ${typeUrl || p.name} is not supported by Dabba`,
+    );
+  }
+  return Object.freeze({ name: p.name, typeUrl, config: typed?.value });
+}
+
+function durationMs(d: { seconds: bigint; nanos: number }): number {
+  return Number(d.seconds) * 1000 + Math.floor(d.nanos / 1e6);
+}
