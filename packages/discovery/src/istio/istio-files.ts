@@ -22,6 +22,7 @@ import { MESH_CONFIG_DEFAULTS, type MeshConfig } from './mesh-config.ts';
 import { type ParsedYaml, parseIstioYaml } from './parse-istio-yaml.ts';
 import { translateIstioSteps } from './translate.ts';
 
+/** Options of {@link istioFiles}; every field is optional. */
 export interface IstioFilesOptions {
   /** Re-read when files change. Default true. */
   readonly watch?: boolean;

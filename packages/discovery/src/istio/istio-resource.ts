@@ -24,9 +24,13 @@ interface ResourceBase<K extends string, S> {
   readonly origin: ResourceOrigin;
 }
 
+/** A validated `networking.istio.io` VirtualService. */
 export type VirtualService = ResourceBase<'VirtualService', VirtualServiceSpec>;
+/** A validated `networking.istio.io` DestinationRule. */
 export type DestinationRule = ResourceBase<'DestinationRule', DestinationRuleSpec>;
+/** A validated `networking.istio.io` ServiceEntry. */
 export type ServiceEntry = ResourceBase<'ServiceEntry', ServiceEntrySpec>;
+/** A validated `networking.istio.io` WorkloadEntry. */
 export type WorkloadEntry = ResourceBase<'WorkloadEntry', WorkloadEntrySpec>;
 export type IstioResource = VirtualService | DestinationRule | ServiceEntry | WorkloadEntry;
 export type IstioKind = IstioResource['kind'];
