@@ -5,21 +5,15 @@
  * default route for services without a VirtualService, and the `allow_any`/`block_all` catch-all.
  */
 import { create, type MessageInitShape } from '@bufbuild/protobuf';
-import { HeaderValueOption_HeaderAppendAction } from '#xds/envoy/config/core/v3/base_pb.js';
 import {
-  type HeaderMatcherSchema,
-  type QueryParameterMatcherSchema,
   RedirectAction_RedirectResponseCode,
-  type RetryPolicySchema,
   type RouteActionSchema,
-  type RouteMatchSchema,
   type RouteSchema,
   type VirtualHost,
   VirtualHostSchema,
   type WeightedCluster_ClusterWeightSchema,
 } from '#xds/envoy/config/route/v3/route_components_pb.js';
 import { type RouteConfiguration, RouteConfigurationSchema } from '#xds/envoy/config/route/v3/route_pb.js';
-import type { StringMatcherSchema } from '#xds/envoy/type/matcher/v3/string_pb.js';
 import type { ConfigIssue } from '../errors.ts';
 import { runSteps, type Steps } from '../steps.ts';
 import type { Workload } from '../workload.ts';
@@ -27,19 +21,17 @@ import { resolveShortName, virtualHostDomains } from './host-names.ts';
 import { formatPath, type VirtualService } from './istio-resource.ts';
 import { BLACKHOLE_CLUSTER, type MeshConfig, PASSTHROUGH_CLUSTER } from './mesh-config.ts';
 import { durationFromMs } from './proto-values.ts';
-import type { HeaderOperations, Headers, StringMatch } from './schema-common.ts';
+import type { Headers } from './schema-common.ts';
 import type { Service } from './service-registry.ts';
 import { faultPerFilterConfig, validateFault } from './translate-fault.ts';
+import { applyHeaders } from './translate-headers.ts';
+import { retryPolicy } from './translate-retries.ts';
+import { isCatchAll, matchAppliesToWorkload, routeMatch } from './translate-route-match.ts';
 import type { IstioHttpMatch, IstioHttpRoute } from './virtual-service-schema.ts';
 
 type RouteInit = MessageInitShape<typeof RouteSchema>;
 type RouteActionInit = MessageInitShape<typeof RouteActionSchema>;
 type VirtualHostInit = MessageInitShape<typeof VirtualHostSchema>;
-
-/** Istio's retry policy for routes whose VirtualService sets none (pilot DefaultPolicy). */
-export const ISTIO_DEFAULT_RETRY_ON =
-  'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes';
-export const ISTIO_DEFAULT_RETRY_ATTEMPTS = 2;
 
 /** Looks up the cluster a destination resolves to; returns an issue message when it cannot. */
 export type ClusterResolver = (
@@ -63,136 +55,6 @@ export interface RouteInputs {
   readonly issues: ConfigIssue[];
 }
 
-function stringMatcher(
-  m: StringMatch,
-  ignoreCase = false,
-): MessageInitShape<typeof StringMatcherSchema> | undefined {
-  if (m.exact !== undefined) return { matchPattern: { case: 'exact', value: m.exact }, ignoreCase };
-  if (m.prefix !== undefined) return { matchPattern: { case: 'prefix', value: m.prefix }, ignoreCase };
-  if (m.regex !== undefined) return { matchPattern: { case: 'safeRegex', value: { regex: m.regex } } };
-  return undefined;
-}
-
-/**
- * Istio canBeConvertedToPresentMatch: an empty StringMatch, or the regex `*` (not valid RE2, kept
- * for compatibility, istio/istio#20629), means "present" for headers and query parameters.
- */
-export function isPresentMatch(m: StringMatch): boolean {
-  return m.regex === '*' || (m.exact === undefined && m.prefix === undefined && m.regex === undefined);
-}
-
-function headerMatcher(
-  name: string,
-  m: StringMatch,
-  invert: boolean,
-): MessageInitShape<typeof HeaderMatcherSchema> {
-  const present = isPresentMatch(m);
-  const sm = present ? undefined : stringMatcher(m);
-  return {
-    name: name.toLowerCase(),
-    invertMatch: invert,
-    // withoutHeaders must also match requests that lack the header: Envoy fails a string match on
-    // a missing header before inverting, so istiod sets treat_missing_header_as_empty (route.go
-    // TranslateRouteMatch); it conflicts with present_match, which is left without it.
-    ...(invert && !present ? { treatMissingHeaderAsEmpty: true } : {}),
-    headerMatchSpecifier: sm ? { case: 'stringMatch', value: sm } : { case: 'presentMatch', value: true },
-  };
-}
-
-function routeMatch(m: IstioHttpMatch | undefined): MessageInitShape<typeof RouteMatchSchema> {
-  const out: MessageInitShape<typeof RouteMatchSchema> = { pathSpecifier: { case: 'prefix', value: '/' } };
-  const headers: MessageInitShape<typeof HeaderMatcherSchema>[] = [];
-  const queryParameters: MessageInitShape<typeof QueryParameterMatcherSchema>[] = [];
-  if (!m) return out;
-  if (m.uri) {
-    if (m.uri.exact !== undefined) out.pathSpecifier = { case: 'path', value: m.uri.exact };
-    else if (m.uri.prefix !== undefined) out.pathSpecifier = { case: 'prefix', value: m.uri.prefix };
-    else if (m.uri.regex !== undefined)
-      out.pathSpecifier = { case: 'safeRegex', value: { regex: m.uri.regex } };
-  }
-  if (m.ignoreUriCase) out.caseSensitive = false;
-  for (const [name, value] of Object.entries(m.headers ?? {}))
-    headers.push(headerMatcher(name, value, false));
-  for (const [name, value] of Object.entries(m.withoutHeaders ?? {}))
-    headers.push(headerMatcher(name, value, true));
-  if (m.authority) headers.push(headerMatcher(':authority', m.authority, false));
-  if (m.method) headers.push(headerMatcher(':method', m.method, false));
-  if (m.scheme) headers.push(headerMatcher(':scheme', m.scheme, false));
-  for (const [name, value] of Object.entries(m.queryParams ?? {})) {
-    const sm = isPresentMatch(value) ? undefined : stringMatcher(value);
-    queryParameters.push({
-      name,
-      queryParameterMatchSpecifier: sm
-        ? { case: 'stringMatch', value: sm }
-        : { case: 'presentMatch', value: true },
-    });
-  }
-  if (headers.length) out.headers = headers;
-  if (queryParameters.length) out.queryParameters = queryParameters;
-  return out;
-}
-
-/** Pseudo-headers and `host` cannot be changed as headers (route.go isInternalHeader). */
-function isInternalHeader(key: string): boolean {
-  return key.startsWith(':') || key.toLowerCase() === 'host';
-}
-
-function isAuthorityHeader(key: string): boolean {
-  const k = key.toLowerCase();
-  return k === ':authority' || k === 'host';
-}
-
-/**
- * Istio TranslateHeadersOperations: `set` overwrites, `add` appends; internal headers are dropped
- * from the lists, and a request `host`/`:authority` becomes a host rewrite (`set` wins over `add`).
- */
-function headerOps(ops: HeaderOperations | undefined, request: boolean) {
-  const add: {
-    header: { key: string; value: string };
-    appendAction: HeaderValueOption_HeaderAppendAction;
-  }[] = [];
-  let authority: string | undefined;
-  let setAuthority: string | undefined;
-  for (const [key, value] of Object.entries(ops?.set ?? {})) {
-    if (isAuthorityHeader(key)) setAuthority = value;
-    if (isInternalHeader(key)) continue;
-    add.push({
-      header: { key, value },
-      appendAction: HeaderValueOption_HeaderAppendAction.OVERWRITE_IF_EXISTS_OR_ADD,
-    });
-  }
-  for (const [key, value] of Object.entries(ops?.add ?? {})) {
-    if (isAuthorityHeader(key)) authority = value;
-    if (isInternalHeader(key)) continue;
-    add.push({
-      header: { key, value },
-      appendAction: HeaderValueOption_HeaderAppendAction.APPEND_IF_EXISTS_OR_ADD,
-    });
-  }
-  return {
-    add,
-    remove: (ops?.remove ?? []).filter((k) => !isInternalHeader(k)),
-    authority: request ? (setAuthority ?? authority) : undefined,
-  };
-}
-
-type HeaderTarget = Pick<
-  RouteInit,
-  'requestHeadersToAdd' | 'requestHeadersToRemove' | 'responseHeadersToAdd' | 'responseHeadersToRemove'
->;
-
-/** Applies header operations; returns the authority a request `host` header asks for, if any. */
-function applyHeaders(target: HeaderTarget, headers: Headers | undefined): string | undefined {
-  if (!headers) return undefined;
-  const req = headerOps(headers.request, true);
-  const res = headerOps(headers.response, false);
-  if (req.add.length) target.requestHeadersToAdd = req.add;
-  if (req.remove.length) target.requestHeadersToRemove = req.remove;
-  if (res.add.length) target.responseHeadersToAdd = res.add;
-  if (res.remove.length) target.responseHeadersToRemove = res.remove;
-  return req.authority;
-}
-
 const REDIRECT_CODES: Record<number, RedirectAction_RedirectResponseCode> = {
   301: RedirectAction_RedirectResponseCode.MOVED_PERMANENTLY,
   302: RedirectAction_RedirectResponseCode.FOUND,
@@ -200,49 +62,6 @@ const REDIRECT_CODES: Record<number, RedirectAction_RedirectResponseCode> = {
   307: RedirectAction_RedirectResponseCode.TEMPORARY_REDIRECT,
   308: RedirectAction_RedirectResponseCode.PERMANENT_REDIRECT,
 };
-
-function retryPolicy(
-  http: IstioHttpRoute,
-  hashing: boolean,
-): MessageInitShape<typeof RetryPolicySchema> | undefined {
-  const r = http.retries;
-  if (r && r.attempts === 0) return undefined; // attempts 0 disables retries (Istio)
-  const previousHosts = r?.retryIgnorePreviousHosts ?? !hashing;
-  const policy: MessageInitShape<typeof RetryPolicySchema> = {
-    retryOn: ISTIO_DEFAULT_RETRY_ON,
-    numRetries: r?.attempts ?? ISTIO_DEFAULT_RETRY_ATTEMPTS,
-    hostSelectionRetryMaxAttempts: 5n,
-    // Istio's default previous-hosts predicate; it would break stickiness with consistent hashing.
-    retryHostPredicate: previousHosts ? [{ name: 'envoy.retry_host_predicates.previous_hosts' }] : [],
-  };
-  if (r?.retryOn) {
-    // retry.go parseRetryOn: numbers that are HTTP status codes become retriable_status_codes.
-    const { retryOn, codes } = parseRetryOn(r.retryOn);
-    policy.retryOn = retryOn;
-    if (codes.length > 0) {
-      policy.retriableStatusCodes = codes;
-      if (!retryOn.includes('retriable-status-codes'))
-        policy.retryOn = retryOn ? `${retryOn},retriable-status-codes` : 'retriable-status-codes';
-    }
-  }
-  if (r?.perTryTimeout !== undefined) policy.perTryTimeout = durationFromMs(r.perTryTimeout);
-  if (r?.backoff !== undefined) policy.retryBackOff = { baseInterval: durationFromMs(r.backoff) };
-  if (r?.retryRemoteLocalities) policy.retryPriority = { name: 'envoy.retry_priorities.previous_priorities' };
-  return policy;
-}
-
-function parseRetryOn(text: string): { retryOn: string; codes: number[] } {
-  const parts: string[] = [];
-  const codes: number[] = [];
-  for (const raw of text.split(',')) {
-    const part = raw.trim();
-    if (part === '') continue;
-    // Go's http.StatusText knows codes 100-599 (a close enough test for "is a status code").
-    if (/^\d+$/.test(part) && Number(part) >= 100 && Number(part) <= 599) codes.push(Number(part));
-    else parts.push(part);
-  }
-  return { retryOn: parts.join(','), codes };
-}
 
 /** Builds the RouteConfiguration named after the port (istiod names it `"<port>"`). */
 export function translateRoutes(input: RouteInputs): RouteConfiguration {
@@ -368,32 +187,6 @@ function virtualServiceRoutes(vs: VirtualService, input: RouteInputs): RouteInit
     if (catchAll) break;
   }
   return out;
-}
-
-/**
- * route.go translateRoute and sourceMatchHTTP: a match entry for another port is dropped; one that
- * names gateways applies when they include `mesh` (sourceLabels and sourceNamespace are then not
- * consulted); otherwise sourceLabels must be a subset of the workload's labels and sourceNamespace,
- * when set, its namespace.
- */
-/**
- * route.go IsCatchAllRoute: prefix `/` (or regex `*`) with no header or query parameter
- * condition matches every request, so no later route can be reached.
- */
-function isCatchAll(m: MessageInitShape<typeof RouteMatchSchema>): boolean {
-  const p = m.pathSpecifier;
-  const everyPath =
-    (p?.case === 'prefix' && p.value === '/') ||
-    (p?.case === 'pathSeparatedPrefix' && p.value === '/') ||
-    (p?.case === 'safeRegex' && p.value.regex === '*');
-  return everyPath && !m.headers?.length && !m.queryParameters?.length;
-}
-
-function matchAppliesToWorkload(m: IstioHttpMatch, port: number, workload: Workload): boolean {
-  if (m.port !== undefined && m.port !== 0 && m.port !== port) return false;
-  if (m.gateways && m.gateways.length > 0) return m.gateways.includes('mesh');
-  for (const [k, v] of Object.entries(m.sourceLabels ?? {})) if (workload.labels[k] !== v) return false;
-  return !m.sourceNamespace || m.sourceNamespace === workload.namespace;
 }
 
 function routeAction(
