@@ -58,3 +58,15 @@ export async function startUpstream(
   };
   return self;
 }
+
+/**
+ * A loopback port nothing listens on (connections to it are refused): one the OS just handed
+ * out and that was closed again at once.
+ */
+export async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}

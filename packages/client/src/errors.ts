@@ -21,6 +21,12 @@ export const ClientErrorCode = {
   CLOSED: 'DABBA_MESH_CLOSED',
   /** The request could not be understood (no origin, bad URL). */
   INVALID_REQUEST: 'DABBA_INVALID_REQUEST',
+  /** No connection to the upstream could be made (Envoy `UF`). */
+  UPSTREAM_CONNECT_FAILURE: 'DABBA_UPSTREAM_CONNECT_FAILURE',
+  /** The upstream connection or stream was reset before response headers (Envoy `UC` / `UR`). */
+  UPSTREAM_RESET: 'DABBA_UPSTREAM_RESET',
+  /** The route timeout or the last per-try timeout fired before the response (Envoy `UT`). */
+  UPSTREAM_TIMEOUT: 'DABBA_UPSTREAM_TIMEOUT',
 } as const;
 
 /** Envoy response flags Dabba sets (Envoy access-log RESPONSE_FLAGS short names). */
@@ -28,6 +34,18 @@ export const ResponseFlag = {
   NO_ROUTE_FOUND: 'NR',
   NO_CLUSTER_FOUND: 'NC',
   NO_HEALTHY_UPSTREAM: 'UH',
+  /** Local connection failure: refused, unreachable, connect timeout. */
+  UPSTREAM_CONNECTION_FAILURE: 'UF',
+  /** The upstream connection closed or reset before a response. */
+  UPSTREAM_CONNECTION_TERMINATION: 'UC',
+  /** The upstream reset the stream (HTTP/2 RST_STREAM). */
+  UPSTREAM_REMOTE_RESET: 'UR',
+  /** The route timeout or a per-try timeout fired. */
+  UPSTREAM_REQUEST_TIMEOUT: 'UT',
+  /** Set in addition when the retry limit (num_retries) was reached. */
+  UPSTREAM_RETRY_LIMIT_EXCEEDED: 'URX',
+  /** Set in addition when the retry circuit breaker / budget refused a retry. */
+  UPSTREAM_OVERFLOW: 'UO',
 } as const;
 
 interface RequestContext {
@@ -102,5 +120,86 @@ export class MeshClosedError extends DabbaError {
 export class InvalidRequestError extends DabbaError {
   constructor(message: string) {
     super(message, { code: ClientErrorCode.INVALID_REQUEST });
+  }
+}
+
+/** Where an upstream failure happened, and how many attempts were made. */
+export interface UpstreamFailureContext extends RequestContext {
+  /** The endpoint (`ip:port`) of the last attempt. */
+  readonly endpoint?: string | undefined;
+  /** Attempts made, the first try included. */
+  readonly attempts: number;
+  /**
+   * Every Envoy response flag of the failure, the primary one first (`responseFlag`), then
+   * `URX` when the retry limit was reached or `UO` when the retry budget refused a retry.
+   */
+  readonly responseFlags: readonly string[];
+  /** The underlying error of the last attempt (undici's or Node's). */
+  readonly cause?: Error | undefined;
+}
+
+abstract class UpstreamFailure extends DabbaError {
+  readonly authority: string | undefined;
+  readonly path: string | undefined;
+  readonly cluster: string | undefined;
+  readonly endpoint: string | undefined;
+  readonly attempts: number;
+  readonly responseFlags: readonly string[];
+  constructor(message: string, code: string, ctx: UpstreamFailureContext) {
+    super(message, { code, responseFlag: ctx.responseFlags[0], cause: ctx.cause });
+    this.authority = ctx.authority;
+    this.path = ctx.path;
+    this.cluster = ctx.cluster;
+    this.endpoint = ctx.endpoint;
+    this.attempts = ctx.attempts;
+    this.responseFlags = Object.freeze([...ctx.responseFlags]);
+  }
+}
+
+function attemptsText(n: number): string {
+  return n === 1 ? '1 attempt' : `${n} attempts`;
+}
+
+/** No connection could be made to the upstream on the last attempt (`UF`). */
+export class UpstreamConnectError extends UpstreamFailure {
+  constructor(ctx: UpstreamFailureContext) {
+    super(
+      `connection to upstream ${ctx.endpoint ?? '?'} of cluster "${ctx.cluster}" failed after ${attemptsText(ctx.attempts)}${ctx.cause ? `: ${ctx.cause.message}` : ''}`,
+      ClientErrorCode.UPSTREAM_CONNECT_FAILURE,
+      ctx,
+    );
+  }
+}
+
+/** The upstream closed the connection or reset the stream before response headers (`UC`, `UR`). */
+export class UpstreamResetError extends UpstreamFailure {
+  constructor(ctx: UpstreamFailureContext) {
+    super(
+      `upstream ${ctx.endpoint ?? '?'} of cluster "${ctx.cluster}" reset the request before responding, after ${attemptsText(ctx.attempts)}${ctx.cause ? `: ${ctx.cause.message}` : ''}`,
+      ClientErrorCode.UPSTREAM_RESET,
+      ctx,
+    );
+  }
+}
+
+/** Which timer ended the request. */
+export type UpstreamTimeoutKind = 'route' | 'per-try';
+
+/**
+ * The route timeout, or the per-try timeout of the last allowed attempt, fired (`UT`). Envoy
+ * answers with a 504 local reply; Dabba raises this error instead. After response headers
+ * were passed on, a route timeout fails the response body with it.
+ */
+export class UpstreamTimeoutError extends UpstreamFailure {
+  readonly timeout: UpstreamTimeoutKind;
+  readonly timeoutMs: number;
+  constructor(ctx: UpstreamFailureContext & { timeout: UpstreamTimeoutKind; timeoutMs: number }) {
+    super(
+      `upstream request to cluster "${ctx.cluster}" timed out (${ctx.timeout === 'route' ? 'route timeout' : 'per-try timeout'} ${ctx.timeoutMs} ms, ${attemptsText(ctx.attempts)})`,
+      ClientErrorCode.UPSTREAM_TIMEOUT,
+      ctx,
+    );
+    this.timeout = ctx.timeout;
+    this.timeoutMs = ctx.timeoutMs;
   }
 }

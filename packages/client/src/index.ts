@@ -14,6 +14,9 @@ export {
   NoHealthyUpstreamError,
   NoRouteError,
   ResponseFlag,
+  UpstreamConnectError,
+  UpstreamResetError,
+  UpstreamTimeoutError,
 } from './errors.ts';
 export type {
   ExplainedCluster,

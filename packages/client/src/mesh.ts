@@ -4,7 +4,8 @@
  * `undici.request()` and `setGlobalDispatcher(mesh)` all go through `dispatch()`.
  *
  * Mechanics only: the routing decision is `resolveRequest()` (pure), the endpoint pick is the
- * cluster's load balancer, connections are the endpoint pools.
+ * cluster's load balancer, connections are the endpoint pools, and timeouts and retries are the
+ * per-request router (`dispatch/router-request.ts`) driven by the pure retry policies.
  */
 import type { ConfigError, ConfigIssue, ConfigSubscription, Snapshot, Workload } from '@dabba/discovery';
 import { formatIssue, type JsonValue, resourceToJson, snapshotToConfigDump } from '@dabba/discovery';
@@ -12,15 +13,17 @@ import { Dispatcher, Dispatcher1Wrapper } from 'undici';
 
 import { type CompiledMesh, compileSnapshotAsync } from './compile/compile-snapshot.ts';
 import { EndpointPools } from './connection/endpoint-pools.ts';
+import { isReplayableBody } from './dispatch/attempt-outcome.ts';
 import { IncomingRequest } from './dispatch/incoming-request.ts';
 import { failLocally, respondLocally } from './dispatch/local-response.ts';
 import { parseTarget, type RequestTarget } from './dispatch/request-target.ts';
 import { resolveRequest } from './dispatch/resolve-request.ts';
-import { UpstreamHandler } from './dispatch/upstream-handler.ts';
+import { RouterRequest } from './dispatch/router-request.ts';
 import { MeshClosedError, MeshNotReadyError, NoHealthyUpstreamError } from './errors.ts';
 import { type ExplainRequest, type Explanation, explainRequest } from './explain.ts';
 import { initHash } from './lb/hash.ts';
 import { type MeshOptions, type ResolvedMeshOptions, resolveMeshOptions } from './options.ts';
+import { retriesEnabledFor } from './resilience/retry-policy.ts';
 import { applyHeaderMutations } from './route/header-mutations.ts';
 import { MatchContext, type RequestView } from './route/match/index.ts';
 
@@ -58,6 +61,8 @@ export class Mesh extends Dispatcher {
   #appliedAt = new Date();
   #applying: AbortController | undefined;
   #closed = false;
+  /** Read by routers: a retry after close() or destroy() fails instead of opening a pool. */
+  readonly #lifecycle = { closed: false };
 
   constructor(options: MeshOptions) {
     super();
@@ -210,11 +215,32 @@ export class Mesh extends Dispatcher {
     } else if (rewritten !== undefined) {
       upstream = { ...options, path: rewritten };
     }
-    // The common case sends the caller's options object unchanged: the pool supplies origin and Host.
-    return pool.dispatcher.dispatch(
-      upstream,
-      new UpstreamHandler(handler, host, decision.responseHeaderMutations),
+    // Envoy's router: timeouts, retries and the typed failure of the last attempt. One router and
+    // one attempt handler per request; timers only when a timeout is configured.
+    const retry = policy.retry;
+    const router = new RouterRequest(
+      {
+        pools: this.#pools,
+        mesh: this.#lifecycle,
+        cluster,
+        options: upstream,
+        authority,
+        requestAuthority: request.authority,
+        requestPath: request.path,
+        responseHeaderMutations: decision.responseHeaderMutations,
+        retry,
+        // retriable_request_headers: evaluated once, when the request starts (RetryStateImpl).
+        retriesEnabled:
+          retry !== undefined &&
+          (retry.retriableRequestHeaders.length === 0 || retriesEnabledFor(retry, this.#matchContext)),
+        timeoutMs: policy.timeoutMs,
+        hash: decision.hash,
+        random: this.#options.random,
+        bodyReplayable: isReplayableBody(options.body),
+      },
+      handler,
     );
+    return router.start(host, pool);
   }
 
   /**
@@ -276,6 +302,7 @@ export class Mesh extends Dispatcher {
 
   async #shutdown(closePools: () => Promise<void>): Promise<void> {
     this.#closed = true;
+    this.#lifecycle.closed = true;
     this.#applying?.abort();
     this.#compiled = undefined;
     await this.#subscription.close();

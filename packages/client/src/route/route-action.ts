@@ -1,4 +1,5 @@
 import type { RetryPolicy, Route, RouteAction_HashPolicy, VirtualHost } from '@dabba/discovery';
+import { type CompiledRetryPolicy, compileRetryPolicy } from '../resilience/retry-policy.ts';
 import type { HeaderMutationLevel } from './header-mutations.ts';
 import { MatcherCompileError } from './match/index.ts';
 import { compilePathRewrite, type PathRewriter } from './path-rewrite.ts';
@@ -27,6 +28,11 @@ export interface ForwardingPolicy {
   readonly timeoutMs: number;
   /** The route's retry policy, else the virtual host's (route-level replaces, never merges). */
   readonly retryPolicy: RetryPolicy | undefined;
+  /**
+   * {@link retryPolicy} compiled once per snapshot; `undefined` without one (Envoy then neither
+   * retries nor applies a per-try timeout).
+   */
+  readonly retry: CompiledRetryPolicy | undefined;
   readonly hashPolicy: readonly HashPolicy[];
   readonly prefixRewrite: string | undefined;
   readonly regexRewrite: RegexRewrite | undefined;
@@ -137,9 +143,14 @@ function compileForwarding(a: XdsRouteAction, ctx: RouteActionContext): Compiled
   if (h.case === 'hostRewriteHeader' || h.case === 'hostRewritePathRegex') {
     throw new MatcherCompileError(`${path}.${h.case}`, 'not supported by Dabba');
   }
+  const retryPolicy = a.retryPolicy ?? ctx.vhost.retryPolicy;
   const policy: ForwardingPolicy = {
     timeoutMs: a.timeout === undefined ? DEFAULT_ROUTE_TIMEOUT_MS : durationMs(a.timeout),
-    retryPolicy: a.retryPolicy ?? ctx.vhost.retryPolicy,
+    retryPolicy,
+    retry: compileRetryPolicy(
+      retryPolicy,
+      a.retryPolicy !== undefined ? `${path}.retryPolicy` : `${vhostPath(ctx.path)}.retryPolicy`,
+    ),
     hashPolicy: Object.freeze(a.hashPolicy.flatMap((hp, i) => hashPolicy(hp, `${path}.hashPolicy[${i}]`))),
     prefixRewrite: rewrite.prefixRewrite,
     regexRewrite: rewrite.regexRewrite,
@@ -238,6 +249,12 @@ function hashPolicy(hp: RouteAction_HashPolicy, path: string): HashPolicy[] {
         'one of header, cookie, connectionProperties, queryParameter, filterState is required',
       );
   }
+}
+
+/** `virtualHosts[0].routes[3]` -> `virtualHosts[0]`. */
+function vhostPath(routePath: string): string {
+  const i = routePath.lastIndexOf('.routes[');
+  return i < 0 ? routePath : routePath.slice(0, i);
 }
 
 function durationMs(d: { seconds: bigint; nanos: number }): number {

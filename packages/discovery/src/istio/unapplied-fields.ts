@@ -6,7 +6,9 @@
 import type { ConfigIssue } from '../errors.ts';
 import { type DestinationRule, formatPath, type VirtualService } from './istio-resource.ts';
 
-const HTTP_ROUTE_FIELDS = ['timeout', 'retries', 'fault', 'mirror', 'mirrors', 'corsPolicy'] as const;
+// `timeout` and `retries` are enforced by the client's router (route timeout, per-try timeout,
+// retries with backoff), so they raise no notice.
+const HTTP_ROUTE_FIELDS = ['fault', 'mirror', 'mirrors', 'corsPolicy'] as const;
 const TRAFFIC_POLICY_FIELDS = ['tls', 'proxyProtocol', 'tunnel', 'retryBudget'] as const;
 // Connection pool settings the endpoint pools apply (connectTimeout, idleTimeout,
 // maxRequestsPerConnection, h2UpgradePolicy, useClientProtocol) are left out: they take effect.

@@ -1,0 +1,499 @@
+/**
+ * Envoy's router filter for one request: route timeout, per-try timeouts, retries with backoff
+ * on another host, and the one response the caller sees (source/common/router/router.cc, as
+ * described by the router filter docs). The decisions are the pure policies in `resilience/`;
+ * this file holds the mechanics: attempts, timers and the caller's controller.
+ *
+ * The caller's handler sees exactly one `onRequestStart`, with this object as its controller:
+ * `abort()` cancels the attempt in flight, a backoff timer and the route timer, and ends the
+ * request with `onResponseError(reason)`; `pause()`/`resume()` reach the attempt whose
+ * response is being forwarded. Each attempt gets an {@link AttemptHandler}; callbacks of an
+ * attempt the router gave up (for a retry, a timeout or an abort) are ignored.
+ *
+ * Semantics chosen where Envoy's cannot be copied exactly:
+ * - The route timer starts when the request is dispatched (Envoy: when the downstream request
+ *   is complete); the caller hands the whole body to `dispatch`, so the two coincide except
+ *   for a streamed body.
+ * - The per-try timer starts when the attempt is dispatched to the endpoint pool (Envoy: when
+ *   the upstream connection is obtained), so connection setup counts against it.
+ * - A route timeout raises {@link UpstreamTimeoutError} (`UT`) instead of Envoy's 504 local reply.
+ * - Once response headers were forwarded nothing is retried; a route timeout then fails the
+ *   body with the timeout error (Envoy resets the stream).
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import type { CompiledCluster } from '../compile/compile-cluster.ts';
+import type { EndpointPools, PoolEntry } from '../connection/endpoint-pools.ts';
+import {
+  MeshClosedError,
+  NoHealthyUpstreamError,
+  ResponseFlag,
+  UpstreamConnectError,
+  UpstreamResetError,
+  UpstreamTimeoutError,
+} from '../errors.ts';
+import type { Host } from '../lb/host.ts';
+import type { PickContext } from '../lb/picker.ts';
+import type { RandomSource } from '../lb/random-source.ts';
+import type { ClusterAdmission } from '../resilience/circuit-breakers.ts';
+import { type AttemptOutcome, decideRetry, type RetryDecision } from '../resilience/decide-retry.ts';
+import { effectivePerTryTimeoutMs } from '../resilience/request-deadline.ts';
+import type { CompiledRetryPolicy } from '../resilience/retry-policy.ts';
+import { applyHeaderMutations, type HeaderMutations } from '../route/header-mutations.ts';
+import { classifyAttemptError, mayRetryResponse, responseFlagOf } from './attempt-outcome.ts';
+import { retryAdmissionOf } from './retry-admission.ts';
+
+/** The abort reason given to an attempt the router abandons; never reaches the caller. */
+const ABANDONED = new Error('dabba: upstream attempt abandoned (retry, timeout or abort)');
+
+/** What the router needs from the routing decision; built once per request by the Mesh. */
+export interface RouterRoute {
+  readonly pools: EndpointPools;
+  /** The mesh's state: no retry starts once it is closed. */
+  readonly mesh: { readonly closed: boolean };
+  readonly cluster: CompiledCluster;
+  /** The options every attempt sends (path, headers and Host already rewritten). */
+  readonly options: Dispatcher.DispatchOptions;
+  /** The upstream authority (pools are keyed by it). */
+  readonly authority: string;
+  /** The request's authority and path, for errors. */
+  readonly requestAuthority: string;
+  readonly requestPath: string;
+  readonly responseHeaderMutations: HeaderMutations;
+  /** The route's retry policy (also the per-try timeout); `undefined` when none. */
+  readonly retry: CompiledRetryPolicy | undefined;
+  /** False when retriable_request_headers did not match: no retries, per-try timeout still applies. */
+  readonly retriesEnabled: boolean;
+  /** Route timeout in ms; 0 = none. */
+  readonly timeoutMs: number;
+  readonly hash: bigint | undefined;
+  readonly random: RandomSource;
+  /** Whether the request body can be sent again. */
+  readonly bodyReplayable: boolean;
+}
+
+export class RouterRequest implements Dispatcher.DispatchController {
+  readonly #route: RouterRoute;
+  readonly #caller: Dispatcher.DispatchHandler;
+  readonly #perTryTimeoutMs: number;
+  #attempt: AttemptHandler | undefined;
+  /** The controller of the attempt whose response was forwarded. */
+  #forwardedController: Dispatcher.DispatchController | undefined;
+  #attempts = 0;
+  #firstHost: Host | undefined;
+  #otherHosts: Host[] | undefined;
+  #deadline: number | undefined;
+  #routeTimer: NodeJS.Timeout | undefined;
+  #perTryTimer: NodeJS.Timeout | undefined;
+  #backoffTimer: NodeJS.Timeout | undefined;
+  #retrySlot: ClusterAdmission | undefined;
+  #requestStarted = false;
+  #exponentialBackoffs = 0;
+  #done = false;
+  #aborted = false;
+  #paused = false;
+  #reason: Error | null = null;
+
+  constructor(route: RouterRoute, caller: Dispatcher.DispatchHandler) {
+    this.#route = route;
+    this.#caller = caller;
+    const perTry = route.retry?.perTryTimeoutMs ?? 0;
+    this.#perTryTimeoutMs = perTry > 0 ? effectivePerTryTimeoutMs(route.timeoutMs, perTry) : 0;
+  }
+
+  /** Starts the request on `host` through `pool` (the first pick, already made). */
+  start(host: Host, pool: PoolEntry): boolean {
+    const timeoutMs = this.#route.timeoutMs;
+    if (timeoutMs > 0) {
+      this.#deadline = performance.now() + timeoutMs;
+      this.#routeTimer = setTimeout(RouterRequest.#onRouteTimeout, timeoutMs, this);
+      this.#routeTimer.unref();
+    }
+    this.#caller.onRequestStart?.(this, null);
+    if (this.#done) return true;
+    return this.#dispatch(host, pool);
+  }
+
+  // --- the caller's controller ---
+
+  get aborted(): boolean {
+    return this.#aborted;
+  }
+  get paused(): boolean {
+    return this.#paused;
+  }
+  get reason(): Error | null {
+    return this.#reason;
+  }
+  get rawHeaders(): NonNullable<Dispatcher.DispatchController['rawHeaders']> | null {
+    return (this.#forwardedController ?? this.#attempt?.controller)?.rawHeaders ?? null;
+  }
+  get rawTrailers(): NonNullable<Dispatcher.DispatchController['rawTrailers']> | null {
+    return this.#forwardedController?.rawTrailers ?? null;
+  }
+
+  abort(reason: Error): void {
+    this.#aborted = true;
+    this.#fail(reason);
+  }
+
+  pause(): void {
+    this.#paused = true;
+    this.#forwardedController?.pause();
+  }
+
+  resume(): void {
+    this.#paused = false;
+    this.#forwardedController?.resume();
+  }
+
+  // --- attempts ---
+
+  #dispatch(host: Host, pool: PoolEntry): boolean {
+    this.#attempts++;
+    if (this.#firstHost === undefined) this.#firstHost = host;
+    else if (this.#otherHosts === undefined) this.#otherHosts = [host];
+    else this.#otherHosts.push(host);
+    const attempt = new AttemptHandler(this, host);
+    this.#attempt = attempt;
+    if (this.#perTryTimeoutMs > 0) {
+      this.#perTryTimer = setTimeout(RouterRequest.#onPerTryTimeout, this.#perTryTimeoutMs, this, attempt);
+      this.#perTryTimer.unref();
+    }
+    return pool.dispatcher.dispatch(this.#route.options, attempt);
+  }
+
+  /** @internal An attempt's onRequestStart: undici is about to write the request. */
+  attemptStarted(attempt: AttemptHandler, controller: Dispatcher.DispatchController): void {
+    if (attempt !== this.#attempt) {
+      controller.abort(ABANDONED);
+      return;
+    }
+    this.#requestStarted = true;
+  }
+
+  /** @internal */
+  attemptHeaders(
+    attempt: AttemptHandler,
+    controller: Dispatcher.DispatchController,
+    status: number,
+    headers: IncomingHttpHeaders,
+    statusMessage: string | undefined,
+  ): void {
+    if (attempt !== this.#attempt) return;
+    if (status < 200) {
+      // Informational (100 Continue, 103 Early Hints): passed on, never decided on.
+      this.#caller.onResponseStart?.(this, status, headers, statusMessage);
+      return;
+    }
+    const retry = this.#route.retry;
+    if (
+      retry !== undefined &&
+      this.#route.retriesEnabled &&
+      this.#forwardedController === undefined &&
+      mayRetryResponse(retry, status, headers)
+    ) {
+      const lookup = (name: string) => headers[name];
+      const decision = this.#decide({ kind: 'response', status, headers: lookup });
+      if (decision.retry) {
+        // The response and its body are dropped; the connection goes with the aborted stream.
+        this.#abandon(attempt);
+        this.#scheduleRetry(decision.backoffMs);
+        return;
+      }
+      // Retries exhausted or not allowed: the caller gets this response, as from Envoy.
+    }
+    this.#forwardedController = controller;
+    this.#clearPerTry();
+    if (this.#paused) controller.pause();
+    const ops = this.#route.responseHeaderMutations;
+    if (ops.length > 0) applyHeaderMutations(ops, headers as Record<string, string | string[]>);
+    this.#caller.onResponseStart?.(this, status, headers, statusMessage);
+  }
+
+  /** @internal */
+  attemptData(attempt: AttemptHandler, chunk: Buffer): void {
+    if (attempt === this.#attempt) this.#caller.onResponseData?.(this, chunk);
+  }
+
+  /** @internal */
+  attemptEnd(attempt: AttemptHandler, trailers: IncomingHttpHeaders): void {
+    if (attempt !== this.#attempt) return;
+    this.#complete();
+    this.#caller.onResponseEnd?.(this, trailers);
+  }
+
+  /** @internal */
+  attemptUpgrade(
+    attempt: AttemptHandler,
+    controller: Dispatcher.DispatchController,
+    status: number,
+    headers: IncomingHttpHeaders,
+    socket: Duplex,
+  ): void {
+    if (attempt !== this.#attempt) return;
+    this.#forwardedController = controller;
+    this.#complete();
+    this.#caller.onRequestUpgrade?.(this, status, headers, socket);
+  }
+
+  /** @internal */
+  attemptError(attempt: AttemptHandler, err: Error): void {
+    if (attempt !== this.#attempt) return;
+    if (this.#forwardedController !== undefined) {
+      // Reset after the response started: Envoy cannot retry either; the body fails.
+      this.#complete();
+      this.#caller.onResponseError?.(this, err);
+      return;
+    }
+    const kind = classifyAttemptError(err, attempt.started);
+    if (kind === 'local') {
+      this.#fail(err);
+      return;
+    }
+    this.#attemptFailed(attempt, { kind }, err);
+  }
+
+  /** An attempt ended without a response: retry it, or fail the request with Envoy's flags. */
+  #attemptFailed(attempt: AttemptHandler, outcome: AttemptOutcome, err: Error | undefined): void {
+    const decision = this.#decide(outcome);
+    if (decision.retry) {
+      this.#abandon(attempt);
+      this.#scheduleRetry(decision.backoffMs);
+      return;
+    }
+    const flags: string[] = [];
+    const ctx = {
+      authority: this.#route.requestAuthority,
+      path: this.#route.requestPath,
+      cluster: this.#route.cluster.name,
+      endpoint: attempt.host.key,
+      attempts: this.#attempts,
+      responseFlags: flags,
+      cause: err,
+    };
+    let error: Error;
+    if (outcome.kind === 'per-try-timeout') {
+      flags.push(ResponseFlag.UPSTREAM_REQUEST_TIMEOUT);
+      error = new UpstreamTimeoutError({ ...ctx, timeout: 'per-try', timeoutMs: this.#perTryTimeoutMs });
+    } else if (outcome.kind === 'connect-failure') {
+      flags.push(responseFlagOf('connect-failure', err));
+      error = new UpstreamConnectError(ctx);
+    } else {
+      flags.push(
+        responseFlagOf(outcome.kind === 'refused-stream' ? 'refused-stream' : 'reset-before-response', err),
+      );
+      error = new UpstreamResetError(ctx);
+    }
+    if (decision.reason === 'retry-limit-exceeded') flags.push(ResponseFlag.UPSTREAM_RETRY_LIMIT_EXCEEDED);
+    else if (decision.reason === 'retry-overflow') flags.push(ResponseFlag.UPSTREAM_OVERFLOW);
+    this.#fail(error);
+  }
+
+  /**
+   * decideRetry with this request's state, then the retry circuit breaker (Envoy checks it
+   * after the retry limit: RetryStateImpl::shouldRetry). A retry holds its slot until the
+   * retried attempt ends.
+   */
+  #decide(outcome: AttemptOutcome): RetryDecision {
+    this.#releaseRetrySlot();
+    const route = this.#route;
+    const decision = decideRetry(route.retriesEnabled ? route.retry : undefined, outcome, this.#attempts, {
+      random: route.random,
+      bodyReplayable: route.bodyReplayable,
+      retryAdmitted: true,
+      requestStarted: this.#requestStarted,
+      remainingMs: this.#deadline === undefined ? undefined : Math.max(0, this.#deadline - performance.now()),
+      exponentialBackoffs: this.#exponentialBackoffs,
+    });
+    if (!decision.retry) return decision;
+    const admission = retryAdmissionOf(route.cluster);
+    if (!admission.tryStartRetry()) return { retry: false, reason: 'retry-overflow' };
+    this.#retrySlot = admission;
+    if (decision.backoff === 'exponential') this.#exponentialBackoffs++;
+    return decision;
+  }
+
+  #scheduleRetry(backoffMs: number): void {
+    // Referenced on purpose: during a backoff no socket may keep the process alive.
+    this.#backoffTimer = setTimeout(RouterRequest.#onBackoff, backoffMs, this);
+  }
+
+  #retry(): void {
+    const route = this.#route;
+    if (route.mesh.closed) {
+      this.#fail(new MeshClosedError());
+      return;
+    }
+    const policy = route.retry!;
+    const ctx: PickContext = policy.previousHosts
+      ? {
+          ...(route.hash === undefined ? {} : { hash: route.hash }),
+          exclude: (h: Host) => h === this.#firstHost || this.#otherHosts?.includes(h) === true,
+          hostSelectionRetryCount: policy.hostSelectionRetryMaxAttempts,
+        }
+      : route.hash === undefined
+        ? {}
+        : { hash: route.hash };
+    const host = route.cluster.balancer?.pick(ctx);
+    if (!host) {
+      this.#fail(
+        new NoHealthyUpstreamError({
+          authority: route.requestAuthority,
+          path: route.requestPath,
+          cluster: route.cluster.name,
+        }),
+      );
+      return;
+    }
+    this.#dispatch(host, route.pools.get(host, route.cluster, route.authority));
+  }
+
+  /** Detaches the current attempt and resets it; its later callbacks are ignored. */
+  #abandon(attempt: AttemptHandler): void {
+    this.#attempt = undefined;
+    this.#clearPerTry();
+    attempt.finish();
+    attempt.controller?.abort(ABANDONED);
+  }
+
+  /** The request ended with a forwarded response (or its error): stop every timer. */
+  #complete(): void {
+    this.#done = true;
+    this.#attempt?.finish();
+    this.#attempt = undefined;
+    this.#clearTimers();
+    this.#releaseRetrySlot();
+  }
+
+  /** Ends the request with `err`: cancels the attempt, the backoff and the route timer. */
+  #fail(err: Error): void {
+    if (this.#done) return;
+    this.#reason = err;
+    const attempt = this.#attempt;
+    this.#complete();
+    if (attempt !== undefined) attempt.controller?.abort(ABANDONED);
+    this.#caller.onResponseError?.(this, err);
+  }
+
+  #clearPerTry(): void {
+    if (this.#perTryTimer !== undefined) {
+      clearTimeout(this.#perTryTimer);
+      this.#perTryTimer = undefined;
+    }
+  }
+
+  #clearTimers(): void {
+    this.#clearPerTry();
+    if (this.#routeTimer !== undefined) {
+      clearTimeout(this.#routeTimer);
+      this.#routeTimer = undefined;
+    }
+    if (this.#backoffTimer !== undefined) {
+      clearTimeout(this.#backoffTimer);
+      this.#backoffTimer = undefined;
+    }
+  }
+
+  #releaseRetrySlot(): void {
+    if (this.#retrySlot !== undefined) {
+      this.#retrySlot.endRetry();
+      this.#retrySlot = undefined;
+    }
+  }
+
+  static #onBackoff(router: RouterRequest): void {
+    router.#backoffTimer = undefined;
+    if (!router.#done) router.#retry();
+  }
+
+  static #onPerTryTimeout(router: RouterRequest, attempt: AttemptHandler): void {
+    router.#perTryTimer = undefined;
+    if (attempt !== router.#attempt || router.#forwardedController !== undefined) return;
+    router.#attemptFailed(attempt, { kind: 'per-try-timeout' }, undefined);
+  }
+
+  static #onRouteTimeout(router: RouterRequest): void {
+    router.#routeTimer = undefined;
+    if (router.#done) return;
+    const route = router.#route;
+    const last = router.#attempt?.host ?? router.#otherHosts?.at(-1) ?? router.#firstHost;
+    router.#fail(
+      new UpstreamTimeoutError({
+        authority: route.requestAuthority,
+        path: route.requestPath,
+        cluster: route.cluster.name,
+        endpoint: last?.key,
+        attempts: router.#attempts,
+        responseFlags: [ResponseFlag.UPSTREAM_REQUEST_TIMEOUT],
+        timeout: 'route',
+        timeoutMs: route.timeoutMs,
+      }),
+    );
+  }
+}
+
+/**
+ * The handler of one attempt: keeps the endpoint's in-flight count (LEAST_REQUEST reads it)
+ * and reports to its router, which ignores it once it is no longer the current attempt.
+ */
+export class AttemptHandler implements Dispatcher.DispatchHandler {
+  readonly router: RouterRequest;
+  readonly host: Host;
+  controller: Dispatcher.DispatchController | undefined;
+  /** undici called onRequestStart: the request is being written. */
+  started = false;
+  #finished = false;
+
+  constructor(router: RouterRequest, host: Host) {
+    this.router = router;
+    this.host = host;
+    host.activeRequests++;
+  }
+
+  finish(): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.host.activeRequests--;
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController, _context: unknown): void {
+    this.controller = controller;
+    this.started = true;
+    this.router.attemptStarted(this, controller);
+  }
+
+  onRequestUpgrade(
+    controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: IncomingHttpHeaders,
+    socket: Duplex,
+  ): void {
+    this.finish();
+    this.router.attemptUpgrade(this, controller, statusCode, headers, socket);
+  }
+
+  onResponseStart(
+    controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: IncomingHttpHeaders,
+    statusMessage?: string,
+  ): void {
+    this.router.attemptHeaders(this, controller, statusCode, headers, statusMessage);
+  }
+
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.router.attemptData(this, chunk);
+  }
+
+  onResponseEnd(_controller: Dispatcher.DispatchController, trailers: IncomingHttpHeaders): void {
+    this.finish();
+    this.router.attemptEnd(this, trailers);
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController | null, error: Error): void {
+    this.finish();
+    this.router.attemptError(this, error);
+  }
+}
