@@ -10,6 +10,7 @@ import type { CompiledMesh } from './compile/compile-snapshot.ts';
 import { IncomingRequest } from './dispatch/incoming-request.ts';
 import { parseTarget } from './dispatch/request-target.ts';
 import { resolveRequest } from './dispatch/resolve-request.ts';
+import type { Host } from './lb/host.ts';
 
 export interface ExplainRequest {
   /** Absolute URL, e.g. `http://reviews:9080/reviews/0`. */
@@ -23,7 +24,15 @@ export interface ExplainedEndpoint {
   readonly address: string;
   readonly port: number;
   readonly weight: number;
+  /** The health picks use: `unhealthy` while ejected, else the configured (EDS) health. */
   readonly health: string;
+  /**
+   * Outlier detection status, when the cluster has it: whether the host is ejected now, how
+   * often it was ejected, and (while ejected) roughly how long until a sweep returns it.
+   */
+  readonly outlier:
+    | { readonly ejected: boolean; readonly ejections: number; readonly returnsInMs: number | undefined }
+    | undefined;
   readonly activeRequests: number;
   readonly labels: Readonly<Record<string, string>>;
 }
@@ -52,6 +61,8 @@ export interface ExplainedCluster {
   readonly lbPolicy: string;
   readonly panicThresholdPercent: number;
   readonly overprovisioningFactor: number;
+  /** Hosts outlier detection ejects now; undefined when the cluster has no outlier detection. */
+  readonly ejectedHosts: number | undefined;
   readonly priorities: readonly ExplainedPriority[];
 }
 
@@ -87,6 +98,19 @@ function localityName(l: { region: string; zone: string; subZone: string } | und
 
 function explainCluster(cluster: CompiledCluster, weight: number, total: number): ExplainedCluster {
   const plan = cluster.balancer?.plan;
+  const detector = cluster.outlier?.detector;
+  const now = performance.now();
+  const outlierOf = (h: Host): ExplainedEndpoint['outlier'] => {
+    const s = detector?.hostStatus(h);
+    if (s === undefined) return undefined;
+    return {
+      ejected: s.ejected,
+      ejections: s.numEjections,
+      // The sweep runs every interval, so the host returns up to one interval after this.
+      returnsInMs:
+        s.ejectedUntilMs === undefined ? undefined : Math.max(0, Math.round(s.ejectedUntilMs - now)),
+    };
+  };
   return {
     name: cluster.name,
     weight,
@@ -94,6 +118,7 @@ function explainCluster(cluster: CompiledCluster, weight: number, total: number)
     lbPolicy: cluster.lbPolicy,
     panicThresholdPercent: cluster.panicThresholdPercent,
     overprovisioningFactor: cluster.overprovisioningFactor / 100,
+    ejectedHosts: detector?.ejectedCount,
     priorities: (plan?.priorities ?? []).map((p) => ({
       priority: p.priority,
       loadPercent: (plan?.healthyLoad[p.priority] ?? 0) + (plan?.degradedLoad[p.priority] ?? 0),
@@ -107,6 +132,7 @@ function explainCluster(cluster: CompiledCluster, weight: number, total: number)
           port: h.port,
           weight: h.weight,
           health: h.health,
+          outlier: outlierOf(h),
           activeRequests: h.activeRequests,
           labels: h.labels,
         })),
@@ -181,6 +207,7 @@ export function explainRequest(compiled: CompiledMesh, request: ExplainRequest):
               lbPolicy: 'missing',
               panicThresholdPercent: 0,
               overprovisioningFactor: 0,
+              ejectedHosts: undefined,
               priorities: [],
             };
       });

@@ -11,18 +11,21 @@ import type { ConfigError, ConfigIssue, ConfigSubscription, Snapshot, Workload }
 import { formatIssue, type JsonValue, resourceToJson, snapshotToConfigDump } from '@dabba/discovery';
 import { Dispatcher, Dispatcher1Wrapper } from 'undici';
 
+import { activateOutlierDetection, disposeOutlierDetection } from './compile/cluster-outlier.ts';
 import { type CompiledMesh, compileSnapshotAsync } from './compile/compile-snapshot.ts';
 import { EndpointPools } from './connection/endpoint-pools.ts';
 import { isReplayableBody } from './dispatch/attempt-outcome.ts';
+import { FaultDelay } from './dispatch/fault-delay.ts';
 import { IncomingRequest } from './dispatch/incoming-request.ts';
-import { failLocally, respondLocally } from './dispatch/local-response.ts';
+import { failLocally, respondFaultAbort, respondLocally } from './dispatch/local-response.ts';
 import { parseTarget, type RequestTarget } from './dispatch/request-target.ts';
-import { resolveRequest } from './dispatch/resolve-request.ts';
+import { faultTargets, resolveRequest } from './dispatch/resolve-request.ts';
 import { RouterRequest } from './dispatch/router-request.ts';
 import { MeshClosedError, MeshNotReadyError, NoHealthyUpstreamError } from './errors.ts';
 import { type ExplainRequest, type Explanation, explainRequest } from './explain.ts';
 import { initHash } from './lb/hash.ts';
 import { type MeshOptions, type ResolvedMeshOptions, resolveMeshOptions } from './options.ts';
+import { decideFault } from './resilience/fault.ts';
 import { retriesEnabledFor } from './resilience/retry-policy.ts';
 import { applyHeaderMutations } from './route/header-mutations.ts';
 import { MatchContext, type RequestView } from './route/match/index.ts';
@@ -116,7 +119,10 @@ export class Mesh extends Dispatcher {
         signal: controller.signal,
       });
       if (controller.signal.aborted || this.#closed) return;
+      const previous = this.#compiled;
       this.#compiled = compiled;
+      // Outlier detectors of surviving clusters carry over; the others stop their timers.
+      activateOutlierDetection(compiled, previous);
       this.#appliedAt = new Date();
       this.#pools.retainOnly(compiled.clusters.values());
       this.emit('snapshot', snapshot);
@@ -172,6 +178,30 @@ export class Mesh extends Dispatcher {
       request,
       table ? this.#matchContext.reset(request) : undefined,
     );
+    // Envoy's fault filter runs before the router, so on every route carrying its config
+    // (redirects and direct responses too). A request resumed after an injected delay comes
+    // back with the delay as its handler and is not faulted twice.
+    const fault = decision.selection?.action.fault;
+    if (fault !== undefined && !(handler instanceof FaultDelay) && faultTargets(fault, decision, request)) {
+      const injected = decideFault(fault, this.#options.random, (name) => request.values(name)?.[0]);
+      const abort = injected.abort;
+      const contentType = request.values('content-type')?.[0];
+      if (injected.delayMs !== undefined) {
+        // After the delay the request is routed afresh (host pick, route timeout) as Envoy's
+        // router only starts then; an abort drawn with the delay is answered when it ends.
+        new FaultDelay(handler).start(
+          injected.delayMs,
+          abort === undefined
+            ? (resumed) => this.dispatch(options, resumed)
+            : (resumed) => respondFaultAbort(resumed, abort, request.method, contentType),
+        );
+        return true;
+      }
+      if (abort !== undefined) {
+        respondFaultAbort(handler, abort, request.method, contentType);
+        return true;
+      }
+    }
     switch (decision.kind) {
       case 'error':
         failLocally(handler, decision.error);
@@ -304,6 +334,7 @@ export class Mesh extends Dispatcher {
     this.#closed = true;
     this.#lifecycle.closed = true;
     this.#applying?.abort();
+    disposeOutlierDetection(this.#compiled);
     this.#compiled = undefined;
     await this.#subscription.close();
     await closePools();

@@ -17,10 +17,18 @@ import {
   buildLbPlan,
   createLoadBalancer,
   type LbPlan,
+  type LbPlanOptions,
   type LbPolicy,
   type LoadBalancer,
   type PriorityInput,
 } from '../lb/index.ts';
+import { compileOutlierDetection, type OutlierConfig } from '../resilience/outlier-config.ts';
+import {
+  type ClusterLbInputs,
+  type ClusterOutlier,
+  effectiveHealth,
+  sameOutlierConfig,
+} from './cluster-outlier.ts';
 
 const HTTP_PROTOCOL_OPTIONS_KEY = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
 
@@ -33,7 +41,17 @@ export interface CompiledCluster {
   /** The Envoy LB policy name (`LEAST_REQUEST`, `RING_HASH`, ...). */
   readonly lbPolicy: string;
   readonly hosts: readonly Host[];
-  readonly balancer: LoadBalancer | undefined;
+  /**
+   * Mutable: outlier detection replaces the balancer when ejections change (see
+   * ClusterOutlier); the request path reads this field once per pick and never caches it.
+   */
+  balancer: LoadBalancer | undefined;
+  /** The cluster's resolved `outlier_detection`; undefined when it has none (nothing is ejected). */
+  readonly outlierConfig: OutlierConfig | undefined;
+  /** Set when the mesh is applied, for clusters with outlier detection and hosts. */
+  outlier: ClusterOutlier | undefined;
+  /** The LB plan's inputs, kept only with outlier detection so the balancer can be rebuilt. */
+  readonly lbInputs: ClusterLbInputs | undefined;
   /** Speak HTTP/2 (prior knowledge) to the hosts. */
   readonly http2: boolean;
   readonly connectTimeoutMs: number;
@@ -181,6 +199,8 @@ export function compileCluster(
   const panicThresholdPercent = cluster.commonLbConfig?.healthyPanicThreshold?.value ?? 50;
   const overprovisioningFactor = cla?.policy?.overprovisioningFactor ?? 140;
   const connectTimeoutMs = durationMs(cluster.connectTimeout) ?? 5000;
+  // Throws ConfigError with the fields Envoy would reject; the snapshot compiler reports them.
+  const outlierConfig = compileOutlierDetection(cluster.outlierDetection, { clusterName: cluster.name });
   if (type === Cluster_DiscoveryType.ORIGINAL_DST) {
     return {
       name: cluster.name,
@@ -188,6 +208,10 @@ export function compileCluster(
       lbPolicy: 'CLUSTER_PROVIDED',
       hosts: [],
       balancer: undefined,
+      // No hosts of its own to eject (Envoy has no outlier detection for ORIGINAL_DST either).
+      outlierConfig: undefined,
+      outlier: undefined,
+      lbInputs: undefined,
       http2: proto.http2,
       connectTimeoutMs,
       idleTimeoutMs: proto.idle,
@@ -204,6 +228,15 @@ export function compileCluster(
     reuse = new Map();
     for (const h of previous.hosts) reuse.set(h.key, h);
   }
+  // The serving detector of this cluster, when it will carry over (same config): its current
+  // ejections go into the plan so the new balancer does not briefly send to ejected hosts.
+  const carried =
+    outlierConfig !== undefined &&
+    previous?.outlier !== undefined &&
+    sameOutlierConfig(previous.outlier.detector.config, outlierConfig)
+      ? previous.outlier.detector
+      : undefined;
+  let builtWithEjections = false;
   let hostCount = 0;
   const groups: (readonly Host[])[] = [];
   const priorities: { locality: Locality; weight: number | undefined; hosts: readonly Host[] }[][] = [];
@@ -237,12 +270,16 @@ export function compileCluster(
               locality,
               labels,
               health,
+              edsHealth: health,
               // Requests in flight finish on the old Host object and decrement its count, so a
               // replacement starts from zero rather than inheriting a count it will never lose.
               activeRequests: 0,
             };
       // A reused Host is shared with the mesh still applied; see compileSnapshotAsync.
-      host.health = health;
+      host.edsHealth = health;
+      const ejected = carried?.isEjected(host) === true;
+      if (ejected) builtWithEjections = true;
+      host.health = effectiveHealth(host, ejected);
       groupHosts.push(host);
     }
     hostCount += groupHosts.length;
@@ -264,11 +301,12 @@ export function compileCluster(
       ...(localityWeighted && g.weight !== undefined ? { weight: g.weight } : {}),
     })),
   );
-  const plan = buildLbPlan(input, {
+  const planOptions: LbPlanOptions = {
     overprovisioningFactor,
     panicThreshold: panicThresholdPercent,
     localityWeightedLb: localityWeighted,
-  });
+  };
+  const plan = buildLbPlan(input, planOptions);
   const balancer = hostCount > 0 ? createLoadBalancer(policy, plan, { random }) : undefined;
   return {
     name: cluster.name,
@@ -276,6 +314,12 @@ export function compileCluster(
     lbPolicy: lbName,
     hosts: allHosts(plan, groups, hostCount),
     balancer,
+    outlierConfig,
+    outlier: undefined,
+    lbInputs:
+      outlierConfig === undefined
+        ? undefined
+        : { policy, priorities: input, planOptions, random, builtWithEjections },
     http2: proto.http2,
     connectTimeoutMs,
     idleTimeoutMs: proto.idle,

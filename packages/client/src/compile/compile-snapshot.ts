@@ -197,6 +197,11 @@ function* compileSteps(
         ),
       );
     } catch (err) {
+      if (err instanceof ConfigError) {
+        // Field-level issues (outlier_detection): keep their paths, under this snapshot's source.
+        for (const i of err.issues) issues.push({ ...i, source: snapshot.source });
+        continue;
+      }
       issues.push({
         source: snapshot.source,
         resource: { kind: 'Cluster', name },

@@ -6,6 +6,7 @@
 import type { CompiledCluster } from '../compile/compile-cluster.ts';
 import type { CompiledMesh } from '../compile/compile-snapshot.ts';
 import { ClusterNotFoundError, type DabbaError, NoRouteError } from '../errors.ts';
+import type { CompiledFault } from '../resilience/fault.ts';
 import type { HeaderMutations } from '../route/header-mutations.ts';
 import type { MatchContext } from '../route/match/index.ts';
 import type { ForwardingPolicy, HashPolicy } from '../route/route-action.ts';
@@ -131,4 +132,31 @@ export function resolveRequest(
     responseHeaderMutations: entry ? entry.responseHeaderMutations : selection.responseHeaderMutations,
     hash: hasher ? hasher(request) : undefined,
   };
+}
+
+/** The header Envoy's fault filter reads for `downstream_nodes` (Http::Headers EnvoyDownstreamServiceNode). */
+const DOWNSTREAM_NODE_HEADER = 'x-envoy-downstream-service-node';
+
+/**
+ * Whether the route's fault may act on this request: Envoy's FaultFilter request checks that
+ * need the routing decision. `upstream_cluster` must name the route's cluster (the weighted entry
+ * picked; a direct response or redirect has none, so it never matches), and the
+ * `x-envoy-downstream-service-node` header must be one of `downstream_nodes` when that is set.
+ * (`headers` and `max_active_faults` are refused when the route is compiled.)
+ */
+export function faultTargets(fault: CompiledFault, decision: Decision, request: IncomingRequest): boolean {
+  if (fault.upstreamCluster !== '') {
+    const cluster =
+      decision.kind === 'upstream'
+        ? decision.cluster.name
+        : decision.kind === 'error'
+          ? (decision.error as { cluster?: string | undefined }).cluster
+          : undefined;
+    if (cluster !== fault.upstreamCluster) return false;
+  }
+  if (fault.downstreamNodes.length > 0) {
+    const node = firstHeader(request, DOWNSTREAM_NODE_HEADER);
+    if (node === undefined || !fault.downstreamNodes.includes(node)) return false;
+  }
+  return true;
 }

@@ -19,10 +19,19 @@
  * - A route timeout raises {@link UpstreamTimeoutError} (`UT`) instead of Envoy's 504 local reply.
  * - Once response headers were forwarded nothing is retried; a route timeout then fails the
  *   body with the timeout error (Envoy resets the stream).
+ *
+ * Outlier detection (when the cluster has it) hears every attempt, retried ones included, as
+ * Envoy's router reports them (updateOutlierDetection / putHttpResponseCode): the status when
+ * response headers arrive, `connect-failure` and `reset` when an attempt fails without (or, for
+ * a reset, after) its response, `timeout` when a per-try or the route timeout gives up on an
+ * attempt still waiting for headers, and `local-success` when the attempt got its connection.
+ * Dabba's own refusals (retry overflow `UO`, a caller's abort) are never reported: they say
+ * nothing about the host (Envoy ignores overflow resets the same way).
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
+import type { ClusterOutlier } from '../compile/cluster-outlier.ts';
 import type { CompiledCluster } from '../compile/compile-cluster.ts';
 import type { EndpointPools, PoolEntry } from '../connection/endpoint-pools.ts';
 import {
@@ -74,6 +83,8 @@ export interface RouterRoute {
 }
 
 export class RouterRequest implements Dispatcher.DispatchController {
+  /** @internal The cluster's outlier detection, read once per request; undefined when none. */
+  readonly outlier: ClusterOutlier | undefined;
   readonly #route: RouterRoute;
   readonly #caller: Dispatcher.DispatchHandler;
   readonly #perTryTimeoutMs: number;
@@ -98,6 +109,7 @@ export class RouterRequest implements Dispatcher.DispatchController {
   constructor(route: RouterRoute, caller: Dispatcher.DispatchHandler) {
     this.#route = route;
     this.#caller = caller;
+    this.outlier = route.cluster.outlier;
     const perTry = route.retry?.perTryTimeoutMs ?? 0;
     this.#perTryTimeoutMs = perTry > 0 ? effectivePerTryTimeoutMs(route.timeoutMs, perTry) : 0;
   }
@@ -242,6 +254,11 @@ export class RouterRequest implements Dispatcher.DispatchController {
   attemptError(attempt: AttemptHandler, err: Error): void {
     if (attempt !== this.#attempt) return;
     if (this.#forwardedController !== undefined) {
+      // Envoy reports any upstream reset to outlier detection, after the headers too
+      // (Filter::onUpstreamReset); a local error is not the host's.
+      if (this.outlier !== undefined && classifyAttemptError(err, true) !== 'local') {
+        this.outlier.record(attempt.host, 'reset');
+      }
       // Reset after the response started: Envoy cannot retry either; the body fails.
       this.#complete();
       this.#caller.onResponseError?.(this, err);
@@ -252,6 +269,7 @@ export class RouterRequest implements Dispatcher.DispatchController {
       this.#fail(err);
       return;
     }
+    this.outlier?.record(attempt.host, kind === 'connect-failure' ? 'connect-failure' : 'reset');
     this.#attemptFailed(attempt, { kind }, err);
   }
 
@@ -411,6 +429,7 @@ export class RouterRequest implements Dispatcher.DispatchController {
   static #onPerTryTimeout(router: RouterRequest, attempt: AttemptHandler): void {
     router.#perTryTimer = undefined;
     if (attempt !== router.#attempt || router.#forwardedController !== undefined) return;
+    router.outlier?.record(attempt.host, 'timeout');
     router.#attemptFailed(attempt, { kind: 'per-try-timeout' }, undefined);
   }
 
@@ -418,6 +437,15 @@ export class RouterRequest implements Dispatcher.DispatchController {
     router.#routeTimer = undefined;
     if (router.#done) return;
     const route = router.#route;
+    // Only an attempt still awaiting headers timed out (Envoy: awaitingHeaders()); during a
+    // backoff there is none, and its predecessor already reported its own failure.
+    if (
+      router.outlier !== undefined &&
+      router.#attempt !== undefined &&
+      router.#forwardedController === undefined
+    ) {
+      router.outlier.record(router.#attempt.host, 'timeout');
+    }
     const last = router.#attempt?.host ?? router.#otherHosts?.at(-1) ?? router.#firstHost;
     router.#fail(
       new UpstreamTimeoutError({
@@ -461,6 +489,9 @@ export class AttemptHandler implements Dispatcher.DispatchHandler {
   onRequestStart(controller: Dispatcher.DispatchController, _context: unknown): void {
     this.controller = controller;
     this.started = true;
+    // undici starts the request once it has a connected socket: Envoy's LocalOriginConnectSuccess
+    // (counted only when local-origin errors are split).
+    this.router.outlier?.record(this.host, 'local-success');
     this.router.attemptStarted(this, controller);
   }
 
@@ -480,6 +511,8 @@ export class AttemptHandler implements Dispatcher.DispatchHandler {
     headers: IncomingHttpHeaders,
     statusMessage?: string,
   ): void {
+    // Every final status counts, retried or forwarded; 1xx is not a result.
+    if (statusCode >= 200) this.router.outlier?.record(this.host, statusCode);
     this.router.attemptHeaders(this, controller, statusCode, headers, statusMessage);
   }
 

@@ -22,8 +22,17 @@ export interface Host {
   readonly locality: Locality;
   /** Endpoint labels (Istio puts workload labels in filter metadata "istio"). */
   readonly labels: Readonly<Record<string, string>>;
-  /** Mutable: current health (config or outlier detection may change it). */
+  /**
+   * Mutable: the health the LB plan reads: `edsHealth`, or `unhealthy` while outlier detection
+   * ejects the host (Envoy's FAILED_OUTLIER_CHECK flag beside the EDS health).
+   */
   health: HostHealth;
+  /**
+   * Mutable: the health the configuration (EDS `health_status`) gives the host, kept apart so an
+   * ejection ending restores it. Set by the cluster compiler; absent on hosts built elsewhere,
+   * where `health` is the configured health.
+   */
+  edsHealth?: HostHealth;
   /** Mutable: requests in flight to this host; drives LEAST_REQUEST. */
   activeRequests: number;
 }

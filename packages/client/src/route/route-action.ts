@@ -1,4 +1,5 @@
 import type { RetryPolicy, Route, RouteAction_HashPolicy, VirtualHost } from '@dabba/discovery';
+import { type CompiledFault, compileFault } from '../resilience/fault.ts';
 import { type CompiledRetryPolicy, compileRetryPolicy } from '../resilience/retry-policy.ts';
 import type { HeaderMutationLevel } from './header-mutations.ts';
 import { MatcherCompileError } from './match/index.ts';
@@ -22,8 +23,18 @@ export type HashPolicy =
   | { readonly kind: 'sourceIp'; readonly terminal: boolean }
   | { readonly kind: 'filterState'; readonly key: string; readonly terminal: boolean };
 
+/**
+ * The route's fault injection (envoy.filters.http.fault per-route config). Envoy's fault filter
+ * sits before the router in the HTTP filter chain, so it applies to every route that carries the
+ * config, whatever the route does: forward, redirect or answer directly.
+ */
+export interface RouteFault {
+  /** Compiled once per snapshot; `undefined` when the route injects no fault. */
+  readonly fault: CompiledFault | undefined;
+}
+
 /** Route-level policy shared by every forwarding action. */
-export interface ForwardingPolicy {
+export interface ForwardingPolicy extends RouteFault {
   /** RouteAction.timeout in ms: 15000 when absent (Envoy's default), 0 = disabled. */
   readonly timeoutMs: number;
   /** The route's retry policy, else the virtual host's (route-level replaces, never merges). */
@@ -61,7 +72,7 @@ export interface ClusterHeaderRoute extends ForwardingPolicy {
 }
 
 /** Answer locally (Route.direct_response). */
-export interface DirectResponseRoute {
+export interface DirectResponseRoute extends RouteFault {
   readonly kind: 'direct';
   readonly status: number;
   /** inline_string as a string, inline_bytes as bytes; `undefined` for no body. */
@@ -73,7 +84,7 @@ export interface DirectResponseRoute {
  * specifier plugins). It still takes part in matching, so first-match order is kept; the
  * caller fails the request rather than falling through to a later route.
  */
-export interface UnsupportedRoute {
+export interface UnsupportedRoute extends RouteFault {
   readonly kind: 'unsupported';
   /** The action field, e.g. `nonForwardingAction`. */
   readonly field: string;
@@ -84,7 +95,7 @@ export type CompiledRouteAction =
   | ClusterRoute
   | WeightedRoute
   | ClusterHeaderRoute
-  | RedirectRoute
+  | (RedirectRoute & RouteFault)
   | DirectResponseRoute
   | UnsupportedRoute;
 
@@ -115,16 +126,18 @@ export interface RouteActionContext {
 export function compileRouteAction(route: Route, ctx: RouteActionContext): CompiledRouteAction {
   const action = route.action;
   const path = ctx.path;
+  // Every action kind carries the property (same shape for the request path's one check).
+  const fault = routeFault(route, ctx);
   switch (action.case) {
     case 'route':
-      return compileForwarding(action.value, ctx);
+      return compileForwarding(action.value, ctx, fault);
     case 'redirect':
-      return compileRedirect(action.value, ctx.matched, `${path}.redirect`);
+      return Object.freeze({ ...compileRedirect(action.value, ctx.matched, `${path}.redirect`), fault });
     case 'directResponse':
-      return compileDirect(action.value, `${path}.directResponse`, ctx.maxDirectResponseBodyBytes);
+      return compileDirect(action.value, `${path}.directResponse`, ctx.maxDirectResponseBodyBytes, fault);
     case 'filterAction':
     case 'nonForwardingAction':
-      return Object.freeze({ kind: 'unsupported', field: action.case });
+      return Object.freeze({ kind: 'unsupported', field: action.case, fault });
     case undefined:
       throw new MatcherCompileError(path, 'one of route, redirect, directResponse is required');
   }
@@ -133,7 +146,40 @@ export function compileRouteAction(route: Route, ctx: RouteActionContext): Compi
 type XdsRouteAction = Extract<Route['action'], { case: 'route' }>['value'];
 type XdsDirectResponse = Extract<Route['action'], { case: 'directResponse' }>['value'];
 
-function compileForwarding(a: XdsRouteAction, ctx: RouteActionContext): CompiledRouteAction {
+/** The filter name Envoy (and istiod) key the fault filter's per-route config by. */
+const FAULT_FILTER = 'envoy.filters.http.fault';
+
+/**
+ * The fault config Envoy's filter would use for this route: the most specific per-filter config
+ * (route, else virtual host; Envoy's resolveMostSpecificPerFilterConfig). Request filters the
+ * data plane does not evaluate are rejected, never ignored: ignoring one would fault more
+ * requests than the operator asked for.
+ *
+ * @throws MatcherCompileError
+ */
+function routeFault(route: Route, ctx: RouteActionContext): CompiledFault | undefined {
+  const onRoute = route.typedPerFilterConfig[FAULT_FILTER];
+  const any = onRoute ?? ctx.vhost.typedPerFilterConfig[FAULT_FILTER];
+  if (any === undefined) return undefined;
+  const path = `${onRoute ? ctx.path : vhostPath(ctx.path)}.typedPerFilterConfig["${FAULT_FILTER}"]`;
+  let fault: CompiledFault | undefined;
+  try {
+    fault = compileFault(any);
+  } catch (err) {
+    throw new MatcherCompileError(path, (err as Error).message);
+  }
+  if (fault === undefined) return undefined;
+  if (fault.headers.length > 0) throw new MatcherCompileError(`${path}.headers`, 'not supported by Dabba');
+  if (fault.maxActiveFaults !== undefined)
+    throw new MatcherCompileError(`${path}.maxActiveFaults`, 'not supported by Dabba');
+  return fault;
+}
+
+function compileForwarding(
+  a: XdsRouteAction,
+  ctx: RouteActionContext,
+  fault: CompiledFault | undefined,
+): CompiledRouteAction {
   const path = `${ctx.path}.route`;
   if (a.pathRewritePolicy !== undefined) {
     throw new MatcherCompileError(`${path}.pathRewritePolicy`, 'not supported by Dabba');
@@ -157,6 +203,7 @@ function compileForwarding(a: XdsRouteAction, ctx: RouteActionContext): Compiled
     hostRewriteLiteral: h.case === 'hostRewriteLiteral' && h.value.length > 0 ? h.value : undefined,
     autoHostRewrite: h.case === 'autoHostRewrite' && h.value.value,
     rewritePath: rewrite.rewritePath,
+    fault,
   };
   const c = a.clusterSpecifier;
   switch (c.case) {
@@ -177,13 +224,18 @@ function compileForwarding(a: XdsRouteAction, ctx: RouteActionContext): Compiled
     }
     case 'clusterSpecifierPlugin':
     case 'inlineClusterSpecifierPlugin':
-      return Object.freeze({ kind: 'unsupported', field: `route.${c.case}` });
+      return Object.freeze({ kind: 'unsupported', field: `route.${c.case}`, fault });
     case undefined:
       throw new MatcherCompileError(path, 'one of cluster, clusterHeader, weightedClusters is required');
   }
 }
 
-function compileDirect(d: XdsDirectResponse, path: string, maxBytes: number): DirectResponseRoute {
+function compileDirect(
+  d: XdsDirectResponse,
+  path: string,
+  maxBytes: number,
+  fault: CompiledFault | undefined,
+): DirectResponseRoute {
   if (!Number.isInteger(d.status) || d.status < 200 || d.status >= 600) {
     throw new MatcherCompileError(`${path}.status`, 'must be in [200, 600)');
   }
@@ -214,7 +266,7 @@ function compileDirect(d: XdsDirectResponse, path: string, maxBytes: number): Di
       `response body size is ${size} bytes; maximum is ${maxBytes}`,
     );
   }
-  return Object.freeze({ kind: 'direct', status: d.status, body });
+  return Object.freeze({ kind: 'direct', status: d.status, body, fault });
 }
 
 function hashPolicy(hp: RouteAction_HashPolicy, path: string): HashPolicy[] {

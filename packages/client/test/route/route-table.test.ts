@@ -210,8 +210,15 @@ test('direct_response keeps status and inline body; over-size body is rejected',
       { match: { path: '/gone' }, directResponse: { status: 410 } },
     ]),
   );
-  assert.deepEqual({ ...selected(t, req('/health')).action }, { kind: 'direct', status: 200, body: 'ok' });
-  assert.deepEqual({ ...selected(t, req('/gone')).action }, { kind: 'direct', status: 410, body: undefined });
+  // `fault` is on every action (Envoy's fault filter runs before direct responses too); none here.
+  assert.deepEqual(
+    { ...selected(t, req('/health')).action },
+    { kind: 'direct', status: 200, body: 'ok', fault: undefined },
+  );
+  assert.deepEqual(
+    { ...selected(t, req('/gone')).action },
+    { kind: 'direct', status: 410, body: undefined, fault: undefined },
+  );
   // RouteConfiguration.max_direct_response_body_size_bytes defaults to 4096.
   assert.throws(
     () =>

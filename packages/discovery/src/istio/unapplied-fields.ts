@@ -7,9 +7,11 @@ import type { ConfigIssue } from '../errors.ts';
 import { type DestinationRule, formatPath, type VirtualService } from './istio-resource.ts';
 
 // `timeout` and `retries` are enforced by the client's router (route timeout, per-try timeout,
-// retries with backoff), so they raise no notice.
-const HTTP_ROUTE_FIELDS = ['fault', 'mirror', 'mirrors', 'corsPolicy'] as const;
+// retries with backoff), and `fault` by its fault injection, so they raise no notice.
+const HTTP_ROUTE_FIELDS = ['mirror', 'mirrors', 'corsPolicy'] as const;
 const TRAFFIC_POLICY_FIELDS = ['tls', 'proxyProtocol', 'tunnel', 'retryBudget'] as const;
+// `outlierDetection` raises none either: the client ejects hosts (consecutive 5xx, gateway and
+// local-origin errors) and Istio's locality failover priorities follow from it.
 // Connection pool settings the endpoint pools apply (connectTimeout, idleTimeout,
 // maxRequestsPerConnection, h2UpgradePolicy, useClientProtocol) are left out: they take effect.
 const UNAPPLIED_TCP = ['maxConnections', 'tcpKeepalive', 'maxConnectionDuration'] as const;
@@ -66,9 +68,6 @@ export function unappliedDestinationRuleFields(dr: DestinationRule): ConfigIssue
       if (pool?.http?.[field] !== undefined)
         out.push(notice(dr, [...path, 'connectionPool', 'http', field], field));
     }
-    // Outlier detection drives Istio's locality failover priorities (applied); ejection is not.
-    if (policy.outlierDetection !== undefined)
-      out.push(notice(dr, [...path, 'outlierDetection'], 'host ejection'));
   }
   return out;
 }
