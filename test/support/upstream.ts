@@ -11,8 +11,11 @@ export interface Upstream {
   readonly server: Server;
   /** Requests this upstream has received, in order. */
   readonly received: { method: string; url: string; headers: IncomingMessage['headers'] }[];
-  /** TCP connections accepted and closed so far (a test of connection reuse counts these). */
-  readonly connections: { opened: number; closed: number };
+  /**
+   * TCP connections accepted and closed so far (a test of connection reuse counts these), and
+   * the most that were open at once (a test of connection limits reads it; it may reset it).
+   */
+  readonly connections: { opened: number; closed: number; peak: number };
   close(): Promise<void>;
 }
 
@@ -37,9 +40,10 @@ export async function startUpstream(
     handler(req, res, self!);
   });
   server.keepAliveTimeout = 5_000;
-  const connections = { opened: 0, closed: 0 };
+  const connections = { opened: 0, closed: 0, peak: 0 };
   server.on('connection', (socket) => {
     connections.opened++;
+    connections.peak = Math.max(connections.peak, connections.opened - connections.closed);
     socket.on('close', () => connections.closed++);
   });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));

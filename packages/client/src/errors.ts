@@ -27,6 +27,8 @@ export const ClientErrorCode = {
   UPSTREAM_RESET: 'DABBA_UPSTREAM_RESET',
   /** The route timeout or the last per-try timeout fired before the response (Envoy `UT`). */
   UPSTREAM_TIMEOUT: 'DABBA_UPSTREAM_TIMEOUT',
+  /** A circuit breaker (max_requests, max_pending_requests) refused the request (Envoy `UO`). */
+  OVERFLOW: 'DABBA_OVERFLOW',
 } as const;
 
 /** Envoy response flags Dabba sets (Envoy access-log RESPONSE_FLAGS short names). */
@@ -44,7 +46,10 @@ export const ResponseFlag = {
   UPSTREAM_REQUEST_TIMEOUT: 'UT',
   /** Set in addition when the retry limit (num_retries) was reached. */
   UPSTREAM_RETRY_LIMIT_EXCEEDED: 'URX',
-  /** Set in addition when the retry circuit breaker / budget refused a retry. */
+  /**
+   * A circuit breaker refused the request (its primary flag), or, set in addition, the retry
+   * circuit breaker / budget refused a retry.
+   */
   UPSTREAM_OVERFLOW: 'UO',
 } as const;
 
@@ -99,6 +104,31 @@ export class NoHealthyUpstreamError extends RequestError {
       ResponseFlag.NO_HEALTHY_UPSTREAM,
       ctx,
     );
+  }
+}
+
+/** The circuit-breaker threshold a request exceeded (Envoy cluster circuit_breakers field). */
+export type CircuitBreakerLimitName = 'max_requests' | 'max_pending_requests';
+
+/**
+ * The cluster's circuit breaker refused the request before any attempt (`UO`): as many requests
+ * as `max_requests` allows are active, or as many as `max_pending_requests` allows already wait
+ * for a connection. Envoy answers 503 locally; Dabba raises this error at once, never queueing.
+ */
+export class OverflowError extends RequestError {
+  /** Which threshold was reached. */
+  readonly limit: CircuitBreakerLimitName;
+  /** Its value. */
+  readonly threshold: number;
+  constructor(ctx: RequestContext & { limit: CircuitBreakerLimitName; threshold: number }) {
+    super(
+      `cluster "${ctx.cluster}" overflowed its circuit breaker ${ctx.limit} (${ctx.threshold}): request refused`,
+      ClientErrorCode.OVERFLOW,
+      ResponseFlag.UPSTREAM_OVERFLOW,
+      ctx,
+    );
+    this.limit = ctx.limit;
+    this.threshold = ctx.threshold;
   }
 }
 

@@ -3,6 +3,7 @@
  * routes, load-balances and forwards requests as an Envoy sidecar would.
  */
 export {
+  type CircuitBreakerLimitName,
   ClientErrorCode,
   ClusterNotFoundError,
   ConfigError,
@@ -13,6 +14,7 @@ export {
   MeshNotReadyError,
   NoHealthyUpstreamError,
   NoRouteError,
+  OverflowError,
   ResponseFlag,
   UpstreamConnectError,
   UpstreamResetError,

@@ -18,6 +18,7 @@ import { isReplayableBody } from './dispatch/attempt-outcome.ts';
 import { FaultDelay } from './dispatch/fault-delay.ts';
 import { IncomingRequest } from './dispatch/incoming-request.ts';
 import { failLocally, respondFaultAbort, respondLocally } from './dispatch/local-response.ts';
+import { sendMirrors } from './dispatch/mirror.ts';
 import { parseTarget, type RequestTarget } from './dispatch/request-target.ts';
 import { faultTargets, resolveRequest } from './dispatch/resolve-request.ts';
 import { RouterRequest } from './dispatch/router-request.ts';
@@ -270,7 +271,21 @@ export class Mesh extends Dispatcher {
       },
       handler,
     );
-    return router.start(host, pool);
+    const started = router.start(host, pool);
+    // Fire-and-forget copies (Envoy's shadow policies), sent after the primary has started.
+    if (policy.mirrors !== undefined && !this.#lifecycle.closed) {
+      sendMirrors(policy.mirrors, {
+        pools: this.#pools,
+        clusters: compiled.clusters,
+        options: upstream,
+        request,
+        authority,
+        requestHeaderMutations: decision.requestHeaderMutations,
+        timeoutMs: policy.timeoutMs,
+        random: this.#options.random,
+      });
+    }
+    return started;
   }
 
   /**

@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
+import { INSTANCES } from '../src/demo/topology.ts';
 
 const MAIN = path.join(import.meta.dirname, '..', 'src', 'demo', 'main.ts');
 
@@ -83,7 +84,7 @@ function isRunning(pid: number): boolean {
 /** Everything the demo started is gone: its instances and its temporary folder. */
 async function assertCleanedUp(stdout: string) {
   const pids = instancePids(stdout);
-  assert.equal(pids.length, 12, 'the instance table lists every child pid');
+  assert.equal(pids.length, INSTANCES.length, 'the instance table lists every child pid');
   const deadline = Date.now() + 3000;
   while (pids.some(isRunning) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   assert.deepEqual(pids.filter(isRunning), [], 'no instance process outlives the demo');
@@ -132,6 +133,55 @@ test('the demo runs every scene and measures what the YAML configures', { timeou
   assert.equal(explain.clusters, 'v1:50%,v3:50%');
   assert.equal(explain.priorities, '3', 'reviews v1 has one priority per locality');
 
+  // Retries (inventory-virtual-service.yaml): attempts 3 on 5xx hide the flaky instance's 503s
+  // (another instance answers the retry); with attempts 0 each of its 503s reaches the caller.
+  const retries = scenes.get('retries');
+  assert.ok(retries, 'retries scene line');
+  assert.ok(pct(retries['errors-with-retries']) <= 1, 'with retries the caller sees (almost) no error');
+  assert.ok(Number(retries['instance-503s-with-retries']) >= 30, 'the flaky instance did fail meanwhile');
+  assert.equal(retries['caller-503s-without-retries'], retries['instance-503s-without-retries']);
+  // One instance of three, 503 half the time: about 1/6 of requests (least-request sends a
+  // fast-failing instance a little more).
+  const without = pct(retries['errors-without-retries']);
+  assert.ok(without >= 8 && without <= 30, `errors without retries: ${without}%`);
+
+  // Outlier ejection (payments-destination-rule.yaml): consecutive5xxErrors 3, so exactly 3
+  // requests (sent one at a time) reach the bad instance; out for baseEjectionTime 3s and back
+  // at the next 1s sweep.
+  const outlier = scenes.get('outlier-ejection');
+  assert.ok(outlier, 'outlier-ejection scene line');
+  assert.equal(outlier['before-ejection'], '3');
+  assert.equal(outlier['caller-errors'], '3');
+  assert.equal(outlier.ejected, 'yes', 'explain() shows the instance ejected');
+  assert.equal(outlier['while-ejected'], '0');
+  const back = Number(outlier['returned-after-ms']);
+  assert.ok(back >= 2800 && back <= 4600, `back after ${back} ms`);
+  assert.ok(pct(outlier['share-after']) > 0, 'the instance gets traffic again');
+
+  // Locality failover (shipping-destination-rule.yaml): the client's zone, then the same
+  // region's other zone while the instance is ejected, never the other region, then back.
+  const failover = scenes.get('locality-failover');
+  assert.ok(failover, 'locality-failover scene line');
+  assert.equal(failover['before-in-zone'], '100.0%');
+  assert.equal(failover.failed, '3');
+  assert.equal(failover['ejected-east-1b'], '100.0%');
+  assert.equal(failover['ejected-west'], '0.0%');
+  assert.equal(failover['after-in-zone'], '100.0%');
+
+  // Fault injection (catalog-virtual-service.yaml): abort 20%, delay 200ms 10%, over 1000
+  // requests (standard deviations 1.3 and 0.95 points); aborted requests never reach catalog.
+  const fault = scenes.get('fault-injection');
+  assert.ok(fault, 'fault-injection scene line');
+  assertNear(fault.aborted, 20, 5, 'aborted');
+  assertNear(fault.delayed, 10, 5, 'delayed');
+  const delayedMs = Number(fault['delayed-median-ms']);
+  assert.ok(delayedMs >= 200 && delayedMs < 300, `delayed requests take ${delayedMs} ms`);
+  assert.ok(Number(fault['others-median-ms']) < 50, 'the others are not delayed');
+  const requests = Number(fault.requests);
+  const aborted = Math.round((pct(fault.aborted) * requests) / 100);
+  assert.equal(Number(fault['upstream-requests']), requests - aborted, 'an abort sends nothing upstream');
+
+  assert.equal(scenes.get('summary')?.scenes, '10');
   assert.equal(scenes.get('summary')?.off, '0');
   await assertCleanedUp(run.stdout);
 });

@@ -22,7 +22,9 @@ import {
   type LoadBalancer,
   type PriorityInput,
 } from '../lb/index.ts';
+import { type CompiledCircuitBreakers, compileCircuitBreakers } from '../resilience/circuit-breakers.ts';
 import { compileOutlierDetection, type OutlierConfig } from '../resilience/outlier-config.ts';
+import { type RequestAdmission, UNLIMITED_THRESHOLD } from '../resilience/request-admission.ts';
 import {
   type ClusterLbInputs,
   type ClusterOutlier,
@@ -57,6 +59,21 @@ export interface CompiledCluster {
   readonly connectTimeoutMs: number;
   readonly idleTimeoutMs: number | undefined;
   readonly maxRequestsPerConnection: number | undefined;
+  /** The cluster's `circuit_breakers`, resolved (Envoy's defaults where absent). */
+  readonly circuitBreakers: CompiledCircuitBreakers;
+  /**
+   * undici `connections` of each endpoint pool: `max_connections` split evenly across the
+   * cluster's hosts (see {@link connectionsPerEndpoint}); undefined when unlimited.
+   */
+  readonly connectionsPerEndpoint: number | undefined;
+  /** Requests the cluster's connections carry at once (HTTP/1.1); Infinity when unbounded. */
+  readonly requestCapacity: number;
+  /**
+   * @internal The cluster's admission counters, made on its first request (dispatch/
+   * retry-admission.ts) and carried to the next compile while limits and capacity are equal,
+   * so a config change neither forgets requests in flight nor lets a burst past the limits.
+   */
+  admission: RequestAdmission | undefined;
   readonly panicThresholdPercent: number;
   readonly overprovisioningFactor: number;
   /** Whether hashing policies apply (RING_HASH, MAGLEV). */
@@ -201,6 +218,7 @@ export function compileCluster(
   const connectTimeoutMs = durationMs(cluster.connectTimeout) ?? 5000;
   // Throws ConfigError with the fields Envoy would reject; the snapshot compiler reports them.
   const outlierConfig = compileOutlierDetection(cluster.outlierDetection, { clusterName: cluster.name });
+  const circuitBreakers = compileCircuitBreakers(cluster.circuitBreakers);
   if (type === Cluster_DiscoveryType.ORIGINAL_DST) {
     return {
       name: cluster.name,
@@ -216,6 +234,11 @@ export function compileCluster(
       connectTimeoutMs,
       idleTimeoutMs: proto.idle,
       maxRequestsPerConnection: proto.maxPerConn,
+      circuitBreakers,
+      // Passthrough requests go through an Agent of their own, outside the cluster's pools.
+      connectionsPerEndpoint: undefined,
+      requestCapacity: Infinity,
+      admission: undefined,
       panicThresholdPercent,
       overprovisioningFactor,
       consistentHashing: false,
@@ -308,6 +331,10 @@ export function compileCluster(
   };
   const plan = buildLbPlan(input, planOptions);
   const balancer = hostCount > 0 ? createLoadBalancer(policy, plan, { random }) : undefined;
+  const perEndpoint = connectionsPerEndpoint(circuitBreakers, hostCount);
+  // HTTP/2 multiplexes: a connection has no fixed request capacity, so only max_requests applies.
+  const requestCapacity = proto.http2 || perEndpoint === undefined ? Infinity : perEndpoint * hostCount;
+  const prevAdmission = previous?.admission;
   return {
     name: cluster.name,
     kind: type === Cluster_DiscoveryType.STATIC && hostCount === 0 ? 'blackhole' : 'endpoints',
@@ -324,11 +351,48 @@ export function compileCluster(
     connectTimeoutMs,
     idleTimeoutMs: proto.idle,
     maxRequestsPerConnection: proto.maxPerConn,
+    circuitBreakers,
+    connectionsPerEndpoint: perEndpoint,
+    requestCapacity,
+    admission:
+      prevAdmission !== undefined &&
+      prevAdmission.capacity === requestCapacity &&
+      sameLimits(prevAdmission.counters.limits, circuitBreakers.default)
+        ? prevAdmission
+        : undefined,
     panicThresholdPercent,
     overprovisioningFactor,
     consistentHashing: policy.type === 'RING_HASH' || policy.type === 'MAGLEV',
     source: cluster,
   };
+}
+
+/**
+ * Envoy's `max_connections` is one budget for the whole cluster; undici limits connections per
+ * pool. Dabba gives each endpoint pool `floor(max_connections / hosts)` connections, at least
+ * one: the cluster never exceeds the limit, except that every host may have one connection,
+ * which Envoy allows too (a host's pool may always open its first connection). A per-host
+ * limit (per_host_thresholds) caps it further. Undefined (unlimited) for Istio's MaxUint32.
+ */
+export function connectionsPerEndpoint(cb: CompiledCircuitBreakers, hostCount: number): number | undefined {
+  const max = cb.default.maxConnections;
+  const perHost = cb.perHostMaxConnections.default;
+  const split =
+    max >= UNLIMITED_THRESHOLD || hostCount === 0 ? undefined : Math.max(1, Math.floor(max / hostCount));
+  if (perHost === undefined || perHost >= UNLIMITED_THRESHOLD) return split;
+  return Math.max(1, split === undefined ? perHost : Math.min(split, perHost));
+}
+
+function sameLimits(a: CompiledCircuitBreakers['default'], b: CompiledCircuitBreakers['default']): boolean {
+  return (
+    a === b ||
+    (a.maxConnections === b.maxConnections &&
+      a.maxPendingRequests === b.maxPendingRequests &&
+      a.maxRequests === b.maxRequests &&
+      a.maxRetries === b.maxRetries &&
+      a.retryBudget?.budgetPercent === b.retryBudget?.budgetPercent &&
+      a.retryBudget?.minRetryConcurrency === b.retryBudget?.minRetryConcurrency)
+  );
 }
 
 /**

@@ -15,7 +15,7 @@ import type { Host } from '../lb/host.ts';
 
 /** Settings that change how connections to an endpoint are made. */
 function endpointKey(host: Host, cluster: CompiledCluster): string {
-  return `${cluster.http2 ? 'h2c' : 'h1'}|${host.key}|${cluster.connectTimeoutMs}|${cluster.idleTimeoutMs ?? ''}|${cluster.maxRequestsPerConnection ?? ''}`;
+  return `${cluster.http2 ? 'h2c' : 'h1'}|${host.key}|${cluster.connectTimeoutMs}|${cluster.idleTimeoutMs ?? ''}|${cluster.maxRequestsPerConnection ?? ''}|${cluster.connectionsPerEndpoint ?? ''}`;
 }
 
 export interface PoolEntry {
@@ -84,6 +84,12 @@ export class EndpointPools {
         ),
       ...(cluster.idleTimeoutMs !== undefined ? { keepAliveTimeout: cluster.idleTimeoutMs } : {}),
       ...(cluster.maxRequestsPerConnection ? { maxRequestsPerClient: cluster.maxRequestsPerConnection } : {}),
+      // The endpoint's share of the cluster's max_connections (compile-cluster.ts
+      // connectionsPerEndpoint); undici queues requests beyond it, and the cluster's request
+      // admission bounds that queue by max_pending_requests.
+      ...(cluster.connectionsPerEndpoint !== undefined
+        ? { connections: cluster.connectionsPerEndpoint }
+        : {}),
     };
     if (cluster.http2) {
       Object.assign(options, { allowH2: true });

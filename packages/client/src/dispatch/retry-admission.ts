@@ -1,22 +1,26 @@
 /**
- * The retry circuit breaker of each cluster (Envoy `max_retries`, or `retry_budget` when set):
- * one {@link ClusterAdmission} per compiled cluster, made on the first retry the cluster sees, so
- * requests that are never retried pay nothing for it.
- *
- * Only the retry counter is used on the request path today; active and pending requests are
- * not counted, so a retry budget allows `min_retry_concurrency` concurrent retries (its floor).
+ * The circuit breakers of each cluster on the request path: one {@link RequestAdmission} per
+ * compiled cluster (DEFAULT priority), made on the first request the cluster sees and kept on
+ * the cluster, which carries it over to the next compile while its limits are unchanged.
+ * Requests take an active or pending slot from it (max_requests, max_pending_requests) when
+ * `counting` is set; retries take a retry slot (max_retries, or the retry budget, which then
+ * sees the active and pending requests).
  */
 import type { CompiledCluster } from '../compile/compile-cluster.ts';
-import { ClusterAdmission, compileCircuitBreakers } from '../resilience/circuit-breakers.ts';
+import type { ClusterAdmission } from '../resilience/circuit-breakers.ts';
+import { RequestAdmission } from '../resilience/request-admission.ts';
 
-const admissions = new WeakMap<CompiledCluster, ClusterAdmission>();
+/** The request admission of `cluster`. */
+export function admissionOf(cluster: CompiledCluster): RequestAdmission {
+  let a = cluster.admission;
+  if (a === undefined) {
+    a = new RequestAdmission(cluster.circuitBreakers.default, cluster.requestCapacity);
+    cluster.admission = a;
+  }
+  return a;
+}
 
 /** The DEFAULT-priority admission counters of `cluster`. */
 export function retryAdmissionOf(cluster: CompiledCluster): ClusterAdmission {
-  let a = admissions.get(cluster);
-  if (a === undefined) {
-    a = new ClusterAdmission(compileCircuitBreakers(cluster.source.circuitBreakers).default);
-    admissions.set(cluster, a);
-  }
-  return a;
+  return admissionOf(cluster).counters;
 }

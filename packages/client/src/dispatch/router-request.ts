@@ -27,6 +27,11 @@
  * attempt still waiting for headers, and `local-success` when the attempt got its connection.
  * Dabba's own refusals (retry overflow `UO`, a caller's abort) are never reported: they say
  * nothing about the host (Envoy ignores overflow resets the same way).
+ *
+ * Circuit breaking: before the first attempt the request takes an active or pending slot from
+ * its cluster's {@link RequestAdmission} (max_requests, max_pending_requests), or fails at once
+ * with {@link OverflowError} (`UO`) without starting anything. It holds the slot across its
+ * retries and gives it back exactly once, when the request ends however it ends.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -37,6 +42,7 @@ import type { EndpointPools, PoolEntry } from '../connection/endpoint-pools.ts';
 import {
   MeshClosedError,
   NoHealthyUpstreamError,
+  OverflowError,
   ResponseFlag,
   UpstreamConnectError,
   UpstreamResetError,
@@ -47,11 +53,13 @@ import type { PickContext } from '../lb/picker.ts';
 import type { RandomSource } from '../lb/random-source.ts';
 import type { ClusterAdmission } from '../resilience/circuit-breakers.ts';
 import { type AttemptOutcome, decideRetry, type RetryDecision } from '../resilience/decide-retry.ts';
+import { type AdmissionTicket, type RequestAdmission, thresholdOf } from '../resilience/request-admission.ts';
 import { effectivePerTryTimeoutMs } from '../resilience/request-deadline.ts';
 import type { CompiledRetryPolicy } from '../resilience/retry-policy.ts';
 import { applyHeaderMutations, type HeaderMutations } from '../route/header-mutations.ts';
 import { classifyAttemptError, mayRetryResponse, responseFlagOf } from './attempt-outcome.ts';
-import { retryAdmissionOf } from './retry-admission.ts';
+import { failLocally } from './local-response.ts';
+import { admissionOf, retryAdmissionOf } from './retry-admission.ts';
 
 /** The abort reason given to an attempt the router abandons; never reaches the caller. */
 const ABANDONED = new Error('dabba: upstream attempt abandoned (retry, timeout or abort)');
@@ -99,6 +107,9 @@ export class RouterRequest implements Dispatcher.DispatchController {
   #perTryTimer: NodeJS.Timeout | undefined;
   #backoffTimer: NodeJS.Timeout | undefined;
   #retrySlot: ClusterAdmission | undefined;
+  /** The request's circuit-breaker slot; undefined when the cluster does not count requests. */
+  #admission: RequestAdmission | undefined;
+  #ticket: AdmissionTicket | undefined;
   #requestStarted = false;
   #exponentialBackoffs = 0;
   #done = false;
@@ -116,6 +127,27 @@ export class RouterRequest implements Dispatcher.DispatchController {
 
   /** Starts the request on `host` through `pool` (the first pick, already made). */
   start(host: Host, pool: PoolEntry): boolean {
+    const cluster = this.#route.cluster;
+    const admission = admissionOf(cluster);
+    if (admission.counting) {
+      const ticket = admission.admit();
+      if (typeof ticket === 'string') {
+        // Fail fast, as a local reply: no timer, no attempt, nothing to release.
+        failLocally(
+          this.#caller,
+          new OverflowError({
+            authority: this.#route.requestAuthority,
+            path: this.#route.requestPath,
+            cluster: cluster.name,
+            limit: ticket,
+            threshold: thresholdOf(admission.counters.limits, ticket),
+          }),
+        );
+        return true;
+      }
+      this.#admission = admission;
+      this.#ticket = ticket;
+    }
     const timeoutMs = this.#route.timeoutMs;
     if (timeoutMs > 0) {
       this.#deadline = performance.now() + timeoutMs;
@@ -383,6 +415,10 @@ export class RouterRequest implements Dispatcher.DispatchController {
     this.#attempt = undefined;
     this.#clearTimers();
     this.#releaseRetrySlot();
+    if (this.#ticket !== undefined) {
+      this.#admission!.release(this.#ticket);
+      this.#ticket = undefined;
+    }
   }
 
   /** Ends the request with `err`: cancels the attempt, the backoff and the route timer. */

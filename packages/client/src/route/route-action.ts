@@ -1,5 +1,5 @@
 import type { RetryPolicy, Route, RouteAction_HashPolicy, VirtualHost } from '@dabba/discovery';
-import { type CompiledFault, compileFault } from '../resilience/fault.ts';
+import { type CompiledFault, compileFault, type Fraction } from '../resilience/fault.ts';
 import { type CompiledRetryPolicy, compileRetryPolicy } from '../resilience/retry-policy.ts';
 import type { HeaderMutationLevel } from './header-mutations.ts';
 import { MatcherCompileError } from './match/index.ts';
@@ -33,6 +33,18 @@ export interface RouteFault {
   readonly fault: CompiledFault | undefined;
 }
 
+/**
+ * One RouteAction.request_mirror_policies entry: a fire-and-forget copy of the request to
+ * `cluster` for the share of requests `fraction` selects.
+ */
+export interface MirrorPolicy {
+  readonly cluster: string;
+  /** runtime_fraction.default_value (Dabba has no runtime layer); 100% when absent, as in Envoy. */
+  readonly fraction: Fraction;
+  /** disable_shadow_host_suffix_append: keep the authority instead of adding `-shadow`. */
+  readonly keepAuthority: boolean;
+}
+
 /** Route-level policy shared by every forwarding action. */
 export interface ForwardingPolicy extends RouteFault {
   /** RouteAction.timeout in ms: 15000 when absent (Envoy's default), 0 = disabled. */
@@ -51,6 +63,8 @@ export interface ForwardingPolicy extends RouteFault {
   readonly autoHostRewrite: boolean;
   /** The upstream `:path` (with query) after prefix/regex rewrite; `undefined` when unchanged. */
   readonly rewritePath: PathRewriter;
+  /** request_mirror_policies; `undefined` when there are none, so the request path checks once. */
+  readonly mirrors: readonly MirrorPolicy[] | undefined;
 }
 
 /** Forward to one named cluster. */
@@ -203,6 +217,7 @@ function compileForwarding(
     hostRewriteLiteral: h.case === 'hostRewriteLiteral' && h.value.length > 0 ? h.value : undefined,
     autoHostRewrite: h.case === 'autoHostRewrite' && h.value.value,
     rewritePath: rewrite.rewritePath,
+    mirrors: mirrorPolicies(a, path),
     fault,
   };
   const c = a.clusterSpecifier;
@@ -228,6 +243,38 @@ function compileForwarding(
     case undefined:
       throw new MatcherCompileError(path, 'one of cluster, clusterHeader, weightedClusters is required');
   }
+}
+
+// envoy.type.v3.FractionalPercent.DenominatorType: HUNDRED = 0, TEN_THOUSAND = 1, MILLION = 2.
+const DENOMINATORS = [100, 10_000, 1_000_000] as const;
+
+/**
+ * RouteAction.request_mirror_policies (Envoy ShadowPolicyImpl): without runtime_fraction every
+ * request is mirrored; with one, its default_value (absent: 0%) decides.
+ *
+ * @throws MatcherCompileError
+ */
+function mirrorPolicies(a: XdsRouteAction, path: string): readonly MirrorPolicy[] | undefined {
+  if (a.requestMirrorPolicies.length === 0) return undefined;
+  return Object.freeze(
+    a.requestMirrorPolicies.map((m, i) => {
+      const at = `${path}.requestMirrorPolicies[${i}]`;
+      if (m.clusterHeader.length > 0)
+        throw new MatcherCompileError(`${at}.clusterHeader`, 'not supported by Dabba');
+      if (m.cluster.length === 0) throw new MatcherCompileError(`${at}.cluster`, 'must not be empty');
+      const rf = m.runtimeFraction;
+      const d = rf?.defaultValue;
+      const fraction: Fraction =
+        rf === undefined
+          ? { numerator: 100, denominator: 100 }
+          : { numerator: d?.numerator ?? 0, denominator: DENOMINATORS[d?.denominator ?? 0] ?? 100 };
+      return Object.freeze({
+        cluster: m.cluster,
+        fraction: Object.freeze(fraction),
+        keepAuthority: m.disableShadowHostSuffixAppend,
+      });
+    }),
+  );
 }
 
 function compileDirect(

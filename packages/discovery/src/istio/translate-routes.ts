@@ -25,6 +25,7 @@ import type { Headers } from './schema-common.ts';
 import type { Service } from './service-registry.ts';
 import { faultPerFilterConfig, validateFault } from './translate-fault.ts';
 import { applyHeaders } from './translate-headers.ts';
+import { mirrorPolicies } from './translate-mirror.ts';
 import { retryPolicy } from './translate-retries.ts';
 import { isCatchAll, matchAppliesToWorkload, routeMatch } from './translate-route-match.ts';
 import type { IstioHttpMatch, IstioHttpRoute } from './virtual-service-schema.ts';
@@ -275,6 +276,17 @@ function routeAction(
   const retry = retryPolicy(h, hashing);
   if (retry) value.retryPolicy = retry;
   if (hashing && hashPolicy) value.hashPolicy = hashPolicy;
+  const mirrors = mirrorPolicies(h, {
+    namespace: vs.namespace,
+    clusterDomain: input.workload.clusterDomain,
+    listenerPort: input.port,
+    resolveCluster: input.resolveCluster,
+  });
+  if ('problems' in mirrors) {
+    for (const p of mirrors.problems) issue([...base, ...p.path], p.message);
+    return undefined;
+  }
+  if (mirrors.policies.length > 0) value.requestMirrorPolicies = mirrors.policies;
   if (clusters.length === 1 && !clusters[0]!.headers) {
     value.clusterSpecifier = { case: 'cluster', value: clusters[0]!.name };
   } else {

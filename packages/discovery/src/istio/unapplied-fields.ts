@@ -7,20 +7,18 @@ import type { ConfigIssue } from '../errors.ts';
 import { type DestinationRule, formatPath, type VirtualService } from './istio-resource.ts';
 
 // `timeout` and `retries` are enforced by the client's router (route timeout, per-try timeout,
-// retries with backoff), and `fault` by its fault injection, so they raise no notice.
-const HTTP_ROUTE_FIELDS = ['mirror', 'mirrors', 'corsPolicy'] as const;
-const TRAFFIC_POLICY_FIELDS = ['tls', 'proxyProtocol', 'tunnel', 'retryBudget'] as const;
+// retries with backoff), `fault` by its fault injection and `mirror`/`mirrors` by its request
+// mirroring, so they raise no notice.
+const HTTP_ROUTE_FIELDS = ['corsPolicy'] as const;
+const TRAFFIC_POLICY_FIELDS = ['tls', 'proxyProtocol', 'tunnel'] as const;
 // `outlierDetection` raises none either: the client ejects hosts (consecutive 5xx, gateway and
 // local-origin errors) and Istio's locality failover priorities follow from it.
 // Connection pool settings the endpoint pools apply (connectTimeout, idleTimeout,
 // maxRequestsPerConnection, h2UpgradePolicy, useClientProtocol) are left out: they take effect.
-const UNAPPLIED_TCP = ['maxConnections', 'tcpKeepalive', 'maxConnectionDuration'] as const;
-const UNAPPLIED_HTTP = [
-  'http1MaxPendingRequests',
-  'http2MaxRequests',
-  'maxRetries',
-  'maxConcurrentStreams',
-] as const;
+// So are the circuit breakers the client enforces (maxConnections, http1MaxPendingRequests,
+// http2MaxRequests, maxRetries).
+const UNAPPLIED_TCP = ['tcpKeepalive', 'maxConnectionDuration'] as const;
+const UNAPPLIED_HTTP = ['maxConcurrentStreams'] as const;
 
 function notice(r: VirtualService | DestinationRule, path: (string | number)[], field: string): ConfigIssue {
   return {

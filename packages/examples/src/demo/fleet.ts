@@ -5,8 +5,8 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import path from 'node:path';
+import type { InstanceCommand, InstanceMode, InstanceStats, UpstreamMessage } from './instance-mode.ts';
 import type { InstanceSpec } from './topology.ts';
-import type { UpstreamMessage } from './upstream-server.ts';
 
 /** A started instance and the loopback port it listens on. */
 export interface RunningInstance extends InstanceSpec {
@@ -16,6 +16,10 @@ export interface RunningInstance extends InstanceSpec {
 
 export interface Fleet {
   readonly instances: readonly RunningInstance[];
+  /** Switches how instance `name` answers; resolves once the instance has switched. */
+  setMode(name: string, mode: InstanceMode): Promise<void>;
+  /** What instance `name` has answered since it started. */
+  stats(name: string): Promise<InstanceStats>;
   /** Stops every child (SIGTERM), waiting at most `graceMs` before SIGKILL. */
   stop(graceMs?: number): Promise<void>;
   /** Kills every child now, synchronously; for the last moments of the process. */
@@ -117,8 +121,38 @@ export async function startFleet(specs: readonly InstanceSpec[], options: FleetO
   const instances = specs.map((spec, i) =>
     Object.freeze({ ...spec, port: resolved[i]!, pid: children[i]!.pid! }),
   );
+  let nextId = 0;
+  /** Sends `command` to instance `name` and resolves with its answer (same `id`). */
+  const ask = (name: string, command: InstanceCommand): Promise<UpstreamMessage> => {
+    const child = children[specs.findIndex((s) => s.name === name)];
+    if (!child?.connected) return Promise.reject(new Error(`no running instance ${name}`));
+    return new Promise((resolve, reject) => {
+      const onMessage = (message: UpstreamMessage) => {
+        if (!('id' in message) || message.id !== command.id) return;
+        child.off('message', onMessage);
+        child.off('exit', onExit);
+        resolve(message);
+      };
+      // The crash itself is reported through onCrash; this only ends the wait.
+      const onExit = () => {
+        child.off('message', onMessage);
+        reject(new Error(`instance ${name} exited`));
+      };
+      child.on('message', onMessage);
+      child.once('exit', onExit);
+      child.send(command);
+    });
+  };
   return {
     instances,
+    async setMode(name, mode) {
+      await ask(name, { type: 'set-mode', id: nextId++, mode });
+    },
+    async stats(name) {
+      const m = await ask(name, { type: 'stats', id: nextId++ });
+      if (m.type !== 'stats') throw new Error(`instance ${name} answered ${m.type} to stats`);
+      return { requests: m.requests, errors: m.errors };
+    },
     killAll,
     async stop(graceMs = 2000) {
       stopping = true;

@@ -36,8 +36,12 @@ export function formatExplanation(e: Explanation, options: FormatExplanationOpti
       for (const l of p.localities) {
         for (const ep of l.endpoints) {
           const name = options.nameOf?.(ep.address, ep.port);
+          const o = ep.outlier;
+          const ejected = o?.ejected
+            ? `  ejected (${o.ejections}x)${o.returnsInMs === undefined ? '' : `, back in ~${o.returnsInMs} ms`}`
+            : '';
           lines.push(
-            `    ${(l.locality || '(no locality)').padEnd(20)} ${`${ep.address}:${ep.port}`.padEnd(16)} ${ep.health.padEnd(9)} ${name ?? ''}`.trimEnd(),
+            `    ${(l.locality || '(no locality)').padEnd(20)} ${`${ep.address}:${ep.port}`.padEnd(16)} ${ep.health.padEnd(9)} ${name ?? ''}${ejected}`.trimEnd(),
           );
         }
       }

@@ -2,7 +2,8 @@
  * The Dabba demo (`npm run demo`): a small mesh of local services in child processes,
  * configured by the Istio YAML in `packages/examples/mesh`, with traffic driven through
  * `createMesh()` to show canary splits, header routing, consistent hashing, locality
- * preference, a live configuration edit and `mesh.explain()`.
+ * preference, a live configuration edit and `mesh.explain()`; then resilience: retries hiding a
+ * flaky instance, outlier ejection, locality failover and fault injection.
  *
  * Exit codes: 0 when every scene ran (whatever it measured), 1 on an error or a crashed
  * instance, 130 on Ctrl-C (SIGINT), 143 on SIGTERM. Whatever the ending, the child processes
@@ -17,9 +18,13 @@ import { createMeshFolder, type MeshFolder } from './mesh-folder.ts';
 import { canaryScene } from './scenes/canary.ts';
 import { consistentHashScene } from './scenes/consistent-hash.ts';
 import { explainScene } from './scenes/explain.ts';
+import { faultInjectionScene } from './scenes/fault-injection.ts';
 import { headerRoutingScene } from './scenes/header-routing.ts';
 import { liveEditScene } from './scenes/live-edit.ts';
 import { localityScene } from './scenes/locality.ts';
+import { localityFailoverScene } from './scenes/locality-failover.ts';
+import { outlierEjectionScene } from './scenes/outlier-ejection.ts';
+import { retriesScene } from './scenes/retries.ts';
 import { formatSceneLine, type Scene, type SceneContext, type SceneResult } from './scenes/scene.ts';
 import { CLIENT_LOCALITY, INSTANCES } from './topology.ts';
 import { workloadEntriesYaml } from './workload-entries.ts';
@@ -31,6 +36,10 @@ const SCENES: readonly Scene[] = [
   localityScene,
   liveEditScene,
   explainScene,
+  retriesScene,
+  outlierEjectionScene,
+  localityFailoverScene,
+  faultInjectionScene,
 ];
 
 /** Why the demo stopped early: a signal, with the exit code a shell expects for it. */
@@ -135,6 +144,7 @@ async function run(): Promise<SceneResult[]> {
   const ctx: SceneContext = {
     mesh,
     folder,
+    fleet,
     display,
     signal: controller.signal,
     createClient,

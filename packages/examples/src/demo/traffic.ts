@@ -19,24 +19,49 @@ export interface Answered {
   readonly reply: InstanceReply;
 }
 
-export interface TrafficOptions {
+/**
+ * What became of one request when failures are part of the show: the status (0 when the mesh
+ * raised an error instead of answering), who answered, and how long it took.
+ */
+export interface Outcome {
+  readonly request: PlannedRequest;
+  readonly status: number;
+  /** The instance that answered, when an instance did (a fault abort is the mesh's answer). */
+  readonly instance: string | undefined;
+  /** The `DabbaError` code, when the request failed without a response. */
+  readonly errorCode: string | undefined;
+  readonly latencyMs: number;
+  /** When the answer or error came (`performance.now()`). */
+  readonly endedAt: number;
+}
+
+interface BaseTrafficOptions<T> {
   readonly dispatcher: Pick<Mesh, 'request'>;
   readonly requests: readonly PlannedRequest[];
   /** Requests in flight at once. Default 16. */
   readonly concurrency?: number;
-  /** Called after each answer, with every answer so far (for a live display). */
-  readonly onProgress?: (answered: readonly Answered[], total: number) => void;
+  /** Called after each result, with every result so far (for a live display). */
+  readonly onProgress?: (results: readonly T[], total: number) => void;
   /** Spreads the requests over at least this long, for a watchable display. Default 0. */
   readonly minDurationMs?: number;
   /** Stops sending when aborted; requests in flight are abandoned. */
   readonly signal?: AbortSignal;
 }
 
-/** Sends every request and resolves with the answers in completion order. */
-export async function sendTraffic(options: TrafficOptions): Promise<Answered[]> {
+export type TrafficOptions = BaseTrafficOptions<Answered>;
+export type OutcomeOptions = BaseTrafficOptions<Outcome>;
+
+/**
+ * Sends every request, `concurrency` at a time, and resolves with `settle`'s results in
+ * completion order. `settle` sees each response (or dispatch error) and may throw to fail all.
+ */
+async function send<T>(
+  options: BaseTrafficOptions<T>,
+  settle: (planned: PlannedRequest, started: number, res: ResponseOrError) => Promise<T>,
+): Promise<T[]> {
   const { dispatcher, requests, onProgress, signal } = options;
   const pace = options.minDurationMs ?? 0;
-  const answered: Answered[] = [];
+  const results: T[] = [];
   const started = performance.now();
   let next = 0;
   const worker = async () => {
@@ -47,24 +72,69 @@ export async function sendTraffic(options: TrafficOptions): Promise<Answered[]> 
       const due = started + (index / requests.length) * pace - performance.now();
       if (due > 1) await delay(due, undefined, signal ? { signal } : {});
       const url = new URL(planned.url);
-      const res = await dispatcher.request({
-        origin: url.origin,
-        path: url.pathname + url.search,
-        method: 'GET',
-        ...(planned.headers ? { headers: planned.headers } : {}),
-        ...(signal ? { signal } : {}),
-      });
-      const text = await res.body.text();
-      if (res.statusCode !== 200) {
-        throw new Error(`${planned.url} answered ${res.statusCode}: ${text.slice(0, 200)}`);
+      const sent = performance.now();
+      let res: ResponseOrError;
+      try {
+        res = await dispatcher.request({
+          origin: url.origin,
+          path: url.pathname + url.search,
+          method: 'GET',
+          ...(planned.headers ? { headers: planned.headers } : {}),
+          ...(signal ? { signal } : {}),
+        });
+      } catch (error) {
+        signal?.throwIfAborted();
+        res = { error };
       }
-      answered.push({ request: planned, reply: parseInstanceReply(text) });
-      onProgress?.(answered, requests.length);
+      results.push(await settle(planned, sent, res));
+      onProgress?.(results, requests.length);
     }
   };
   const workers = Array.from({ length: Math.min(options.concurrency ?? 16, requests.length) }, worker);
   await Promise.all(workers);
-  return answered;
+  return results;
+}
+
+type ResponseOrError = Awaited<ReturnType<Mesh['request']>> | { readonly error: unknown };
+
+/** Sends every request and resolves with the answers; any answer other than 200 fails it. */
+export function sendTraffic(options: TrafficOptions): Promise<Answered[]> {
+  return send(options, async (planned, _started, res) => {
+    if ('error' in res) throw res.error;
+    const text = await res.body.text();
+    if (res.statusCode !== 200) {
+      throw new Error(`${planned.url} answered ${res.statusCode}: ${text.slice(0, 200)}`);
+    }
+    return { request: planned, reply: parseInstanceReply(text) };
+  });
+}
+
+/** Sends every request and resolves with what became of each, failures included. */
+export function sendCounting(options: OutcomeOptions): Promise<Outcome[]> {
+  return send(options, async (planned, started, res) => {
+    if ('error' in res) {
+      const code = (res.error as { code?: unknown } | null)?.code;
+      if (typeof code !== 'string') throw res.error;
+      return {
+        request: planned,
+        status: 0,
+        instance: undefined,
+        errorCode: code,
+        latencyMs: performance.now() - started,
+        endedAt: performance.now(),
+      };
+    }
+    await res.body.text();
+    const instance = res.headers['x-instance'];
+    return {
+      request: planned,
+      status: res.statusCode,
+      instance: typeof instance === 'string' ? instance : undefined,
+      errorCode: undefined,
+      latencyMs: performance.now() - started,
+      endedAt: performance.now(),
+    };
+  });
 }
 
 /** Counts answers by a key (version, instance, locality...), keys sorted. */

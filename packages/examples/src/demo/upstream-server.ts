@@ -3,14 +3,16 @@
  * 127.0.0.1 with a port the OS chooses, answering every request with its name, version and
  * locality. It reports its port over the IPC channel and exits as soon as that channel closes,
  * so it cannot outlive the demo, however the demo ends.
+ *
+ * Its behaviour (`InstanceMode`) starts as the spec's `mode` (default `healthy`) and changes on
+ * a `set-mode` message; a `stats` message asks how many requests it answered and how many of
+ * them with a 5xx, which callers behind retries never see.
  */
-import { createServer } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { type InstanceCommand, type InstanceMode, SLOW_MS, type UpstreamMessage } from './instance-mode.ts';
 import type { InstanceReply } from './instance-reply.ts';
 import type { InstanceSpec } from './topology.ts';
-
-/** Messages a child sends to the demo. */
-export type UpstreamMessage = { readonly type: 'listening'; readonly port: number };
 
 const spec = JSON.parse(process.argv[2] ?? '{}') as InstanceSpec;
 const reply: InstanceReply = {
@@ -20,16 +22,41 @@ const reply: InstanceReply = {
   locality: spec.locality,
 };
 const body = JSON.stringify(reply);
+let mode: InstanceMode = spec.mode ?? 'healthy';
+let requests = 0;
+let errors = 0;
 
-const server = createServer((_req, res) => {
-  res.writeHead(200, {
+function answer(res: ServerResponse, status: number) {
+  if (status >= 500) errors++;
+  res.writeHead(status, {
     'content-type': 'application/json',
     'content-length': Buffer.byteLength(body),
     'x-instance': spec.name,
   });
   res.end(body);
+}
+
+const server = createServer((_req, res) => {
+  requests++;
+  if (mode === 'down' || (mode === 'flaky' && Math.random() < 0.5)) return answer(res, 503);
+  if (mode !== 'slow') return answer(res, 200);
+  const timer = setTimeout(() => answer(res, 200), SLOW_MS);
+  res.on('close', () => clearTimeout(timer));
 });
 server.keepAliveTimeout = 10_000;
+
+function send(message: UpstreamMessage) {
+  process.send?.(message);
+}
+
+process.on('message', (command: InstanceCommand) => {
+  if (command.type === 'set-mode') {
+    mode = command.mode;
+    send({ type: 'mode-set', id: command.id, mode });
+  } else if (command.type === 'stats') {
+    send({ type: 'stats', id: command.id, requests, errors });
+  }
+});
 
 // Ctrl-C reaches the whole process group; the demo decides when instances stop (it disconnects
 // or kills them), so an instance must not vanish under requests the demo is still counting.
@@ -42,6 +69,5 @@ process.on('disconnect', () => {
 
 server.listen(0, '127.0.0.1', () => {
   const { port } = server.address() as AddressInfo;
-  const message: UpstreamMessage = { type: 'listening', port };
-  process.send?.(message);
+  send({ type: 'listening', port });
 });

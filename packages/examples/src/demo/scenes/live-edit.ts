@@ -3,18 +3,16 @@
  * ratings VirtualService (`mesh/edits/`) over the canary file, waits for the mesh to publish the
  * new snapshot, and measures the split again. No restart, no dropped request.
  */
-import { once } from 'node:events';
 import { CANARY_WEIGHTS, RATINGS_URL } from './canary.ts';
-import { driveTraffic, repeat, type Scene } from './scene.ts';
+import { applyEdit, driveTraffic, repeat, type Scene } from './scene.ts';
 import { formatShares, versionShares, withinTolerance } from './split.ts';
 
 const EDITED_WEIGHTS = Object.freeze({ v1: 50, v2: 50 });
 const BEFORE_REQUESTS = 300;
 const AFTER_REQUESTS = 2000;
-const SNAPSHOT_TIMEOUT_MS = 10_000;
 
 export const liveEditScene: Scene = async (ctx) => {
-  const { display, mesh, folder } = ctx;
+  const { display } = ctx;
   display.line(
     display.bold('5. Live configuration edit') + display.dim('  (edits/ratings-virtual-service-50-50.yaml)'),
   );
@@ -25,18 +23,15 @@ export const liveEditScene: Scene = async (ctx) => {
     `   before: ${formatShares(versionShares(before, versions))} (weights ${CANARY_WEIGHTS.v1}/${CANARY_WEIGHTS.v2})`,
   );
 
-  const previous = mesh.snapshot?.version ?? '';
-  const started = performance.now();
-  const snapshot = once(mesh, 'snapshot', {
-    signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(SNAPSHOT_TIMEOUT_MS)]),
-  });
-  folder.replaceWith('ratings-virtual-service.yaml', 'edits/ratings-virtual-service-50-50.yaml');
   display.line(
-    `   wrote ratings-virtual-service.yaml with weights ${EDITED_WEIGHTS.v1}/${EDITED_WEIGHTS.v2}; waiting for the mesh...`,
+    `   writing ratings-virtual-service.yaml with weights ${EDITED_WEIGHTS.v1}/${EDITED_WEIGHTS.v2}; waiting for the mesh...`,
   );
-  const [next] = (await snapshot) as [{ version: string }];
-  const reloadMs = Math.round(performance.now() - started);
-  display.line(`   snapshot ${previous} -> ${next.version} serving after ${reloadMs} ms`);
+  const { previous, next, reloadMs } = await applyEdit(
+    ctx,
+    'ratings-virtual-service.yaml',
+    'edits/ratings-virtual-service-50-50.yaml',
+  );
+  display.line(`   snapshot ${previous} -> ${next} serving after ${reloadMs} ms`);
 
   const after = await driveTraffic(ctx, 'after ', repeat(AFTER_REQUESTS, { url: RATINGS_URL }), live);
   const shares = versionShares(after, versions);

@@ -2,17 +2,21 @@
  * What a scene of the demo is: a function that drives traffic through the mesh, prints what it
  * sees, and returns a result for the final table and one machine-readable line.
  */
+import { once } from 'node:events';
 import type { Mesh } from '@dabba/client';
 import type { Display } from '../display.ts';
 import { bar } from '../display.ts';
+import type { Fleet } from '../fleet.ts';
 import type { MeshFolder } from '../mesh-folder.ts';
-import { type Answered, type PlannedRequest, sendTraffic } from '../traffic.ts';
+import { type Answered, type Outcome, type PlannedRequest, sendCounting, sendTraffic } from '../traffic.ts';
 
 /** What every scene gets. */
 export interface SceneContext {
   /** The demo's main client, in the locality `CLIENT_LOCALITY`. */
   readonly mesh: Mesh;
   readonly folder: MeshFolder;
+  /** The running instances: switch how one answers, ask what it answered. */
+  readonly fleet: Pick<Fleet, 'setMode' | 'stats'>;
   readonly display: Display;
   /** Aborted when the demo is interrupted or an instance crashes. */
   readonly signal: AbortSignal;
@@ -71,4 +75,60 @@ export function driveTraffic(
 /** `n` copies of the same request. */
 export function repeat(n: number, request: PlannedRequest): PlannedRequest[] {
   return Array.from({ length: n }, () => request);
+}
+
+export interface CountingOptions {
+  /** Requests in flight at once. Default 16. */
+  readonly concurrency?: number;
+  /** Spread the requests over at least this long (at least the display's pace). */
+  readonly minDurationMs?: number;
+  readonly mesh?: Mesh;
+}
+
+/**
+ * Like `driveTraffic`, but for scenes where failures are the point: every request's status,
+ * instance and latency, errors included.
+ */
+export function driveCounting(
+  ctx: SceneContext,
+  label: string,
+  requests: readonly PlannedRequest[],
+  live: (outcomes: readonly Outcome[]) => string,
+  options: CountingOptions = {},
+): Promise<Outcome[]> {
+  return sendCounting({
+    dispatcher: options.mesh ?? ctx.mesh,
+    requests,
+    signal: ctx.signal,
+    minDurationMs: Math.max(ctx.display.paceMs, options.minDurationMs ?? 0),
+    ...(options.concurrency ? { concurrency: options.concurrency } : {}),
+    onProgress: (outcomes, total) => {
+      const count = `${outcomes.length}`.padStart(`${total}`.length);
+      ctx.display.progress(
+        `  ${label} [${bar(outcomes.length / total, 24)}] ${count}/${total}  ${live(outcomes)}`,
+      );
+    },
+  });
+}
+
+const SNAPSHOT_TIMEOUT_MS = 10_000;
+
+/**
+ * Writes `sourceRelative` (a file of `mesh/`, e.g. `edits/x.yaml`) over `name` in the mesh's
+ * folder, atomically, and resolves once the mesh serves the new snapshot: with the previous and
+ * new snapshot versions and how long the reload took.
+ */
+export async function applyEdit(
+  ctx: SceneContext,
+  name: string,
+  sourceRelative: string,
+): Promise<{ previous: string; next: string; reloadMs: number }> {
+  const previous = ctx.mesh.snapshot?.version ?? '';
+  const started = performance.now();
+  const snapshot = once(ctx.mesh, 'snapshot', {
+    signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(SNAPSHOT_TIMEOUT_MS)]),
+  });
+  ctx.folder.replaceWith(name, sourceRelative);
+  const [next] = (await snapshot) as [{ version: string }];
+  return { previous, next: next.version, reloadMs: Math.round(performance.now() - started) };
 }
