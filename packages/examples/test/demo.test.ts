@@ -181,7 +181,30 @@ test('the demo runs every scene and measures what the YAML configures', { timeou
   const aborted = Math.round((pct(fault.aborted) * requests) / 100);
   assert.equal(Number(fault['upstream-requests']), requests - aborted, 'an abort sends nothing upstream');
 
-  assert.equal(scenes.get('summary')?.scenes, '10');
+  // Circuit breaking (pricing-destination-rule.yaml): maxConnections 1 + http1MaxPendingRequests
+  // 2 against a 300 ms service. Of each burst of 10 concurrent requests exactly 3 are admitted
+  // (1 on the connection, 2 pending, served one after another: the last after >= 900 ms) and 7
+  // fail at once with DABBA_OVERFLOW / UO: under 50 ms (median), where queueing would take 300+.
+  // Refused requests never reach the instance, which never has more than one connection open.
+  const breaker = scenes.get('circuit-breaker');
+  assert.ok(breaker, 'circuit-breaker scene line');
+  const bursts = Number(breaker.bursts);
+  assert.equal(breaker.concurrent, '10');
+  assert.ok(bursts >= 2, `more than one burst, so a leaked slot would show: ${bursts}`);
+  assert.equal(Number(breaker.served), 3 * bursts, 'served: 1 active + 2 pending per burst');
+  assert.equal(Number(breaker.overflowed), 7 * bursts, 'the rest overflowed with DABBA_OVERFLOW / UO');
+  assert.equal(breaker['other-errors'], '0');
+  const overflowMs = Number(breaker['overflow-median-ms']);
+  assert.ok(overflowMs < 50, `overflow fails fast: median ${overflowMs} ms`);
+  const servedMaxMs = Number(breaker['served-max-ms']);
+  assert.ok(
+    servedMaxMs >= 880 && servedMaxMs < 3000,
+    `the last pending request served after ${servedMaxMs} ms`,
+  );
+  assert.equal(breaker['instance-requests'], breaker.served, 'refused requests never reach the instance');
+  assert.equal(breaker['peak-connections'], '1', 'the instance never saw a second connection');
+
+  assert.equal(scenes.get('summary')?.scenes, '11');
   assert.equal(scenes.get('summary')?.off, '0');
   await assertCleanedUp(run.stdout);
 });

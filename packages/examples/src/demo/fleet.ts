@@ -151,7 +151,7 @@ export async function startFleet(specs: readonly InstanceSpec[], options: FleetO
     async stats(name) {
       const m = await ask(name, { type: 'stats', id: nextId++ });
       if (m.type !== 'stats') throw new Error(`instance ${name} answered ${m.type} to stats`);
-      return { requests: m.requests, errors: m.errors };
+      return { requests: m.requests, errors: m.errors, peakConnections: m.peakConnections };
     },
     killAll,
     async stop(graceMs = 2000) {

@@ -14,13 +14,15 @@ export type InstanceMode = 'healthy' | 'flaky' | 'down' | 'slow';
 export const INSTANCE_MODES: readonly InstanceMode[] = Object.freeze(['healthy', 'flaky', 'down', 'slow']);
 
 /** How long a `slow` instance takes to answer. */
-export const SLOW_MS = 500;
+export const SLOW_MS = 300;
 
 /** What an instance has answered since it started. */
 export interface InstanceStats {
   readonly requests: number;
   /** Answers with a 5xx status. */
   readonly errors: number;
+  /** The most TCP connections it had open at once (what a connection limit bounds). */
+  readonly peakConnections: number;
 }
 
 /** Messages the demo sends to an instance; each is answered with the same `id`. */

@@ -3,7 +3,8 @@
  * configured by the Istio YAML in `packages/examples/mesh`, with traffic driven through
  * `createMesh()` to show canary splits, header routing, consistent hashing, locality
  * preference, a live configuration edit and `mesh.explain()`; then resilience: retries hiding a
- * flaky instance, outlier ejection, locality failover and fault injection.
+ * flaky instance, outlier ejection, locality failover, fault injection and circuit-breaker
+ * overflow.
  *
  * Exit codes: 0 when every scene ran (whatever it measured), 1 on an error or a crashed
  * instance, 130 on Ctrl-C (SIGINT), 143 on SIGTERM. Whatever the ending, the child processes
@@ -16,6 +17,7 @@ import { type Fleet, startFleet } from './fleet.ts';
 import { formatTable } from './format-table.ts';
 import { createMeshFolder, type MeshFolder } from './mesh-folder.ts';
 import { canaryScene } from './scenes/canary.ts';
+import { circuitBreakerScene } from './scenes/circuit-breaker.ts';
 import { consistentHashScene } from './scenes/consistent-hash.ts';
 import { explainScene } from './scenes/explain.ts';
 import { faultInjectionScene } from './scenes/fault-injection.ts';
@@ -40,6 +42,7 @@ const SCENES: readonly Scene[] = [
   outlierEjectionScene,
   localityFailoverScene,
   faultInjectionScene,
+  circuitBreakerScene,
 ];
 
 /** Why the demo stopped early: a signal, with the exit code a shell expects for it. */

@@ -47,13 +47,16 @@ export const FLAKY_INVENTORY = 'inventory-3-east-1a';
 export const BAD_PAYMENTS = 'payments-2-east-1a';
 /** The shipping instance in the client's own zone, which scene 9 turns bad and back. */
 export const SHIPPING_IN_ZONE = 'shipping-1-east-1a';
+/** The one pricing instance, slow from the start, behind scene 11's circuit breaker. */
+export const SLOW_PRICING = 'pricing-1-east-1a';
 
 /**
  * Twelve instances for the routing scenes: reviews in all three localities (so locality
  * preference has something to prefer), two ratings versions for the canary, three cart
- * instances for sticky sessions. Then ten for the resilience scenes: inventory (one of three
- * flaky), payments (three, one of which goes bad), shipping in three localities (failover) and
- * one catalog instance behind injected faults.
+ * instances for sticky sessions. Then eleven for the resilience scenes: inventory (one of three
+ * flaky), payments (three, one of which goes bad), shipping in three localities (failover),
+ * one catalog instance behind injected faults and one slow pricing instance behind a circuit
+ * breaker.
  */
 export const INSTANCES: readonly InstanceSpec[] = Object.freeze([
   instance('reviews', 'v1', EAST_A, 'v1'),
@@ -78,4 +81,5 @@ export const INSTANCES: readonly InstanceSpec[] = Object.freeze([
   instance('shipping', 'v1', EAST_B, '2'),
   instance('shipping', 'v1', WEST_A, '3'),
   instance('catalog', 'v1', EAST_A, '1'),
+  instance('pricing', 'v1', EAST_A, '1', 'slow'),
 ]);

@@ -30,6 +30,8 @@ export interface Outcome {
   readonly instance: string | undefined;
   /** The `DabbaError` code, when the request failed without a response. */
   readonly errorCode: string | undefined;
+  /** The Envoy response flag of that error (`UO`, `UH`, ...), when it has one. */
+  readonly responseFlag: string | undefined;
   readonly latencyMs: number;
   /** When the answer or error came (`performance.now()`). */
   readonly endedAt: number;
@@ -113,13 +115,14 @@ export function sendTraffic(options: TrafficOptions): Promise<Answered[]> {
 export function sendCounting(options: OutcomeOptions): Promise<Outcome[]> {
   return send(options, async (planned, started, res) => {
     if ('error' in res) {
-      const code = (res.error as { code?: unknown } | null)?.code;
+      const { code, responseFlag } = (res.error ?? {}) as { code?: unknown; responseFlag?: unknown };
       if (typeof code !== 'string') throw res.error;
       return {
         request: planned,
         status: 0,
         instance: undefined,
         errorCode: code,
+        responseFlag: typeof responseFlag === 'string' ? responseFlag : undefined,
         latencyMs: performance.now() - started,
         endedAt: performance.now(),
       };
@@ -131,6 +134,7 @@ export function sendCounting(options: OutcomeOptions): Promise<Outcome[]> {
       status: res.statusCode,
       instance: typeof instance === 'string' ? instance : undefined,
       errorCode: undefined,
+      responseFlag: undefined,
       latencyMs: performance.now() - started,
       endedAt: performance.now(),
     };
@@ -148,6 +152,12 @@ export function countBy(
     counts.set(k, (counts.get(k) ?? 0) + 1);
   }
   return new Map([...counts].sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/** The median of `values` (the upper one of an even count); 0 for none. */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted.length === 0 ? 0 : sorted[Math.floor(sorted.length / 2)]!;
 }
 
 /** `part` as a percentage of `total`, one decimal. */

@@ -5,8 +5,9 @@
  * so it cannot outlive the demo, however the demo ends.
  *
  * Its behaviour (`InstanceMode`) starts as the spec's `mode` (default `healthy`) and changes on
- * a `set-mode` message; a `stats` message asks how many requests it answered and how many of
- * them with a 5xx, which callers behind retries never see.
+ * a `set-mode` message; a `stats` message asks how many requests it answered, how many of
+ * them with a 5xx (which callers behind retries never see) and the most connections it had open
+ * at once (which a DestinationRule's `maxConnections` bounds).
  */
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -25,6 +26,8 @@ const body = JSON.stringify(reply);
 let mode: InstanceMode = spec.mode ?? 'healthy';
 let requests = 0;
 let errors = 0;
+let openConnections = 0;
+let peakConnections = 0;
 
 function answer(res: ServerResponse, status: number) {
   if (status >= 500) errors++;
@@ -44,6 +47,11 @@ const server = createServer((_req, res) => {
   res.on('close', () => clearTimeout(timer));
 });
 server.keepAliveTimeout = 10_000;
+server.on('connection', (socket) => {
+  openConnections++;
+  peakConnections = Math.max(peakConnections, openConnections);
+  socket.on('close', () => openConnections--);
+});
 
 function send(message: UpstreamMessage) {
   process.send?.(message);
@@ -54,7 +62,7 @@ process.on('message', (command: InstanceCommand) => {
     mode = command.mode;
     send({ type: 'mode-set', id: command.id, mode });
   } else if (command.type === 'stats') {
-    send({ type: 'stats', id: command.id, requests, errors });
+    send({ type: 'stats', id: command.id, requests, errors, peakConnections });
   }
 });
 

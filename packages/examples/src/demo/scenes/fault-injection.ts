@@ -3,7 +3,7 @@
  * requests with 503 itself (nothing is sent upstream) and hold 10% for 200 ms. The scene
  * measures both rates, the delayed requests' latency, and what reached the instance.
  */
-import { type Outcome, percent } from '../traffic.ts';
+import { median, type Outcome, percent } from '../traffic.ts';
 import { driveCounting, repeat, type Scene } from './scene.ts';
 
 const URL = 'http://catalog:8080/items';
@@ -18,11 +18,6 @@ const TOLERANCE_POINTS = 5;
 const aborted = (o: Outcome) => o.status === FAULT.abortStatus && o.instance === undefined;
 /** Held by the delay fault: nothing else makes a loopback request take 90% of the delay. */
 const delayed = (o: Outcome) => o.latencyMs >= FAULT.delayMs * 0.9;
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted.length === 0 ? 0 : sorted[Math.floor(sorted.length / 2)]!;
-}
 
 export const faultInjectionScene: Scene = async (ctx) => {
   const { display, fleet } = ctx;
