@@ -29,6 +29,8 @@ export const ClientErrorCode = {
   UPSTREAM_TIMEOUT: 'DABBA_UPSTREAM_TIMEOUT',
   /** A circuit breaker (max_requests, max_pending_requests) refused the request (Envoy `UO`). */
   OVERFLOW: 'DABBA_OVERFLOW',
+  /** The cluster's failure-rate breaker (the `failureBreaker` option) is open; no Envoy flag. */
+  CIRCUIT_OPEN: 'DABBA_CIRCUIT_OPEN',
 } as const;
 
 /** Envoy response flags Dabba sets (Envoy access-log RESPONSE_FLAGS short names). */
@@ -129,6 +131,32 @@ export class OverflowError extends RequestError {
     );
     this.limit = ctx.limit;
     this.threshold = ctx.threshold;
+  }
+}
+
+/** Where the failure-rate breaker stood when it refused the request. */
+export type CircuitOpenState = 'open' | 'half-open';
+
+/**
+ * The cluster's failure-rate breaker (Dabba's `failureBreaker` option, not Istio config) refused
+ * the request before any attempt: it is open, or half-open with its one trial request in flight.
+ * Nothing was sent. Envoy has no such breaker, so the error carries no response flag: `UO` would
+ * send a reader to the DestinationRule `connectionPool` limits and `UH` to host health, and
+ * neither is why the request was refused.
+ */
+export class CircuitOpenError extends RequestError {
+  readonly state: CircuitOpenState;
+  /** How long the breaker stays open before it lets a trial request through. */
+  readonly resetTimeoutMs: number;
+  constructor(ctx: RequestContext & { state: CircuitOpenState; resetTimeoutMs: number }) {
+    super(
+      `the failure-rate breaker of cluster "${ctx.cluster}" is ${ctx.state}: request refused`,
+      ClientErrorCode.CIRCUIT_OPEN,
+      undefined,
+      ctx,
+    );
+    this.state = ctx.state;
+    this.resetTimeoutMs = ctx.resetTimeoutMs;
   }
 }
 

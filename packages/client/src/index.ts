@@ -4,6 +4,8 @@
  */
 export {
   type CircuitBreakerLimitName,
+  CircuitOpenError,
+  type CircuitOpenState,
   ClientErrorCode,
   ClusterNotFoundError,
   ConfigError,
@@ -28,4 +30,4 @@ export type {
   Explanation,
 } from './explain.ts';
 export { createMesh, Mesh, type MeshEvents } from './mesh.ts';
-export type { MeshLogger, MeshOptions } from './options.ts';
+export type { FailureBreakerOptions, MeshLogger, MeshOptions } from './options.ts';

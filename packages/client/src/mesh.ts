@@ -26,6 +26,7 @@ import { MeshClosedError, MeshNotReadyError, NoHealthyUpstreamError } from './er
 import { type ExplainRequest, type Explanation, explainRequest } from './explain.ts';
 import { initHash } from './lb/hash.ts';
 import { type MeshOptions, type ResolvedMeshOptions, resolveMeshOptions } from './options.ts';
+import { FailureBreakers } from './resilience/failure-breaker.ts';
 import { decideFault } from './resilience/fault.ts';
 import { retriesEnabledFor } from './resilience/retry-policy.ts';
 import { applyHeaderMutations } from './route/header-mutations.ts';
@@ -39,6 +40,12 @@ export interface MeshEvents {
   configError: [error: ConfigError];
   /** Configuration was accepted with something skipped or ignored. */
   notice: [notice: ConfigIssue];
+  /** The `failureBreaker` of this cluster opened: its requests now fail with `DABBA_CIRCUIT_OPEN`. */
+  breakerOpen: [cluster: string];
+  /** `resetTimeoutMs` passed: the cluster's next request goes through as a trial. */
+  breakerHalfOpen: [cluster: string];
+  /** A request succeeded while half-open: the cluster's breaker closed. */
+  breakerClose: [cluster: string];
 }
 
 /** undici's adapter from the v1 handler API (onConnect/onHeaders/...) to the current one; untyped upstream. */
@@ -67,11 +74,18 @@ export class Mesh extends Dispatcher {
   #closed = false;
   /** Read by routers: a retry after close() or destroy() fails instead of opening a pool. */
   readonly #lifecycle = { closed: false };
+  /** The opt-in failure-rate breakers by cluster; `undefined` when the option is off. */
+  readonly #breakers: FailureBreakers | undefined;
 
   constructor(options: MeshOptions) {
     super();
     this.#options = resolveMeshOptions(options);
     this.workload = this.#options.workload;
+    const breakerOptions = this.#options.failureBreaker;
+    this.#breakers =
+      breakerOptions === undefined
+        ? undefined
+        : new FailureBreakers(breakerOptions, (event, cluster) => this.emit(event, cluster));
     const random = this.#options.random;
     // Envoy's per-request random value: a uniform 32-bit integer (route tables scale the same way).
     this.#matchContext = new MatchContext(EMPTY_VIEW, () => Math.floor(random() * 0x1_0000_0000));
@@ -126,6 +140,8 @@ export class Mesh extends Dispatcher {
       activateOutlierDetection(compiled, previous);
       this.#appliedAt = new Date();
       this.#pools.retainOnly(compiled.clusters.values());
+      // Breakers carry over by cluster name; those of removed clusters stop their timers.
+      this.#breakers?.retainOnly(compiled.clusters);
       this.emit('snapshot', snapshot);
       resolve(snapshot);
     } catch (err) {
@@ -268,6 +284,7 @@ export class Mesh extends Dispatcher {
         hash: decision.hash,
         random: this.#options.random,
         bodyReplayable: isReplayableBody(options.body),
+        failureBreaker: this.#breakers?.forCluster(cluster.name),
       },
       handler,
     );
@@ -350,6 +367,7 @@ export class Mesh extends Dispatcher {
     this.#lifecycle.closed = true;
     this.#applying?.abort();
     disposeOutlierDetection(this.#compiled);
+    this.#breakers?.shutdown();
     this.#compiled = undefined;
     await this.#subscription.close();
     await closePools();

@@ -12,6 +12,7 @@ import {
   type Workload,
   type WorkloadOptions,
 } from '@dabba/discovery';
+import type { ResolvedFailureBreakerOptions } from './resilience/failure-breaker.ts';
 
 /** Receives what the mesh has to say about its configuration. */
 export interface MeshLogger {
@@ -19,6 +20,27 @@ export interface MeshLogger {
   error(message: string): void;
   /** Accepted configuration with parts skipped or ignored. */
   notice(message: string): void;
+}
+
+/**
+ * Dabba's own failure-rate breaker, per cluster, on opossum's state machine (closed -> open ->
+ * half-open). Not Istio config: DestinationRule `connectionPool` and `outlierDetection` keep
+ * Envoy's semantics; this is an extra, off unless set.
+ */
+export interface FailureBreakerOptions {
+  /**
+   * Cluster names it applies to (as Envoy names them, e.g.
+   * `outbound|9080||reviews.default.svc.cluster.local`). Default: every cluster.
+   */
+  readonly clusters?: readonly string[];
+  /** Opens when failed requests in the window exceed this percentage. Default 50. */
+  readonly errorThresholdPercentage?: number;
+  /** Requests the rolling window must hold before the breaker may open. Default 20. */
+  readonly volumeThreshold?: number;
+  /** Length of the rolling window (10 buckets). Default 10000. */
+  readonly rollingCountTimeoutMs?: number;
+  /** Time from open to half-open. Default 30000. */
+  readonly resetTimeoutMs?: number;
 }
 
 export interface MeshOptions {
@@ -34,6 +56,8 @@ export interface MeshOptions {
   readonly logger?: MeshLogger | null;
   /** Random source in [0, 1) for weighted choices and LB; for tests. Default `Math.random`. */
   readonly random?: () => number;
+  /** An opt-in failure-rate breaker per cluster (see {@link FailureBreakerOptions}). Default: off. */
+  readonly failureBreaker?: FailureBreakerOptions;
 }
 
 export interface ResolvedMeshOptions {
@@ -41,7 +65,22 @@ export interface ResolvedMeshOptions {
   readonly config: ConfigSource;
   readonly logger: MeshLogger | null;
   readonly random: () => number;
+  /** `undefined` when the option is absent: the request path then checks one property. */
+  readonly failureBreaker: ResolvedFailureBreakerOptions | undefined;
 }
+
+/** Defaults of the failure breaker (opossum's own, except the volume threshold). */
+export const FAILURE_BREAKER_DEFAULTS = Object.freeze({
+  errorThresholdPercentage: 50,
+  volumeThreshold: 20,
+  rollingCountTimeoutMs: 10_000,
+  resetTimeoutMs: 30_000,
+});
+
+/** setTimeout's largest delay. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+const FAILURE_BREAKER_KEYS = new Set(['clusters', ...Object.keys(FAILURE_BREAKER_DEFAULTS)]);
 
 const debug = debuglog('dabba');
 
@@ -71,6 +110,7 @@ export function resolveMeshOptions(options: MeshOptions): ResolvedMeshOptions {
   if (options.random !== undefined && typeof options.random !== 'function') {
     issues.push({ source, path: 'random', message: 'must be a function returning a number in [0, 1)' });
   }
+  const failureBreaker = resolveFailureBreaker(options.failureBreaker, source, issues);
   let workload: Workload | undefined;
   try {
     workload = resolveWorkload(options.workload ?? {}, source);
@@ -83,5 +123,89 @@ export function resolveMeshOptions(options: MeshOptions): ResolvedMeshOptions {
     config,
     logger: options.logger === undefined ? DEFAULT_LOGGER : options.logger,
     random: options.random ?? Math.random,
+    failureBreaker,
   });
+}
+
+function resolveFailureBreaker(
+  value: FailureBreakerOptions | undefined,
+  source: string,
+  issues: ConfigIssue[],
+): ResolvedFailureBreakerOptions | undefined {
+  if (value === undefined) return undefined;
+  const base = 'failureBreaker';
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    issues.push({ source, path: base, message: 'must be an object' });
+    return undefined;
+  }
+  for (const key of Object.keys(value)) {
+    if (!FAILURE_BREAKER_KEYS.has(key)) {
+      issues.push({
+        source,
+        path: `${base}.${key}`,
+        message: `unknown option (known: ${[...FAILURE_BREAKER_KEYS].join(', ')})`,
+      });
+    }
+  }
+  let clusters: ReadonlySet<string> | undefined;
+  if (value.clusters !== undefined) {
+    if (!Array.isArray(value.clusters)) {
+      issues.push({ source, path: `${base}.clusters`, message: 'must be an array of cluster names' });
+    } else if (value.clusters.length === 0) {
+      issues.push({
+        source,
+        path: `${base}.clusters`,
+        message: 'is empty, so the breaker would apply to no cluster; omit it for every cluster',
+      });
+    } else {
+      value.clusters.forEach((name: unknown, i) => {
+        if (typeof name !== 'string' || name === '') {
+          issues.push({
+            source,
+            path: `${base}.clusters[${i}]`,
+            message: 'must be a non-empty cluster name',
+          });
+        }
+      });
+      clusters = new Set(value.clusters);
+    }
+  }
+  const number = (
+    key: keyof typeof FAILURE_BREAKER_DEFAULTS,
+    valid: (n: number) => boolean,
+    expected: string,
+  ): number => {
+    const n = value[key];
+    if (n === undefined) return FAILURE_BREAKER_DEFAULTS[key];
+    if (typeof n !== 'number' || !valid(n)) {
+      issues.push({ source, path: `${base}.${key}`, message: `must be ${expected}, got ${String(n)}` });
+    }
+    return n;
+  };
+  const resolved = {
+    clusters,
+    // opossum opens when the failure rate is strictly above it, so 100 would never open.
+    errorThresholdPercentage: number(
+      'errorThresholdPercentage',
+      (n) => Number.isFinite(n) && n >= 0 && n < 100,
+      'a percentage from 0 up to (not including) 100',
+    ),
+    volumeThreshold: number(
+      'volumeThreshold',
+      (n) => Number.isSafeInteger(n) && n >= 0,
+      'a whole number of requests, 0 or more',
+    ),
+    // Split into 10 buckets: at least 1 ms each.
+    rollingCountTimeoutMs: number(
+      'rollingCountTimeoutMs',
+      (n) => Number.isInteger(n) && n >= 10 && n <= MAX_TIMER_MS,
+      `whole milliseconds from 10 to ${MAX_TIMER_MS}`,
+    ),
+    resetTimeoutMs: number(
+      'resetTimeoutMs',
+      (n) => Number.isInteger(n) && n >= 1 && n <= MAX_TIMER_MS,
+      `whole milliseconds from 1 to ${MAX_TIMER_MS}`,
+    ),
+  };
+  return Object.freeze(resolved);
 }

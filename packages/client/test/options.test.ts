@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { type ConfigSource, resolveWorkload } from '@dabba/discovery';
 import { ConfigError } from '../src/errors.ts';
-import { resolveMeshOptions } from '../src/options.ts';
+import { type MeshOptions, resolveMeshOptions } from '../src/options.ts';
 
 const noopSource: ConfigSource = { name: 'test', subscribe: () => ({ close: async () => {} }) };
 
@@ -56,3 +56,86 @@ test('logger null turns logging off; a non-function random is rejected', () => {
     (err: unknown) => err instanceof ConfigError && err.issues[0]?.path === 'random',
   );
 });
+
+test('failureBreaker is off when absent, and takes its defaults when given as {}', () => {
+  assert.equal(resolveMeshOptions({ config: noopSource }).failureBreaker, undefined);
+  const resolved = resolveMeshOptions({ config: noopSource, failureBreaker: {} }).failureBreaker;
+  assert.deepEqual(resolved, {
+    clusters: undefined,
+    errorThresholdPercentage: 50,
+    volumeThreshold: 20,
+    rollingCountTimeoutMs: 10_000,
+    resetTimeoutMs: 30_000,
+  });
+  assert.ok(Object.isFrozen(resolved));
+});
+
+test('failureBreaker keeps what is given; clusters become a set of names', () => {
+  const name = 'outbound|9080||reviews.default.svc.cluster.local';
+  const resolved = resolveMeshOptions({
+    config: noopSource,
+    failureBreaker: {
+      clusters: [name],
+      errorThresholdPercentage: 0,
+      volumeThreshold: 0,
+      rollingCountTimeoutMs: 10,
+      resetTimeoutMs: 1,
+    },
+  }).failureBreaker;
+  assert.deepEqual([...(resolved?.clusters ?? [])], [name]);
+  assert.equal(resolved?.errorThresholdPercentage, 0);
+  assert.equal(resolved?.volumeThreshold, 0);
+  assert.equal(resolved?.rollingCountTimeoutMs, 10);
+  assert.equal(resolved?.resetTimeoutMs, 1);
+});
+
+const badBreakers: [name: string, value: unknown, paths: string[]][] = [
+  ['not an object', 'on', ['failureBreaker']],
+  ['an array', [], ['failureBreaker']],
+  [
+    'every bad field at once',
+    {
+      clusters: ['ok', '', 7],
+      errorThresholdPercentage: 100,
+      volumeThreshold: 2.5,
+      rollingCountTimeoutMs: 5,
+      resetTimeoutMs: 0,
+      timeoutMs: 10,
+    },
+    [
+      'failureBreaker.clusters[1]',
+      'failureBreaker.clusters[2]',
+      'failureBreaker.errorThresholdPercentage',
+      'failureBreaker.resetTimeoutMs',
+      'failureBreaker.rollingCountTimeoutMs',
+      'failureBreaker.timeoutMs',
+      'failureBreaker.volumeThreshold',
+    ],
+  ],
+  ['clusters not an array', { clusters: 'outbound|80||a' }, ['failureBreaker.clusters']],
+  ['clusters empty (would apply to nothing)', { clusters: [] }, ['failureBreaker.clusters']],
+  ['negative percentage', { errorThresholdPercentage: -1 }, ['failureBreaker.errorThresholdPercentage']],
+  ['NaN percentage', { errorThresholdPercentage: Number.NaN }, ['failureBreaker.errorThresholdPercentage']],
+  ['string volume', { volumeThreshold: '20' }, ['failureBreaker.volumeThreshold']],
+  ['negative volume', { volumeThreshold: -1 }, ['failureBreaker.volumeThreshold']],
+  ['reset beyond setTimeout', { resetTimeoutMs: 2 ** 31 }, ['failureBreaker.resetTimeoutMs']],
+  ['fractional window', { rollingCountTimeoutMs: 1000.5 }, ['failureBreaker.rollingCountTimeoutMs']],
+];
+
+for (const [name, value, paths] of badBreakers) {
+  test(`failureBreaker rejected (${name}), each problem with its path, together with the others`, () => {
+    assert.throws(
+      () =>
+        resolveMeshOptions({
+          config: undefined as unknown as ConfigSource,
+          failureBreaker: value as NonNullable<MeshOptions['failureBreaker']>,
+        }),
+      (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        assert.equal(err.code, 'DABBA_CONFIG_INVALID');
+        assert.deepEqual(err.issues.map((i) => i.path).sort(), ['config', ...paths].sort());
+        return true;
+      },
+    );
+  });
+}

@@ -32,6 +32,14 @@
  * its cluster's {@link RequestAdmission} (max_requests, max_pending_requests), or fails at once
  * with {@link OverflowError} (`UO`) without starting anything. It holds the slot across its
  * retries and gives it back exactly once, when the request ends however it ends.
+ *
+ * The opt-in failure-rate breaker (`failureBreaker` option, `resilience/failure-breaker.ts`) is
+ * asked after that admission: when it refuses, the slot goes back and the request fails with
+ * {@link CircuitOpenError} without starting anything. An admitted request reports one verdict at
+ * its finishing step, for the logical request (after retries): failure for a forwarded 5xx or an
+ * upstream error (`UF`, `UC`, `UR`, `UT`, a reset of the response body), success for any other
+ * forwarded response, and nothing for an end that is Dabba's or the caller's (abort, `UH` on a
+ * retry, the mesh closing) unless a response was already forwarded, whose status then decides.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -40,6 +48,7 @@ import type { ClusterOutlier } from '../compile/cluster-outlier.ts';
 import type { CompiledCluster } from '../compile/compile-cluster.ts';
 import type { EndpointPools, PoolEntry } from '../connection/endpoint-pools.ts';
 import {
+  CircuitOpenError,
   MeshClosedError,
   NoHealthyUpstreamError,
   OverflowError,
@@ -53,6 +62,7 @@ import type { PickContext } from '../lb/picker.ts';
 import type { RandomSource } from '../lb/random-source.ts';
 import type { ClusterAdmission } from '../resilience/circuit-breakers.ts';
 import { type AttemptOutcome, decideRetry, type RetryDecision } from '../resilience/decide-retry.ts';
+import type { BreakerCall, ClusterFailureBreaker } from '../resilience/failure-breaker.ts';
 import { type AdmissionTicket, type RequestAdmission, thresholdOf } from '../resilience/request-admission.ts';
 import { effectivePerTryTimeoutMs } from '../resilience/request-deadline.ts';
 import type { CompiledRetryPolicy } from '../resilience/retry-policy.ts';
@@ -88,7 +98,18 @@ export interface RouterRoute {
   readonly random: RandomSource;
   /** Whether the request body can be sent again. */
   readonly bodyReplayable: boolean;
+  /** The cluster's failure-rate breaker; `undefined` when the option is off or skips the cluster. */
+  readonly failureBreaker: ClusterFailureBreaker | undefined;
 }
+
+/** How a request ended, for its failure-rate breaker. */
+const Verdict = {
+  /** Dabba's or the caller's end: the forwarded status decides, if any; otherwise no verdict. */
+  Local: 0,
+  /** An upstream failure (UF, UC, UR, UT, a reset body). */
+  Upstream: 1,
+} as const;
+type Verdict = (typeof Verdict)[keyof typeof Verdict];
 
 export class RouterRequest implements Dispatcher.DispatchController {
   /** @internal The cluster's outlier detection, read once per request; undefined when none. */
@@ -110,6 +131,10 @@ export class RouterRequest implements Dispatcher.DispatchController {
   /** The request's circuit-breaker slot; undefined when the cluster does not count requests. */
   #admission: RequestAdmission | undefined;
   #ticket: AdmissionTicket | undefined;
+  /** The request's pass through the failure-rate breaker; undefined when none. */
+  #breakerCall: BreakerCall | undefined;
+  /** The status forwarded to the caller; 0 before response headers. */
+  #status = 0;
   #requestStarted = false;
   #exponentialBackoffs = 0;
   #done = false;
@@ -148,6 +173,28 @@ export class RouterRequest implements Dispatcher.DispatchController {
       this.#admission = admission;
       this.#ticket = ticket;
     }
+    const breaker = this.#route.failureBreaker;
+    if (breaker !== undefined) {
+      const call = breaker.admit();
+      if (call === undefined) {
+        if (this.#ticket !== undefined) {
+          this.#admission!.release(this.#ticket);
+          this.#ticket = undefined;
+        }
+        failLocally(
+          this.#caller,
+          new CircuitOpenError({
+            authority: this.#route.requestAuthority,
+            path: this.#route.requestPath,
+            cluster: cluster.name,
+            state: breaker.state === 'open' ? 'open' : 'half-open',
+            resetTimeoutMs: breaker.resetTimeoutMs,
+          }),
+        );
+        return true;
+      }
+      this.#breakerCall = call;
+    }
     const timeoutMs = this.#route.timeoutMs;
     if (timeoutMs > 0) {
       this.#deadline = performance.now() + timeoutMs;
@@ -179,7 +226,7 @@ export class RouterRequest implements Dispatcher.DispatchController {
 
   abort(reason: Error): void {
     this.#aborted = true;
-    this.#fail(reason);
+    this.#fail(reason, Verdict.Local);
   }
 
   pause(): void {
@@ -249,6 +296,7 @@ export class RouterRequest implements Dispatcher.DispatchController {
       // Retries exhausted or not allowed: the caller gets this response, as from Envoy.
     }
     this.#forwardedController = controller;
+    this.#status = status;
     this.#clearPerTry();
     if (this.#paused) controller.pause();
     const ops = this.#route.responseHeaderMutations;
@@ -264,7 +312,7 @@ export class RouterRequest implements Dispatcher.DispatchController {
   /** @internal */
   attemptEnd(attempt: AttemptHandler, trailers: IncomingHttpHeaders): void {
     if (attempt !== this.#attempt) return;
-    this.#complete();
+    this.#complete(Verdict.Local);
     this.#caller.onResponseEnd?.(this, trailers);
   }
 
@@ -278,7 +326,8 @@ export class RouterRequest implements Dispatcher.DispatchController {
   ): void {
     if (attempt !== this.#attempt) return;
     this.#forwardedController = controller;
-    this.#complete();
+    this.#status = status;
+    this.#complete(Verdict.Local);
     this.#caller.onRequestUpgrade?.(this, status, headers, socket);
   }
 
@@ -288,17 +337,16 @@ export class RouterRequest implements Dispatcher.DispatchController {
     if (this.#forwardedController !== undefined) {
       // Envoy reports any upstream reset to outlier detection, after the headers too
       // (Filter::onUpstreamReset); a local error is not the host's.
-      if (this.outlier !== undefined && classifyAttemptError(err, true) !== 'local') {
-        this.outlier.record(attempt.host, 'reset');
-      }
+      const upstream = classifyAttemptError(err, true) !== 'local';
+      if (upstream) this.outlier?.record(attempt.host, 'reset');
       // Reset after the response started: Envoy cannot retry either; the body fails.
-      this.#complete();
+      this.#complete(upstream ? Verdict.Upstream : Verdict.Local);
       this.#caller.onResponseError?.(this, err);
       return;
     }
     const kind = classifyAttemptError(err, attempt.started);
     if (kind === 'local') {
-      this.#fail(err);
+      this.#fail(err, Verdict.Local);
       return;
     }
     this.outlier?.record(attempt.host, kind === 'connect-failure' ? 'connect-failure' : 'reset');
@@ -338,7 +386,7 @@ export class RouterRequest implements Dispatcher.DispatchController {
     }
     if (decision.reason === 'retry-limit-exceeded') flags.push(ResponseFlag.UPSTREAM_RETRY_LIMIT_EXCEEDED);
     else if (decision.reason === 'retry-overflow') flags.push(ResponseFlag.UPSTREAM_OVERFLOW);
-    this.#fail(error);
+    this.#fail(error, Verdict.Upstream);
   }
 
   /**
@@ -373,7 +421,7 @@ export class RouterRequest implements Dispatcher.DispatchController {
   #retry(): void {
     const route = this.#route;
     if (route.mesh.closed) {
-      this.#fail(new MeshClosedError());
+      this.#fail(new MeshClosedError(), Verdict.Local);
       return;
     }
     const policy = route.retry!;
@@ -394,6 +442,7 @@ export class RouterRequest implements Dispatcher.DispatchController {
           path: route.requestPath,
           cluster: route.cluster.name,
         }),
+        Verdict.Local,
       );
       return;
     }
@@ -409,7 +458,7 @@ export class RouterRequest implements Dispatcher.DispatchController {
   }
 
   /** The request ended with a forwarded response (or its error): stop every timer. */
-  #complete(): void {
+  #complete(verdict: Verdict): void {
     this.#done = true;
     this.#attempt?.finish();
     this.#attempt = undefined;
@@ -419,14 +468,22 @@ export class RouterRequest implements Dispatcher.DispatchController {
       this.#admission!.release(this.#ticket);
       this.#ticket = undefined;
     }
+    if (this.#breakerCall !== undefined) this.#settleBreaker(this.#breakerCall, verdict);
+  }
+
+  #settleBreaker(call: BreakerCall, verdict: Verdict): void {
+    this.#breakerCall = undefined;
+    if (verdict === Verdict.Upstream || this.#status >= 500) call.fail();
+    else if (this.#status !== 0) call.succeed();
+    else call.abstain();
   }
 
   /** Ends the request with `err`: cancels the attempt, the backoff and the route timer. */
-  #fail(err: Error): void {
+  #fail(err: Error, verdict: Verdict): void {
     if (this.#done) return;
     this.#reason = err;
     const attempt = this.#attempt;
-    this.#complete();
+    this.#complete(verdict);
     if (attempt !== undefined) attempt.controller?.abort(ABANDONED);
     this.#caller.onResponseError?.(this, err);
   }
@@ -494,6 +551,7 @@ export class RouterRequest implements Dispatcher.DispatchController {
         timeout: 'route',
         timeoutMs: route.timeoutMs,
       }),
+      Verdict.Upstream,
     );
   }
 }
