@@ -1,6 +1,8 @@
 /**
- * `npm run bench [-- --quick] [-- --only=throughput,micro,scale]`: throughput and latency of the
- * mesh against raw undici, micro-benchmarks of the per-request policies, and config scale.
+ * `npm run bench [-- --quick] [-- --only=throughput,failure,micro,scale] [-- --soak]`: throughput
+ * and latency of the mesh against raw undici, the cost of the failure path (retries, overflow,
+ * ejection), micro-benchmarks of the per-request policies, and config scale. `--soak` adds a
+ * million-request heap soak (minutes; not for CI); `--soak --only=soak` runs it alone.
  * Prints a table with each target and writes bench-results/latest.json.
  *
  * A benchmark, not a test: it fails only when something breaks, never on a missed target.
@@ -12,19 +14,26 @@ import { parseArgs } from 'node:util';
 import { runConfigScale, type ScaleResult } from './config-scale.ts';
 import { pinClient } from './cpu-pinning.ts';
 import { type DecisionBenchResult, runDecisionBench } from './decision-bench.ts';
+import { type FailureResult, runFailurePath } from './failure-path.ts';
 import { ENDPOINT_COUNT, type LbBenchRow, runLbBench } from './lb-bench.ts';
 import { fmt, formatTable, type ReportRow, row } from './report.ts';
 import { type RouteBenchResult, runRouteBench } from './route-bench.ts';
+import { runSoak, type SoakResult } from './soak.ts';
 import type { Spread } from './stats.ts';
 import { MODES, type ModeName, runThroughput, type ThroughputResult } from './throughput.ts';
 import { consumeSink, type LoopOptions, nsPerOp } from './time-loop.ts';
 
-const SECTIONS = ['throughput', 'micro', 'scale'] as const;
+const SECTIONS = ['throughput', 'failure', 'micro', 'scale', 'soak'] as const;
+/** Run unless --only says otherwise; the soak runs only when asked for. */
+const DEFAULT_SECTIONS: readonly Section[] = ['throughput', 'failure', 'micro', 'scale'];
 type Section = (typeof SECTIONS)[number];
 
 const TARGETS = {
   throughputRatio: 0.95,
   addedCpuUs: 1,
+  resilientThroughputRatio: 0.92,
+  resilientAddedCpuUs: 1.5,
+  soakGrowthBytes: 2 * 1048576,
   routeNs: 100,
   lbNs: 50,
   translateCompileMs: 200,
@@ -38,10 +47,12 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     // Throughput modes to run, e.g. `--modes=mesh-floor` under --cpu-prof; all by default.
     modes: { type: 'string' },
+    soak: { type: 'boolean', default: false },
   },
 });
 const quick = args.quick ?? false;
-const only = new Set((args.only?.split(',') ?? SECTIONS) as Section[]);
+const only = new Set((args.only?.split(',') ?? DEFAULT_SECTIONS) as Section[]);
+if (args.soak) only.add('soak');
 for (const s of only) if (!SECTIONS.includes(s)) throw new Error(`--only: unknown section "${s}"`);
 
 const modes = args.modes?.split(',') as ModeName[] | undefined;
@@ -50,19 +61,29 @@ for (const m of modes ?? []) if (!MODES.includes(m)) throw new Error(`--modes: u
 const settings = quick
   ? {
       throughput: { rounds: 3, roundMs: 1000, warmupMs: 500, concurrency: 64 },
+      failure: { rounds: 2, roundMs: 1000, warmupMs: 300, concurrency: 64 },
       loop: { iterations: 1_000_000, runs: 5 },
       scale: { services: 1000, runs: 1 },
     }
   : {
       throughput: { rounds: 10, roundMs: 3000, warmupMs: 3000, concurrency: 64 },
+      failure: { rounds: 6, roundMs: 2000, warmupMs: 1000, concurrency: 64 },
       loop: { iterations: 2_000_000, runs: 7 },
       scale: { services: 1000, runs: 5 },
     };
 
+// The same in quick and full runs: the figure is only meaningful at this size.
+const soakSettings = {
+  totalRequests: 1_000_000,
+  blockRequests: 100_000,
+  concurrency: 64,
+  maxGrowthBytes: TARGETS.soakGrowthBytes,
+};
+
 if ((globalThis as { gc?: unknown }).gc === undefined)
   process.emitWarning('run with --expose-gc: heap figures and between-round GC are skipped');
 
-const pinning = only.has('throughput')
+const pinning = ['throughput', 'failure', 'soak'].some((x) => only.has(x as Section))
   ? pinClient()
   : { clientCore: undefined, serverCore: undefined, note: 'n/a' };
 const started = Date.now();
@@ -75,6 +96,8 @@ let lb: LbBenchRow[] | undefined;
 let decision: DecisionBenchResult | undefined;
 let harnessFloorNs: number | undefined;
 let scale: ScaleResult | undefined;
+let failure: FailureResult | undefined;
+let soak: SoakResult | undefined;
 
 if (only.has('micro')) {
   const loop: LoopOptions = settings.loop;
@@ -95,8 +118,19 @@ if (only.has('throughput')) {
   );
   throughput = await runThroughput(pinning, modes ? { ...t, modes } : t);
 }
+if (only.has('failure')) {
+  const f = settings.failure;
+  log(`failure path: ${f.rounds} rounds x ${f.roundMs} ms per mode, ${f.concurrency} in flight`);
+  failure = await runFailurePath(pinning, f);
+}
+if (only.has('soak')) {
+  log(`soak: ${soakSettings.totalRequests.toLocaleString('en-US')} requests, heap after each 100,000`);
+  soak = await runSoak(pinning, soakSettings);
+}
 
 const rows: ReportRow[] = [];
+const range = (x: Spread, f: (v: number) => string) => `${f(x.median)} [${f(x.min)} – ${f(x.max)}]`;
+const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
 if (throughput) {
   const m = throughput.modes;
   const sec = 'throughput';
@@ -107,7 +141,6 @@ if (throughput) {
     rows.push(row(sec, `${name} client CPU/req`, fmt.us(s.cpuUsPerRequest)));
     if (s.errors > 0) rows.push(row(sec, `${name} errors`, String(s.errors)));
   }
-  const range = (x: Spread, f: (v: number) => string) => `${f(x.median)} [${f(x.min)} – ${f(x.max)}]`;
   const ran = (mode: ModeName) => m.raw.rounds.length > 0 && m[mode].rounds.length > 0;
   if (ran('mesh-routed')) {
     const r = throughput.routedRatio;
@@ -129,6 +162,103 @@ if (throughput) {
     rows.push(row(sec, 'mesh-floor / raw rps (paired)', range(throughput.floorRatio, fmt.ratio)));
     rows.push(row(sec, 'mesh-floor added CPU/req (paired)', range(throughput.floorAddedCpuUs, fmt.us)));
   }
+  if (ran('mesh-resilient')) {
+    const r = throughput.resilientRatio;
+    const c = throughput.resilientAddedCpuUs;
+    rows.push(
+      row(sec, 'mesh-resilient / raw rps (paired)', range(r, fmt.ratio), {
+        target: `>= ${TARGETS.resilientThroughputRatio}x`,
+        pass: r.median >= TARGETS.resilientThroughputRatio,
+      }),
+    );
+    rows.push(
+      row(sec, 'mesh-resilient added CPU/req (paired)', range(c, fmt.us), {
+        target: `<= ${TARGETS.resilientAddedCpuUs} µs`,
+        pass: c.median <= TARGETS.resilientAddedCpuUs,
+      }),
+    );
+    if (m['mesh-routed'].rounds.length > 0) {
+      rows.push(
+        row(
+          sec,
+          'mesh-resilient minus mesh-routed CPU/req',
+          range(throughput.resilientOverRoutedCpuUs, fmt.us),
+        ),
+      );
+    }
+  }
+}
+if (failure) {
+  const f = failure;
+  const sec = 'failure';
+  const overflowed = (r: { errors: Readonly<Record<string, number>> }) => r.errors.DABBA_OVERFLOW ?? 0;
+  const total = (mode: keyof typeof f.rounds, g: (r: (typeof f.rounds)[typeof mode][number]) => number) =>
+    f.rounds[mode].reduce((n, r) => n + g(r), 0);
+  rows.push(row(sec, 'baseline (resilient, all 200) CPU/req', range(f.baselineCpuUsPerRequest, fmt.us)));
+  rows.push(
+    row(
+      sec,
+      'retry: 503 share / retries per req / caller saw 503',
+      `${pct(f.retryFailedAttemptShare)} / ${f.retriesPerRequest.toFixed(3)} / ${pct(f.retryCallerFailureShare)}`,
+    ),
+  );
+  rows.push(row(sec, 'retry: CPU per failed attempt (all-in)', range(f.retryCpuUsPerFailedAttempt, fmt.us)));
+  rows.push(
+    row(
+      sec,
+      'overflow (UO): share of requests / sent upstream',
+      `${pct(f.overflowShare)} / ${total('overflow', (r) => r.upstreamAttempts).toLocaleString('en-US')} of ${total('overflow', (r) => r.requests).toLocaleString('en-US')}`,
+    ),
+  );
+  rows.push(row(sec, 'overflow: CPU per UO-refused request', range(f.overflowCpuUsPerRefusal, fmt.us)));
+  rows.push(
+    row(sec, 'reference: CPU per request refused at once (no mesh)', range(f.refuseCpuUsPerRequest, fmt.us)),
+  );
+  rows.push(
+    row(
+      sec,
+      'eject: 503s served per round / caller failures / ejected at end',
+      `${f.ejectFailedAttemptsPerRound} / ${f.ejectCallerFailures} / ${f.ejectedAtEnd}`,
+    ),
+  );
+  rows.push(row(sec, 'eject: added CPU/req vs baseline', range(f.ejectAddedCpuUsPerRequest, fmt.us)));
+  if (total('overflow', overflowed) === 0)
+    rows.push(row(sec, 'overflow: no request overflowed', 'check config'));
+}
+if (soak) {
+  const s = soak;
+  const sec = 'soak';
+  const first = s.samples[0];
+  const last = s.samples.at(-1);
+  rows.push(
+    row(
+      sec,
+      'requests / errors / time',
+      `${s.options.totalRequests.toLocaleString('en-US')} / ${s.errors} / ${s.seconds.toFixed(0)} s`,
+    ),
+  );
+  rows.push(
+    row(
+      sec,
+      'heapUsed after GC, per 100k (MiB)',
+      s.samples.map((x) => (x.heapUsedBytes / 1048576).toFixed(2)).join(' '),
+    ),
+  );
+  if (first && last) {
+    rows.push(row(sec, 'rss first / last', `${fmt.mib(first.rssBytes)} / ${fmt.mib(last.rssBytes)}`));
+  }
+  rows.push(row(sec, 'heapUsed range (max - min)', fmt.mib(s.rangeBytes)));
+  rows.push(
+    row(
+      sec,
+      `heapUsed growth, ${first?.requests.toLocaleString('en-US')} -> ${last?.requests.toLocaleString('en-US')}`,
+      `${s.growthBytes >= 0 ? '+' : ''}${(s.growthBytes / 1048576).toFixed(2)} MiB`,
+      {
+        target: `< ${fmt.mib(TARGETS.soakGrowthBytes)}`,
+        pass: s.growthBytes < TARGETS.soakGrowthBytes,
+      },
+    ),
+  );
 }
 if (route && lb && decision && harnessFloorNs !== undefined) {
   const sec = 'micro';
@@ -219,9 +349,9 @@ const json = {
   timestamp: new Date().toISOString(),
   mode: quick ? 'quick' : 'full',
   machine,
-  settings,
+  settings: { ...settings, soak: soakSettings },
   targets: TARGETS,
-  results: { throughput, micro: { harnessFloorNs, route, lb, decision }, scale },
+  results: { throughput, failure, micro: { harnessFloorNs, route, lb, decision }, scale, soak },
   table: rows,
   sink: consumeSink(),
 };

@@ -1,5 +1,6 @@
 /**
- * Throughput and latency: raw undici Pool vs the mesh (routed, and the no-VirtualService floor)
+ * Throughput and latency: raw undici Pool vs the mesh (routed; routed with every resilience feature
+ * configured and none firing; and the no-VirtualService floor)
  * against one upstream process. Modes run in interleaved rounds whose order rotates, so drift
  * (thermal, page cache, JIT) lands on every mode alike; mesh/raw ratios are paired per round.
  */
@@ -9,6 +10,7 @@ import { Pool } from 'undici';
 import { createMeshFolder, type MeshFolder } from '../support/mesh-folder.ts';
 import type { Pinning } from './cpu-pinning.ts';
 import { type LoadTarget, type RoundResult, runRound } from './load-round.ts';
+import { RESILIENT, RESILIENT_HOST } from './resilience-config.ts';
 import { median, type Spread, spread } from './stats.ts';
 import {
   FLOOR_HOST,
@@ -20,7 +22,7 @@ import {
 } from './throughput-config.ts';
 import { startUpstreamProcess } from './upstream-process.ts';
 
-export const MODES = ['raw', 'mesh-routed', 'mesh-floor'] as const;
+export const MODES = ['raw', 'mesh-routed', 'mesh-resilient', 'mesh-floor'] as const;
 export type ModeName = (typeof MODES)[number];
 
 export interface ThroughputOptions {
@@ -47,10 +49,14 @@ export interface ThroughputResult {
   readonly modes: Record<ModeName, ModeSummary>;
   /** mesh rps / raw rps, paired per round. */
   readonly routedRatio: Spread;
+  readonly resilientRatio: Spread;
   readonly floorRatio: Spread;
   /** mesh CPU µs/request minus raw CPU µs/request, paired per round. */
   readonly routedAddedCpuUs: Spread;
+  readonly resilientAddedCpuUs: Spread;
   readonly floorAddedCpuUs: Spread;
+  /** mesh-resilient minus mesh-routed CPU µs/request: what the resilience features add. */
+  readonly resilientOverRoutedCpuUs: Spread;
 }
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -67,20 +73,31 @@ async function meshFor(folder: MeshFolder, yaml: string): Promise<Mesh> {
 export async function runThroughput(pinning: Pinning, options: ThroughputOptions): Promise<ThroughputResult> {
   const upstream = await startUpstreamProcess(pinning, 4);
   const routedFolder = await createMeshFolder();
+  const resilientFolder = await createMeshFolder();
   const floorFolder = await createMeshFolder();
   const ports = upstream.ports;
   const raw = new Pool(`http://127.0.0.1:${ports[0]}`);
   const routed = await meshFor(routedFolder, routedServiceYaml(ports));
+  const resilient = await meshFor(resilientFolder, routedServiceYaml(ports, RESILIENT_HOST, RESILIENT));
   const floor = await meshFor(floorFolder, floorServiceYaml(ports[0]!));
   const targets: Record<ModeName, LoadTarget> = {
     raw: { url: `http://127.0.0.1:${ports[0]}${REQUEST_PATH}`, dispatcher: raw },
     'mesh-routed': { url: `http://${ROUTED_HOST}:${SERVICE_PORT}${REQUEST_PATH}`, dispatcher: routed },
+    'mesh-resilient': {
+      url: `http://${RESILIENT_HOST}:${SERVICE_PORT}${REQUEST_PATH}`,
+      dispatcher: resilient,
+    },
     'mesh-floor': { url: `http://${FLOOR_HOST}:${SERVICE_PORT}${REQUEST_PATH}`, dispatcher: floor },
   };
   try {
     const modes = options.modes ?? MODES;
     for (const mode of modes) await runRound(targets[mode], options.warmupMs, options.concurrency);
-    const results: Record<ModeName, RoundResult[]> = { raw: [], 'mesh-routed': [], 'mesh-floor': [] };
+    const results: Record<ModeName, RoundResult[]> = {
+      raw: [],
+      'mesh-routed': [],
+      'mesh-resilient': [],
+      'mesh-floor': [],
+    };
     for (let r = 0; r < options.rounds; r++) {
       // Rotate the order each round so no mode always runs first after a GC or always last.
       for (let k = 0; k < modes.length; k++) {
@@ -97,9 +114,13 @@ export async function runThroughput(pinning: Pinning, options: ThroughputOptions
       errors: rounds.reduce((n, x) => n + x.errors, 0),
       rounds,
     });
-    const paired = (mode: ModeName, f: (m: RoundResult, raw: RoundResult) => number): Spread =>
-      results[mode].length === results.raw.length
-        ? spread(results[mode].map((m, i) => f(m, results.raw[i]!)))
+    const paired = (
+      mode: ModeName,
+      f: (m: RoundResult, base: RoundResult) => number,
+      base: ModeName = 'raw',
+    ): Spread =>
+      results[mode].length === results[base].length && results[mode].length > 0
+        ? spread(results[mode].map((m, i) => f(m, results[base][i]!)))
         : { median: Number.NaN, min: Number.NaN, max: Number.NaN };
     return {
       options,
@@ -107,16 +128,24 @@ export async function runThroughput(pinning: Pinning, options: ThroughputOptions
       modes: {
         raw: summary(results.raw),
         'mesh-routed': summary(results['mesh-routed']),
+        'mesh-resilient': summary(results['mesh-resilient']),
         'mesh-floor': summary(results['mesh-floor']),
       },
       routedRatio: paired('mesh-routed', (m, r) => m.rps / r.rps),
+      resilientRatio: paired('mesh-resilient', (m, r) => m.rps / r.rps),
       floorRatio: paired('mesh-floor', (m, r) => m.rps / r.rps),
       routedAddedCpuUs: paired('mesh-routed', (m, r) => m.cpuUsPerRequest - r.cpuUsPerRequest),
+      resilientAddedCpuUs: paired('mesh-resilient', (m, r) => m.cpuUsPerRequest - r.cpuUsPerRequest),
       floorAddedCpuUs: paired('mesh-floor', (m, r) => m.cpuUsPerRequest - r.cpuUsPerRequest),
+      resilientOverRoutedCpuUs: paired(
+        'mesh-resilient',
+        (m, r) => m.cpuUsPerRequest - r.cpuUsPerRequest,
+        'mesh-routed',
+      ),
     };
   } finally {
-    await Promise.allSettled([raw.close(), routed.close(), floor.close()]);
-    await Promise.allSettled([routedFolder.remove(), floorFolder.remove()]);
+    await Promise.allSettled([raw.close(), routed.close(), resilient.close(), floor.close()]);
+    await Promise.allSettled([routedFolder.remove(), resilientFolder.remove(), floorFolder.remove()]);
     await upstream.stop();
   }
 }
