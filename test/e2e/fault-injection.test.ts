@@ -15,21 +15,10 @@ import { createMesh, type Mesh } from '@dabba/client';
 import { istioFiles } from '@dabba/discovery';
 import { request } from 'undici';
 import { createMeshFolder, type MeshFolder, serviceYaml } from '../support/mesh-folder.ts';
-import { startUpstream, type Upstream } from '../support/upstream.ts';
+import { seededRandom } from '../support/stats.ts';
+import { slowHandler, startUpstream, type Upstream } from '../support/upstream.ts';
 
 type MeshError = Error & { code?: string; responseFlag?: string };
-
-/** mulberry32: a seeded PRNG in [0, 1), so the percentage test is reproducible. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function virtualService(name: string, http: string): string {
   return `apiVersion: networking.istio.io/v1
@@ -41,16 +30,6 @@ spec:
     - ${http}
       route: [{ destination: { host: ${name} } }]
 `;
-}
-
-function slowHandler(delayMs: number): Parameters<typeof startUpstream>[1] {
-  return (_req, res, upstream) => {
-    const timer = setTimeout(() => {
-      res.setHeader('x-upstream', upstream.name);
-      res.end('slow');
-    }, delayMs);
-    res.on('close', () => clearTimeout(timer));
-  };
 }
 
 const PORT = 8080;
@@ -102,7 +81,7 @@ spec:
     mesh = await createMesh({
       config: istioFiles(folder.dir, { watch: false }),
       logger: null,
-      random: mulberry32(20240917),
+      random: seededRandom(20240917),
     });
   });
 

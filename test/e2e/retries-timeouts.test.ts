@@ -19,7 +19,7 @@ import { istioFiles } from '@dabba/discovery';
 import { request } from 'undici';
 import { createMeshFolder, type MeshFolder, serviceYaml, waitFor } from '../support/mesh-folder.ts';
 import { seededRandom } from '../support/stats.ts';
-import { closedPort, startUpstream, type Upstream } from '../support/upstream.ts';
+import { closedPort, slowHandler, startUpstream, type Upstream } from '../support/upstream.ts';
 
 type MeshError = Error & {
   code?: string;
@@ -57,16 +57,6 @@ function flakyHandler(): Parameters<typeof startUpstream>[1] {
     res.setHeader('x-upstream', upstream.name);
     res.statusCode = n % 2 === 1 ? 503 : 200;
     res.end(res.statusCode === 200 ? 'ok' : 'unavailable');
-  };
-}
-
-function slowHandler(delayMs: number): Parameters<typeof startUpstream>[1] {
-  return (_req, res, upstream) => {
-    const timer = setTimeout(() => {
-      res.setHeader('x-upstream', upstream.name);
-      res.end('slow');
-    }, delayMs);
-    res.on('close', () => clearTimeout(timer));
   };
 }
 

@@ -74,3 +74,14 @@ export async function closedPort(): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
 }
+
+/** A handler that answers `slow` after `delayMs` (its timer is cleared if the client goes away). */
+export function slowHandler(delayMs: number): Handler {
+  return (_req, res, upstream) => {
+    const timer = setTimeout(() => {
+      res.setHeader('x-upstream', upstream.name);
+      res.end('slow');
+    }, delayMs);
+    res.on('close', () => clearTimeout(timer));
+  };
+}
