@@ -30,4 +30,6 @@ export type {
   Explanation,
 } from './explain.ts';
 export { createMesh, Mesh, type MeshEvents } from './mesh.ts';
-export type { FailureBreakerOptions, MeshLogger, MeshOptions } from './options.ts';
+export type { FailureBreakerOptions, MeshLogger, MeshOptions, MetricsOptions } from './options.ts';
+export { type ServeMetricsOptions, serveMetrics } from './serve-metrics.ts';
+export type { MetricsRegistry } from './telemetry/istio-request-metrics.ts';

@@ -31,6 +31,19 @@ import { decideFault } from './resilience/fault.ts';
 import { retriesEnabledFor } from './resilience/retry-policy.ts';
 import { applyHeaderMutations } from './route/header-mutations.ts';
 import { MatchContext, type RequestView } from './route/match/index.ts';
+import {
+  type IstioSourceLabels,
+  istioOutboundPeerLabels,
+  istioSourceLabels,
+  UNKNOWN_DESTINATION,
+} from './telemetry/istio-peer-labels.ts';
+import {
+  createIstioMetrics,
+  type IstioRequestMetrics,
+  type MetricsRegistry,
+} from './telemetry/istio-request-metrics.ts';
+import type { ResponseLabelSets } from './telemetry/response-label-sets.ts';
+import { localReplyStatus, responseFlagsOf } from './telemetry/response-outcome.ts';
 
 /** Events a Mesh emits (it is an EventEmitter, like every undici Dispatcher). */
 export interface MeshEvents {
@@ -76,6 +89,12 @@ export class Mesh extends Dispatcher {
   readonly #lifecycle = { closed: false };
   /** The opt-in failure-rate breakers by cluster; `undefined` when the option is off. */
   readonly #breakers: FailureBreakers | undefined;
+  /** Istio's request metrics (`reporter="source"`); `undefined` when the option is off. */
+  readonly #metrics: IstioRequestMetrics | undefined;
+  /** This workload's `source_*` labels, for each cluster's label sets. */
+  readonly #sourceLabels: IstioSourceLabels | undefined;
+  /** Label sets of requests that reach no cluster (`NR`, `NC`): destination all `unknown`. */
+  readonly #unroutedMetrics: ResponseLabelSets | undefined;
 
   constructor(options: MeshOptions) {
     super();
@@ -86,6 +105,15 @@ export class Mesh extends Dispatcher {
       breakerOptions === undefined
         ? undefined
         : new FailureBreakers(breakerOptions, (event, cluster) => this.emit(event, cluster));
+    const metricsOptions = this.#options.metrics;
+    if (metricsOptions !== undefined) {
+      const metrics = createIstioMetrics({ registry: metricsOptions.registry, reporter: 'source' });
+      this.#metrics = metrics;
+      this.#sourceLabels = istioSourceLabels(this.workload);
+      this.#unroutedMetrics = metrics.forPeer(
+        istioOutboundPeerLabels(this.#sourceLabels, UNKNOWN_DESTINATION),
+      );
+    }
     const random = this.#options.random;
     // Envoy's per-request random value: a uniform 32-bit integer (route tables scale the same way).
     this.#matchContext = new MatchContext(EMPTY_VIEW, () => Math.floor(random() * 0x1_0000_0000));
@@ -134,6 +162,14 @@ export class Mesh extends Dispatcher {
         signal: controller.signal,
       });
       if (controller.signal.aborted || this.#closed) return;
+      const metrics = this.#metrics;
+      if (metrics !== undefined) {
+        // One label-set table per compiled cluster; series carry over, as they are interned
+        // by label values in the recorder.
+        for (const c of compiled.clusters.values()) {
+          c.metrics ??= metrics.forPeer(istioOutboundPeerLabels(this.#sourceLabels!, c.istioDestination));
+        }
+      }
       const previous = this.#compiled;
       this.#compiled = compiled;
       // Outlier detectors of surviving clusters carry over; the others stop their timers.
@@ -158,6 +194,14 @@ export class Mesh extends Dispatcher {
   /** The snapshot currently serving, if any. */
   get snapshot(): Snapshot | undefined {
     return this.#compiled?.snapshot;
+  }
+
+  /**
+   * The prom-client registry holding Istio's request metrics (`istio_requests_total`, ...), to
+   * serve at `/metrics` (see `serveMetrics`); `undefined` when the `metrics` option is off.
+   */
+  get metrics(): MetricsRegistry | undefined {
+    return this.#metrics?.registry;
   }
 
   /** Connection pools opened so far (one per endpoint actually called). */
@@ -221,6 +265,7 @@ export class Mesh extends Dispatcher {
     }
     switch (decision.kind) {
       case 'error':
+        if (this.#metrics !== undefined) this.#recordLocal(this.#unroutedMetrics!, decision.error, options);
         failLocally(handler, decision.error);
         return true;
       case 'local':
@@ -234,14 +279,13 @@ export class Mesh extends Dispatcher {
     const { cluster, policy } = decision;
     const host = cluster.balancer?.pick(decision.hash === undefined ? undefined : { hash: decision.hash });
     if (!host) {
-      failLocally(
-        handler,
-        new NoHealthyUpstreamError({
-          authority: request.authority,
-          path: request.path,
-          cluster: cluster.name,
-        }),
-      );
+      const error = new NoHealthyUpstreamError({
+        authority: request.authority,
+        path: request.path,
+        cluster: cluster.name,
+      });
+      if (cluster.metrics !== undefined) this.#recordLocal(cluster.metrics, error, options);
+      failLocally(handler, error);
       return true;
     }
     // Envoy forwards the request's authority unless the route rewrites it.
@@ -285,6 +329,8 @@ export class Mesh extends Dispatcher {
         random: this.#options.random,
         bodyReplayable: isReplayableBody(options.body),
         failureBreaker: this.#breakers?.forCluster(cluster.name),
+        metrics: this.#metrics,
+        requestBytes: this.#metrics === undefined ? 0 : bodyBytes(options.body),
       },
       handler,
     );
@@ -362,7 +408,14 @@ export class Mesh extends Dispatcher {
     return done;
   }
 
+  /** Records a request the mesh answered itself, with no upstream attempt. */
+  #recordLocal(sets: ResponseLabelSets, error: Error, options: Dispatcher.DispatchOptions): void {
+    const flags = responseFlagsOf(error);
+    this.#metrics!.record(sets.get(localReplyStatus(flags), flags), 0, bodyBytes(options.body), 0);
+  }
+
   async #shutdown(closePools: () => Promise<void>): Promise<void> {
+    if (!this.#closed) this.#metrics?.unregister();
     this.#closed = true;
     this.#lifecycle.closed = true;
     this.#applying?.abort();
@@ -372,6 +425,14 @@ export class Mesh extends Dispatcher {
     await this.#subscription.close();
     await closePools();
   }
+}
+
+/** The request body's length when it is known up front (a string or bytes); 0 otherwise. */
+function bodyBytes(body: Dispatcher.DispatchOptions['body']): number {
+  if (body === undefined || body === null) return 0;
+  if (typeof body === 'string') return Buffer.byteLength(body);
+  if (ArrayBuffer.isView(body)) return body.byteLength;
+  return 0;
 }
 
 // Typed event methods without redeclaring EventEmitter's implementation.

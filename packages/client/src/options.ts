@@ -12,7 +12,9 @@ import {
   type Workload,
   type WorkloadOptions,
 } from '@dabba/discovery';
+import { Registry } from 'prom-client';
 import type { ResolvedFailureBreakerOptions } from './resilience/failure-breaker.ts';
+import type { MetricsRegistry } from './telemetry/istio-request-metrics.ts';
 
 /** Receives what the mesh has to say about its configuration. */
 export interface MeshLogger {
@@ -43,6 +45,17 @@ export interface FailureBreakerOptions {
   readonly resetTimeoutMs?: number;
 }
 
+/** Istio's standard request metrics (`istio_requests_total`, ...) with `reporter="source"`. */
+export interface MetricsOptions {
+  /**
+   * The prom-client registry the metrics are registered in. Default: a new registry of the
+   * mesh's own (`mesh.metrics`), never prom-client's global `register`.
+   */
+  readonly registry?: MetricsRegistry;
+  /** Default `true` when the `metrics` object is given. */
+  readonly enabled?: boolean;
+}
+
 export interface MeshOptions {
   /** The workload this process is (namespace, labels, locality...). Defaults: Istio's. */
   readonly workload?: WorkloadOptions;
@@ -58,6 +71,8 @@ export interface MeshOptions {
   readonly random?: () => number;
   /** An opt-in failure-rate breaker per cluster (see {@link FailureBreakerOptions}). Default: off. */
   readonly failureBreaker?: FailureBreakerOptions;
+  /** Istio's request metrics (see {@link MetricsOptions}). Default: off. */
+  readonly metrics?: MetricsOptions;
 }
 
 export interface ResolvedMeshOptions {
@@ -67,6 +82,8 @@ export interface ResolvedMeshOptions {
   readonly random: () => number;
   /** `undefined` when the option is absent: the request path then checks one property. */
   readonly failureBreaker: ResolvedFailureBreakerOptions | undefined;
+  /** `undefined` when metrics are off; else the registry they go to. */
+  readonly metrics: { readonly registry: MetricsRegistry } | undefined;
 }
 
 /** Defaults of the failure breaker (opossum's own, except the volume threshold). */
@@ -111,6 +128,7 @@ export function resolveMeshOptions(options: MeshOptions): ResolvedMeshOptions {
     issues.push({ source, path: 'random', message: 'must be a function returning a number in [0, 1)' });
   }
   const failureBreaker = resolveFailureBreaker(options.failureBreaker, source, issues);
+  const metrics = resolveMetrics(options.metrics, source, issues);
   let workload: Workload | undefined;
   try {
     workload = resolveWorkload(options.workload ?? {}, source);
@@ -124,7 +142,46 @@ export function resolveMeshOptions(options: MeshOptions): ResolvedMeshOptions {
     logger: options.logger === undefined ? DEFAULT_LOGGER : options.logger,
     random: options.random ?? Math.random,
     failureBreaker,
+    metrics,
   });
+}
+
+const METRICS_KEYS = new Set(['registry', 'enabled']);
+
+function resolveMetrics(
+  value: MetricsOptions | undefined,
+  source: string,
+  issues: ConfigIssue[],
+): { readonly registry: MetricsRegistry } | undefined {
+  if (value === undefined) return undefined;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    issues.push({ source, path: 'metrics', message: 'must be an object' });
+    return undefined;
+  }
+  for (const key of Object.keys(value)) {
+    if (!METRICS_KEYS.has(key)) {
+      issues.push({
+        source,
+        path: `metrics.${key}`,
+        message: `unknown option (known: ${[...METRICS_KEYS].join(', ')})`,
+      });
+    }
+  }
+  if (value.enabled !== undefined && typeof value.enabled !== 'boolean') {
+    issues.push({ source, path: 'metrics.enabled', message: 'must be a boolean' });
+  }
+  const registry = value.registry;
+  if (
+    registry !== undefined &&
+    (registry === null ||
+      typeof registry !== 'object' ||
+      typeof (registry as Registry).registerMetric !== 'function' ||
+      typeof (registry as Registry).metrics !== 'function')
+  ) {
+    issues.push({ source, path: 'metrics.registry', message: 'must be a prom-client Registry' });
+  }
+  if (value.enabled === false) return undefined;
+  return Object.freeze({ registry: registry ?? new Registry() });
 }
 
 function resolveFailureBreaker(

@@ -26,6 +26,12 @@ import { type CompiledCircuitBreakers, compileCircuitBreakers } from '../resilie
 import { compileOutlierDetection, type OutlierConfig } from '../resilience/outlier-config.ts';
 import { type RequestAdmission, UNLIMITED_THRESHOLD } from '../resilience/request-admission.ts';
 import {
+  type IstioDestinationLabels,
+  istioDestinationLabels,
+  UNKNOWN_DESTINATION,
+} from '../telemetry/istio-peer-labels.ts';
+import type { ResponseLabelSets } from '../telemetry/response-label-sets.ts';
+import {
   type ClusterLbInputs,
   type ClusterOutlier,
   effectiveHealth,
@@ -78,6 +84,16 @@ export interface CompiledCluster {
   readonly overprovisioningFactor: number;
   /** Whether hashing policies apply (RING_HASH, MAGLEV). */
   readonly consistentHashing: boolean;
+  /**
+   * Istio's `destination_*` metric labels for this cluster, from its `istio.services` metadata
+   * and its endpoints' labels (telemetry/istio-peer-labels.ts). Computed at compile time.
+   */
+  readonly istioDestination: IstioDestinationLabels;
+  /**
+   * Set when the mesh is applied and the `metrics` option is on: the label sets requests to this
+   * cluster record into. `undefined` when metrics are off.
+   */
+  metrics: ResponseLabelSets | undefined;
   readonly source: Cluster;
 }
 
@@ -242,6 +258,9 @@ export function compileCluster(
       panicThresholdPercent,
       overprovisioningFactor,
       consistentHashing: false,
+      // Bounded cardinality: the original destination is request data, never a label.
+      istioDestination: UNKNOWN_DESTINATION,
+      metrics: undefined,
       source: cluster,
     };
   }
@@ -363,6 +382,11 @@ export function compileCluster(
     panicThresholdPercent,
     overprovisioningFactor,
     consistentHashing: policy.type === 'RING_HASH' || policy.type === 'MAGLEV',
+    istioDestination: istioDestinationLabels({
+      istioMetadata: cluster.metadata?.filterMetadata.istio,
+      endpointLabels: groups.flatMap((g) => g.map((h) => h.labels)),
+    }),
+    metrics: undefined,
     source: cluster,
   };
 }

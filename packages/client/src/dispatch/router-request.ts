@@ -67,6 +67,8 @@ import { type AdmissionTicket, type RequestAdmission, thresholdOf } from '../res
 import { effectivePerTryTimeoutMs } from '../resilience/request-deadline.ts';
 import type { CompiledRetryPolicy } from '../resilience/retry-policy.ts';
 import { applyHeaderMutations, type HeaderMutations } from '../route/header-mutations.ts';
+import type { IstioRequestMetrics } from '../telemetry/istio-request-metrics.ts';
+import { localReplyStatus, responseFlagsOf } from '../telemetry/response-outcome.ts';
 import { classifyAttemptError, mayRetryResponse, responseFlagOf } from './attempt-outcome.ts';
 import { failLocally } from './local-response.ts';
 import { admissionOf, retryAdmissionOf } from './retry-admission.ts';
@@ -100,6 +102,13 @@ export interface RouterRoute {
   readonly bodyReplayable: boolean;
   /** The cluster's failure-rate breaker; `undefined` when the option is off or skips the cluster. */
   readonly failureBreaker: ClusterFailureBreaker | undefined;
+  /**
+   * Istio's request metrics; `undefined` when the `metrics` option is off (the request then
+   * pays one property check at its end). The labels are the cluster's `metrics`.
+   */
+  readonly metrics: IstioRequestMetrics | undefined;
+  /** Bytes of the request body when known (0 for a stream); read only with metrics on. */
+  readonly requestBytes: number;
 }
 
 /** How a request ended, for its failure-rate breaker. */
@@ -141,6 +150,12 @@ export class RouterRequest implements Dispatcher.DispatchController {
   #aborted = false;
   #paused = false;
   #reason: Error | null = null;
+  /** `performance.now()` at dispatch, when metrics are on. */
+  readonly #startedAt: number;
+  /** Body bytes forwarded to the caller (headers are not counted). */
+  #responseBytes = 0;
+  /** Response flags of the forwarded response: `URX` when retries were used up on it. */
+  #forwardedFlags = '-';
 
   constructor(route: RouterRoute, caller: Dispatcher.DispatchHandler) {
     this.#route = route;
@@ -148,6 +163,7 @@ export class RouterRequest implements Dispatcher.DispatchController {
     this.outlier = route.cluster.outlier;
     const perTry = route.retry?.perTryTimeoutMs ?? 0;
     this.#perTryTimeoutMs = perTry > 0 ? effectivePerTryTimeoutMs(route.timeoutMs, perTry) : 0;
+    this.#startedAt = route.metrics === undefined ? 0 : performance.now();
   }
 
   /** Starts the request on `host` through `pool` (the first pick, already made). */
@@ -158,6 +174,7 @@ export class RouterRequest implements Dispatcher.DispatchController {
       const ticket = admission.admit();
       if (typeof ticket === 'string') {
         // Fail fast, as a local reply: no timer, no attempt, nothing to release.
+        this.#record(503, ResponseFlag.UPSTREAM_OVERFLOW);
         failLocally(
           this.#caller,
           new OverflowError({
@@ -181,6 +198,8 @@ export class RouterRequest implements Dispatcher.DispatchController {
           this.#admission!.release(this.#ticket);
           this.#ticket = undefined;
         }
+        // Dabba's own breaker has no Envoy flag: a 503 local reply without one.
+        this.#record(503, '-');
         failLocally(
           this.#caller,
           new CircuitOpenError({
@@ -293,7 +312,10 @@ export class RouterRequest implements Dispatcher.DispatchController {
         this.#scheduleRetry(decision.backoffMs);
         return;
       }
-      // Retries exhausted or not allowed: the caller gets this response, as from Envoy.
+      // Retries exhausted or not allowed: the caller gets this response, as from Envoy, which
+      // flags it URX when the retry limit was the reason (Router::onUpstreamHeaders).
+      if (decision.reason === 'retry-limit-exceeded')
+        this.#forwardedFlags = ResponseFlag.UPSTREAM_RETRY_LIMIT_EXCEEDED;
     }
     this.#forwardedController = controller;
     this.#status = status;
@@ -306,7 +328,10 @@ export class RouterRequest implements Dispatcher.DispatchController {
 
   /** @internal */
   attemptData(attempt: AttemptHandler, chunk: Buffer): void {
-    if (attempt === this.#attempt) this.#caller.onResponseData?.(this, chunk);
+    if (attempt === this.#attempt) {
+      this.#responseBytes += chunk.length;
+      this.#caller.onResponseData?.(this, chunk);
+    }
   }
 
   /** @internal */
@@ -340,7 +365,7 @@ export class RouterRequest implements Dispatcher.DispatchController {
       const upstream = classifyAttemptError(err, true) !== 'local';
       if (upstream) this.outlier?.record(attempt.host, 'reset');
       // Reset after the response started: Envoy cannot retry either; the body fails.
-      this.#complete(upstream ? Verdict.Upstream : Verdict.Local);
+      this.#complete(upstream ? Verdict.Upstream : Verdict.Local, err);
       this.#caller.onResponseError?.(this, err);
       return;
     }
@@ -371,21 +396,30 @@ export class RouterRequest implements Dispatcher.DispatchController {
       responseFlags: flags,
       cause: err,
     };
+    // The errors copy `responseFlags` when constructed, so the retry flag goes in first (in
+    // Envoy's order, the failure's own flag precedes URX / UO; responseFlagsOf sorts for metrics).
+    const retryFlag =
+      decision.reason === 'retry-limit-exceeded'
+        ? ResponseFlag.UPSTREAM_RETRY_LIMIT_EXCEEDED
+        : decision.reason === 'retry-overflow'
+          ? ResponseFlag.UPSTREAM_OVERFLOW
+          : undefined;
     let error: Error;
     if (outcome.kind === 'per-try-timeout') {
       flags.push(ResponseFlag.UPSTREAM_REQUEST_TIMEOUT);
+      if (retryFlag !== undefined) flags.push(retryFlag);
       error = new UpstreamTimeoutError({ ...ctx, timeout: 'per-try', timeoutMs: this.#perTryTimeoutMs });
     } else if (outcome.kind === 'connect-failure') {
       flags.push(responseFlagOf('connect-failure', err));
+      if (retryFlag !== undefined) flags.push(retryFlag);
       error = new UpstreamConnectError(ctx);
     } else {
       flags.push(
         responseFlagOf(outcome.kind === 'refused-stream' ? 'refused-stream' : 'reset-before-response', err),
       );
+      if (retryFlag !== undefined) flags.push(retryFlag);
       error = new UpstreamResetError(ctx);
     }
-    if (decision.reason === 'retry-limit-exceeded') flags.push(ResponseFlag.UPSTREAM_RETRY_LIMIT_EXCEEDED);
-    else if (decision.reason === 'retry-overflow') flags.push(ResponseFlag.UPSTREAM_OVERFLOW);
     this.#fail(error, Verdict.Upstream);
   }
 
@@ -458,8 +492,9 @@ export class RouterRequest implements Dispatcher.DispatchController {
   }
 
   /** The request ended with a forwarded response (or its error): stop every timer. */
-  #complete(verdict: Verdict): void {
+  #complete(verdict: Verdict, err?: Error): void {
     this.#done = true;
+    if (this.#route.metrics !== undefined) this.#recordEnd(verdict, err);
     this.#attempt?.finish();
     this.#attempt = undefined;
     this.#clearTimers();
@@ -469,6 +504,34 @@ export class RouterRequest implements Dispatcher.DispatchController {
       this.#ticket = undefined;
     }
     if (this.#breakerCall !== undefined) this.#settleBreaker(this.#breakerCall, verdict);
+  }
+
+  /**
+   * Records the logical request once, as Envoy's stats filter would: the forwarded status, else
+   * the local reply Envoy would have sent; the error's response flags, else `DC` for a caller's
+   * abort and `UR` for a reset after the response started.
+   */
+  #recordEnd(verdict: Verdict, err: Error | undefined): void {
+    let status = this.#status;
+    let flags = this.#forwardedFlags;
+    if (err !== undefined) {
+      const fallback = this.#aborted ? 'DC' : status !== 0 && verdict === Verdict.Upstream ? 'UR' : '-';
+      flags = responseFlagsOf(err, fallback);
+      if (status === 0) status = localReplyStatus(flags);
+    }
+    this.#record(status, flags);
+  }
+
+  #record(status: number, flags: string): void {
+    const metrics = this.#route.metrics;
+    const sets = this.#route.cluster.metrics;
+    if (metrics === undefined || sets === undefined) return;
+    metrics.record(
+      sets.get(status, flags),
+      performance.now() - this.#startedAt,
+      this.#route.requestBytes,
+      this.#responseBytes,
+    );
   }
 
   #settleBreaker(call: BreakerCall, verdict: Verdict): void {
@@ -483,7 +546,7 @@ export class RouterRequest implements Dispatcher.DispatchController {
     if (this.#done) return;
     this.#reason = err;
     const attempt = this.#attempt;
-    this.#complete(verdict);
+    this.#complete(verdict, err);
     if (attempt !== undefined) attempt.controller?.abort(ABANDONED);
     this.#caller.onResponseError?.(this, err);
   }
