@@ -1,35 +1,17 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { fromJson, type JsonValue } from '@bufbuild/protobuf';
-import { RouteConfigurationSchema } from '@dabba/discovery';
 import {
   type AttemptOutcome,
   decideRetry,
   type RetryContext,
   type RetryDecision,
 } from '../../src/resilience/decide-retry.ts';
-import { type CompiledRetryPolicy, compileRetryPolicy } from '../../src/resilience/retry-policy.ts';
+import type { CompiledRetryPolicy } from '../../src/resilience/retry-policy.ts';
+import { compiledRetryPolicy as policy } from './retry-policy-fixture.ts';
 
 // Every expectation below is Envoy's: router filter docs ("x-envoy-retry-on",
 // "x-envoy-retry-grpc-on") and source/common/router/retry_state_impl.cc (wouldRetryFromHeaders,
 // wouldRetryFromReset, shouldRetry), router.cc (maybeRetryReset, onUpstreamHeaders).
-
-function policy(json: Record<string, JsonValue>): CompiledRetryPolicy {
-  const rc = fromJson(RouteConfigurationSchema, {
-    virtualHosts: [
-      {
-        name: 'vh',
-        domains: ['*'],
-        routes: [{ match: { prefix: '/' }, route: { cluster: 'c', retryPolicy: json } }],
-      },
-    ],
-  });
-  const action = rc.virtualHosts[0]?.routes[0]?.action;
-  assert.ok(action?.case === 'route');
-  const p = compileRetryPolicy(action.value.retryPolicy);
-  assert.ok(p !== undefined);
-  return p;
-}
 
 function response(status: number, headers: Record<string, string | string[]> = {}): AttemptOutcome {
   return { kind: 'response', status, headers: (n) => headers[n] };

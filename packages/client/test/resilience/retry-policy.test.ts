@@ -1,38 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { create, fromJson, type JsonValue } from '@bufbuild/protobuf';
+import { create } from '@bufbuild/protobuf';
 import { AnySchema } from '@bufbuild/protobuf/wkt';
-import { type RetryPolicy, RouteConfigurationSchema } from '@dabba/discovery';
 import {
-  type CompiledRetryPolicy,
   compileRetryPolicy,
   parseRetryOn,
   RetryOn,
   retriesEnabledFor,
 } from '../../src/resilience/retry-policy.ts';
 import { MatchContext, MatcherCompileError } from '../../src/route/match/index.ts';
-
-/** An xDS RetryPolicy from its proto3 JSON, through the same decoder route configs use. */
-function xds(json: Record<string, JsonValue>): RetryPolicy {
-  const rc = fromJson(RouteConfigurationSchema, {
-    virtualHosts: [
-      {
-        name: 'vh',
-        domains: ['*'],
-        routes: [{ match: { prefix: '/' }, route: { cluster: 'c', retryPolicy: json } }],
-      },
-    ],
-  });
-  const action = rc.virtualHosts[0]?.routes[0]?.action;
-  assert.ok(action?.case === 'route' && action.value.retryPolicy !== undefined);
-  return action.value.retryPolicy;
-}
-
-function compile(json: Record<string, JsonValue>): CompiledRetryPolicy {
-  const p = compileRetryPolicy(xds(json));
-  assert.ok(p !== undefined);
-  return p;
-}
+import { compiledRetryPolicy as compile, retryPolicyFromJson as xds } from './retry-policy-fixture.ts';
 
 function request(headers: Record<string, string>): MatchContext {
   return new MatchContext({ method: 'GET', scheme: 'http', authority: 'a', path: '/', query: '', headers });

@@ -10,8 +10,6 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
-import { fromJson, type JsonValue } from '@bufbuild/protobuf';
-import { RouteConfigurationSchema } from '@dabba/discovery';
 import {
   classifyAttemptError,
   isReplayableBody,
@@ -19,24 +17,7 @@ import {
   responseFlagOf,
 } from '../../src/dispatch/attempt-outcome.ts';
 import { decideRetry } from '../../src/resilience/decide-retry.ts';
-import { type CompiledRetryPolicy, compileRetryPolicy } from '../../src/resilience/retry-policy.ts';
-
-function policy(json: Record<string, JsonValue>): CompiledRetryPolicy {
-  const rc = fromJson(RouteConfigurationSchema, {
-    virtualHosts: [
-      {
-        name: 'vh',
-        domains: ['*'],
-        routes: [{ match: { prefix: '/' }, route: { cluster: 'c', retryPolicy: json } }],
-      },
-    ],
-  });
-  const action = rc.virtualHosts[0]?.routes[0]?.action;
-  assert.ok(action?.case === 'route');
-  const p = compileRetryPolicy(action.value.retryPolicy);
-  assert.ok(p !== undefined);
-  return p;
-}
+import { compiledRetryPolicy as policy } from './retry-policy-fixture.ts';
 
 function err(code: string | undefined, message = 'x'): Error {
   return Object.assign(new Error(message), code === undefined ? {} : { code });
