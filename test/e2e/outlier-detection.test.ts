@@ -17,21 +17,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createMesh, type ExplainedEndpoint, type Mesh } from '@dabba/client';
 import { istioFiles } from '@dabba/discovery';
-import { request } from 'undici';
 import { createMeshFolder, type MeshFolder, serviceYaml, waitFor } from '../support/mesh-folder.ts';
+import { send, sendMany } from '../support/send.ts';
 import { runMany, seededRandom, tally } from '../support/stats.ts';
-import { type Handler, startUpstream, type Upstream } from '../support/upstream.ts';
+import { type Handler, startUpstream, switchableHandler, type Upstream } from '../support/upstream.ts';
 
 const PORT = 9080;
-
-/** Answers `status` (and says who it is) while `state.status` says so. */
-function switchable(state: { status: number }): Handler {
-  return (_req, res, upstream) => {
-    res.setHeader('x-upstream', upstream.name);
-    res.statusCode = state.status;
-    res.end(upstream.name);
-  };
-}
+const url = (host: string): string => `http://${host}:${PORT}/`;
 
 function destinationRule(host: string, outlier: string, extra = ''): string {
   return `apiVersion: networking.istio.io/v1
@@ -56,24 +48,6 @@ spec:
     - retries: { attempts: 0 }
       route: [{ destination: { host: ${host} } }]
 `;
-}
-
-interface Sent {
-  readonly status: number;
-  readonly upstream: string;
-}
-
-async function send(mesh: Mesh, host: string): Promise<Sent> {
-  const res = await request(`http://${host}:${PORT}/`, { dispatcher: mesh });
-  const upstream = String(res.headers['x-upstream'] ?? '');
-  await res.body.text();
-  return { status: res.statusCode, upstream };
-}
-
-async function sendMany(mesh: Mesh, host: string, n: number): Promise<Sent[]> {
-  const out: Sent[] = [];
-  for (let i = 0; i < n; i++) out.push(await send(mesh, host));
-  return out;
 }
 
 function endpointOf(mesh: Mesh, host: string, port: number): ExplainedEndpoint {
@@ -119,13 +93,13 @@ describe('outlier detection', () => {
 
   before(async () => {
     const ejectGood = [await start('eject-good-1'), await start('eject-good-2')];
-    ejectBad = await start('eject-bad', switchable(ejectState));
-    zoneA = await start('zone-a', switchable(zoneAState));
+    ejectBad = await start('eject-bad', switchableHandler(ejectState));
+    zoneA = await start('zone-a', switchableHandler(zoneAState));
     const zoneB = await start('zone-b');
     const killGood = [await start('kill-good-1'), await start('kill-good-2')];
     victim = await start('kill-victim');
     const capGood = [await start('cap-good-1'), await start('cap-good-2')];
-    capBad = await start('cap-bad', switchable({ status: 503 }));
+    capBad = await start('cap-bad', switchableHandler({ status: 503 }));
 
     const at = (u: Upstream, locality = 'us-east/zone-a/sub-1') => ({
       name: u.name,
@@ -192,7 +166,7 @@ spec:
 
   test('an endpoint answering 503 is ejected after consecutive5xxErrors (3), shows unhealthy, and returns after baseEjectionTime', async () => {
     const mesh = await meshAt();
-    const first = await sendMany(mesh, 'eject', 60);
+    const first = await sendMany(mesh, url('eject'), 60);
     const ejectedSeenAt = performance.now();
     // Bound: round robin picks the bad endpoint every third request until its third 503
     // ejects it (synchronously, before that response reaches us), so exactly 3 of 60 fail.
@@ -213,14 +187,14 @@ spec:
 
     // Still out well inside baseEjectionTime (2s x 1 ejection).
     await new Promise((r) => setTimeout(r, 1000));
-    assert.equal((await sendMany(mesh, 'eject', 6)).filter((s) => s.upstream === 'eject-bad').length, 0);
+    assert.equal((await sendMany(mesh, url('eject'), 6)).filter((s) => s.upstream === 'eject-bad').length, 0);
 
     // Back at the first 200 ms sweep after 2 s.
     await waitFor(() => endpointOf(mesh, 'eject', ejectBad.port).health === 'healthy', 4000, 'un-ejection');
     const outFor = performance.now() - ejectedSeenAt;
     assert.ok(outFor >= 1900 && outFor < 3500, `ejected for ${Math.round(outFor)} ms`);
     ejectState.status = 200;
-    const back = await sendMany(mesh, 'eject', 9);
+    const back = await sendMany(mesh, url('eject'), 9);
     assert.equal(
       back.filter((s) => s.upstream === 'eject-bad').length,
       3,
@@ -232,11 +206,11 @@ spec:
 
   test('locality failover: traffic stays in zone A, moves to zone B while A is ejected, and returns to A', async () => {
     const mesh = await meshAt('us-east/zone-a/sub-1');
-    const healthy = await sendMany(mesh, 'failover', 20);
+    const healthy = await sendMany(mesh, url('failover'), 20);
     assert.deepEqual(tally(healthy.map((s) => s.upstream)), { 'zone-a': 20 });
 
     zoneAState.status = 503;
-    const failing = await sendMany(mesh, 'failover', 20);
+    const failing = await sendMany(mesh, url('failover'), 20);
     // Two 503s from A (consecutive5xxErrors: 2) eject it; priority 0 then has no healthy host
     // and priority 1 (zone B) takes all the load (overprovisioning: 0% x 1.4 spills 100%).
     assert.deepEqual(tally(failing.map((s) => `${s.upstream}:${s.status}`)), {
@@ -250,7 +224,7 @@ spec:
 
     zoneAState.status = 200;
     await waitFor(() => endpointOf(mesh, 'failover', zoneA.port).health === 'healthy', 3000, 'zone A back');
-    const after = await sendMany(mesh, 'failover', 20);
+    const after = await sendMany(mesh, url('failover'), 20);
     assert.deepEqual(tally(after.map((s) => `${s.upstream}:${s.status}`)), { 'zone-a:200': 20 });
   });
 
@@ -263,7 +237,7 @@ spec:
     const results = await runMany(n, concurrency, async (i) => {
       if (i === killAt) killed = victim.close();
       try {
-        const s = await send(mesh, 'kill');
+        const s = await send(mesh, url('kill'));
         return s.status === 200 ? 'ok' : `status ${s.status}`;
       } catch (err) {
         return (err as { code?: string }).code ?? 'error';
@@ -288,7 +262,7 @@ spec:
 
   test('maxEjectionPercent 10 (Istio default) with 3 endpoints ejects nothing, as in Envoy', async () => {
     const mesh = await meshAt();
-    const sent = await sendMany(mesh, 'cap', 30);
+    const sent = await sendMany(mesh, url('cap'), 30);
     // One ejection would be 33% of the cluster's hosts > 10%: refused (ejections_overflow).
     assert.equal(capBad.received.length, 10);
     assert.equal(sent.filter((s) => s.status === 503).length, 10);

@@ -23,26 +23,18 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createMesh, type Explanation, type Mesh } from '@dabba/client';
 import { istioFiles } from '@dabba/discovery';
-import { request } from 'undici';
 import { createMeshFolder, type MeshFolder, serviceYaml } from '../support/mesh-folder.ts';
+import { type Sent, sendMany } from '../support/send.ts';
 import { assertProportion, seededRandom, tally } from '../support/stats.ts';
-import { type Handler, startUpstream, type Upstream } from '../support/upstream.ts';
+import { startUpstream, switchableHandler, type Upstream } from '../support/upstream.ts';
 
 const PORT = 9080;
+const url = (host: string): string => `http://${host}:${PORT}/`;
 const LOCALITY = 'us-east/zone-a/sub-1';
 /** Requests sent once the cluster is in its final state; shares are measured over these. */
 const N = 800;
 /** Bound on the requests it takes to eject the bad endpoints (each needs one 503). */
 const EJECT_WITHIN = 200;
-
-/** Answers `state.status` with its name in `x-upstream`. */
-function switchable(state: { status: number }): Handler {
-  return (_req, res, upstream) => {
-    res.setHeader('x-upstream', upstream.name);
-    res.statusCode = state.status;
-    res.end(upstream.name);
-  };
-}
 
 function rules(host: string, minHealthPercent: number): string {
   return `apiVersion: networking.istio.io/v1
@@ -69,21 +61,6 @@ spec:
 `;
 }
 
-interface Sent {
-  readonly status: number;
-  readonly upstream: string;
-}
-
-async function sendMany(mesh: Mesh, host: string, n: number): Promise<Sent[]> {
-  const out: Sent[] = [];
-  for (let i = 0; i < n; i++) {
-    const res = await request(`http://${host}:${PORT}/`, { dispatcher: mesh });
-    await res.body.text();
-    out.push({ status: res.statusCode, upstream: String(res.headers['x-upstream'] ?? '') });
-  }
-  return out;
-}
-
 function explain(mesh: Mesh, host: string): Explanation {
   return mesh.explain({ url: `http://${host}:${PORT}/` });
 }
@@ -100,7 +77,7 @@ async function untilEjected(mesh: Mesh, host: string, count: number): Promise<Se
       sent.length < EJECT_WITHIN,
       `${host}: ${ejectedCount(mesh, host)} of ${count} ejected after ${sent.length} requests ${JSON.stringify(tally(sent.map((s) => `${s.upstream}:${s.status}`)))}`,
     );
-    sent.push(...(await sendMany(mesh, host, 1)));
+    sent.push(...(await sendMany(mesh, url(host), 1)));
   }
   return sent;
 }
@@ -122,7 +99,7 @@ describe('panic mode (Envoy panic threshold; Istio minHealthPercent)', () => {
     const states = [0, 1, 2, 3].map(() => ({ status: 200 }));
     const members: Upstream[] = [];
     for (const [i, state] of states.entries()) {
-      const u = await startUpstream(`${host}-${i + 1}`, switchable(state));
+      const u = await startUpstream(`${host}-${i + 1}`, switchableHandler(state));
       upstreams.push(u);
       members.push(u);
     }
@@ -177,7 +154,7 @@ describe('panic mode (Envoy panic threshold; Istio minHealthPercent)', () => {
     // Health 2/4 x 1.4 = 70% < 100%, so panic is considered, but 50% is not below 50%.
     assert.equal(half.healthPercent, 70);
     assert.equal(half.panic, false, 'exactly the threshold is not panic (Envoy: healthy% < threshold)');
-    const notPanicking = await sendMany(mesh, host, 100);
+    const notPanicking = await sendMany(mesh, url(host), 100);
     assert.ok(
       notPanicking.every(
         (s) => s.status === 200 && (s.upstream === members[0]!.name || s.upstream === members[3]!.name),
@@ -202,7 +179,7 @@ describe('panic mode (Envoy panic threshold; Istio minHealthPercent)', () => {
     );
 
     const before = members.map((u) => u.received.length);
-    const sent = await sendMany(mesh, host, N);
+    const sent = await sendMany(mesh, url(host), N);
     const counts = tally(sent.map((s) => s.upstream));
     t.diagnostic(`in panic, ${N} requests: ${JSON.stringify(counts)}`);
     // Envoy: in panic "traffic will go to all hosts in that priority level regardless of their
@@ -233,7 +210,7 @@ describe('panic mode (Envoy panic threshold; Istio minHealthPercent)', () => {
     assert.equal(p0.healthPercent, 35);
     assert.equal(p0.loadPercent, 100);
 
-    const sent = await sendMany(mesh, host, N);
+    const sent = await sendMany(mesh, url(host), N);
     t.diagnostic(`panic disabled, ${N} requests: ${JSON.stringify(tally(sent.map((s) => s.upstream)))}`);
     assert.deepEqual(tally(sent.map((s) => `${s.upstream}:${s.status}`)), { [`${members[0]!.name}:200`]: N });
   });

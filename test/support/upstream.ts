@@ -85,3 +85,12 @@ export function slowHandler(delayMs: number): Handler {
     res.on('close', () => clearTimeout(timer));
   };
 }
+
+/** A handler that answers `state.status` (which a test may change) with its name in `x-upstream`. */
+export function switchableHandler(state: { status: number }): Handler {
+  return (_req, res, upstream) => {
+    res.setHeader('x-upstream', upstream.name);
+    res.statusCode = state.status;
+    res.end(upstream.name);
+  };
+}
