@@ -59,6 +59,7 @@ import {
 } from '../errors.ts';
 import type { Host } from '../lb/host.ts';
 import type { PickContext } from '../lb/picker.ts';
+import { PreviousPriorities } from '../lb/previous-priorities.ts';
 import type { RandomSource } from '../lb/random-source.ts';
 import type { ClusterAdmission } from '../resilience/circuit-breakers.ts';
 import { type AttemptOutcome, decideRetry, type RetryDecision } from '../resilience/decide-retry.ts';
@@ -132,6 +133,8 @@ export class RouterRequest implements Dispatcher.DispatchController {
   #attempts = 0;
   #firstHost: Host | undefined;
   #otherHosts: Host[] | undefined;
+  /** previous_priorities state; created on the first retry of a route that configures it. */
+  #previousPriorities: PreviousPriorities | undefined;
   #deadline: number | undefined;
   #routeTimer: NodeJS.Timeout | undefined;
   #perTryTimer: NodeJS.Timeout | undefined;
@@ -265,6 +268,7 @@ export class RouterRequest implements Dispatcher.DispatchController {
     if (this.#firstHost === undefined) this.#firstHost = host;
     else if (this.#otherHosts === undefined) this.#otherHosts = [host];
     else this.#otherHosts.push(host);
+    this.#previousPriorities?.onHostAttempted(host);
     const attempt = new AttemptHandler(this, host);
     this.#attempt = attempt;
     if (this.#perTryTimeoutMs > 0) {
@@ -459,16 +463,22 @@ export class RouterRequest implements Dispatcher.DispatchController {
       return;
     }
     const policy = route.retry!;
-    const ctx: PickContext = policy.previousHosts
-      ? {
-          ...(route.hash === undefined ? {} : { hash: route.hash }),
-          exclude: (h: Host) => h === this.#firstHost || this.#otherHosts?.includes(h) === true,
-          hostSelectionRetryCount: policy.hostSelectionRetryMaxAttempts,
-        }
-      : route.hash === undefined
-        ? {}
-        : { hash: route.hash };
-    const host = route.cluster.balancer?.pick(ctx);
+    const balancer = route.cluster.balancer;
+    const priorityBuckets =
+      policy.retryPriority !== undefined && balancer !== undefined
+        ? this.#retryPriority(policy.retryPriority.updateFrequency).priorityBuckets(balancer.plan)
+        : undefined;
+    const ctx: PickContext = {
+      ...(route.hash === undefined ? {} : { hash: route.hash }),
+      ...(policy.previousHosts
+        ? {
+            exclude: (h: Host) => h === this.#firstHost || this.#otherHosts?.includes(h) === true,
+            hostSelectionRetryCount: policy.hostSelectionRetryMaxAttempts,
+          }
+        : {}),
+      ...(priorityBuckets === undefined ? {} : { priorityBuckets }),
+    };
+    const host = balancer?.pick(ctx);
     if (!host) {
       this.#fail(
         new NoHealthyUpstreamError({
@@ -481,6 +491,21 @@ export class RouterRequest implements Dispatcher.DispatchController {
       return;
     }
     this.#dispatch(host, route.pools.get(host, route.cluster, route.authority));
+  }
+
+  /**
+   * The request's retry priority state, created on its first retry and told every host
+   * attempted so far (Envoy calls onHostAttempted for each attempt, the first included).
+   */
+  #retryPriority(updateFrequency: number): PreviousPriorities {
+    let state = this.#previousPriorities;
+    if (state === undefined) {
+      state = new PreviousPriorities(updateFrequency);
+      if (this.#firstHost !== undefined) state.onHostAttempted(this.#firstHost);
+      for (const h of this.#otherHosts ?? []) state.onHostAttempted(h);
+      this.#previousPriorities = state;
+    }
+    return state;
   }
 
   /** Detaches the current attempt and resets it; its later callbacks are ignored. */

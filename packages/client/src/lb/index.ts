@@ -323,13 +323,25 @@ class SchedulingBalancer implements LoadBalancer, SourcePicker {
   }
 
   pick(ctx?: PickContext): Host | undefined {
-    return pickWithRetries(this, ctx, this.random);
+    const buckets = ctx?.priorityBuckets;
+    if (buckets === undefined) return pickWithRetries(this, ctx, this.random);
+    // A retry priority replaced the loads (retry path only): the same pick over its buckets.
+    return pickWithRetries(
+      { pick: () => undefined, pickOnce: (draw, random) => this.pickIn(buckets, draw, random) },
+      ctx,
+      this.random,
+    );
   }
 
   pickOnce(draw: number, random: RandomSource): Host | undefined {
     const code = this.uniform >= 0 ? this.uniform : this.buckets[mod32(draw, 100)]!;
     const s = this.sources?.[code >> 1] ?? this.sourcesOf(code >> 1);
     return s.pickOnce((code & 1) === 1, draw, random);
+  }
+
+  private pickIn(buckets: readonly number[], draw: number, random: RandomSource): Host | undefined {
+    const code = buckets[mod32(draw, 100)]!;
+    return this.sourcesOf(code >> 1).pickOnce((code & 1) === 1, draw, random);
   }
 
   private sourcesOf(priority: number): PrioritySources {
@@ -402,7 +414,13 @@ class HashingBalancer implements LoadBalancer {
     const hi = hashWords[0]!;
     const lo = hashWords[1]!;
     // The same hash picks the priority, so one key sticks to one level while loads hold.
-    const code = this.uniform >= 0 ? this.uniform : this.buckets[mod64With(hi, lo, PRIORITY_MODULUS)]!;
+    const override = ctx?.priorityBuckets;
+    const code =
+      override !== undefined
+        ? override[mod64With(hi, lo, PRIORITY_MODULUS)]!
+        : this.uniform >= 0
+          ? this.uniform
+          : this.buckets[mod64With(hi, lo, PRIORITY_MODULUS)]!;
     const table = this.tables[code >> 1] ?? this.buildTable(code >> 1);
     const attempts = maxAttempts(ctx);
     let host: Host | undefined;

@@ -22,6 +22,11 @@ export interface PickContext {
    * `host_selection_retry_max_attempts`: "If unspecified, this will default to retrying once").
    */
   readonly hostSelectionRetryCount?: number;
+  /**
+   * Envoy's `determinePriorityLoad` answer for this pick: a bucket table (as `LbPlan.buckets`)
+   * replacing the plan's priority loads, from a retry priority (lb/previous-priorities.ts).
+   */
+  readonly priorityBuckets?: readonly number[];
 }
 
 /** A load-balancing policy bound to one list of hosts. */

@@ -311,6 +311,17 @@ function loadByHostCount(levels: readonly Level[], healthyLoad: number[], degrad
 }
 
 /**
+ * The bucket table (as {@link LbPlan.buckets}) for given healthy and degraded loads, for a retry
+ * priority that recomputes the loads (lb/previous-priorities.ts).
+ */
+export function priorityBuckets(
+  healthyLoad: readonly number[],
+  degradedLoad: readonly number[],
+): readonly number[] {
+  return sharedBuckets(healthyLoad, degradedLoad);
+}
+
+/**
  * Bucket tables by their loads. A 100-entry table costs ~0.8 kB and nearly every cluster of a
  * mesh has the same loads (all traffic to healthy P0), so plans share frozen tables. Bounded
  * so that unusual load mixes cannot grow it without limit.

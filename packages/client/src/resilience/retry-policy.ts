@@ -1,4 +1,5 @@
 import type { RetryPolicy } from '@dabba/discovery';
+import { decodeUpdateFrequency } from '../lb/previous-priorities.ts';
 import { headerMatcherFromXds } from '../route/from-xds.ts';
 import {
   compileHeaderMatcher,
@@ -112,6 +113,8 @@ export interface RetryPriority {
   readonly typeUrl: string;
   /** typed_config bytes (PreviousPrioritiesConfig), undecoded. */
   readonly config: Uint8Array | undefined;
+  /** PreviousPrioritiesConfig `update_frequency`: attempts between two load recomputations (> 0). */
+  readonly updateFrequency: number;
 }
 
 /**
@@ -292,7 +295,20 @@ function retryPriority(xds: RetryPolicy, path: string): RetryPriority | undefine
       `retry priority ${typeUrl || p.name} is not supported by Dabba`,
     );
   }
-  return Object.freeze({ name: p.name, typeUrl, config: typed?.value });
+  let updateFrequency: number;
+  try {
+    updateFrequency = decodeUpdateFrequency(typed?.value);
+  } catch (err) {
+    throw new MatcherCompileError(`${path}.retryPriority.typedConfig`, (err as Error).message);
+  }
+  // PGV `update_frequency` gt 0: a config without it (or given by name only) is rejected by Envoy.
+  if (updateFrequency <= 0) {
+    throw new MatcherCompileError(
+      `${path}.retryPriority.typedConfig`,
+      'PreviousPrioritiesConfig.update_frequency must be greater than 0',
+    );
+  }
+  return Object.freeze({ name: p.name, typeUrl, config: typed?.value, updateFrequency });
 }
 
 function durationMs(d: { seconds: bigint; nanos: number }): number {

@@ -142,12 +142,38 @@ test('a retry host predicate Dabba does not implement is rejected with its field
   );
 });
 
-test('retry_priority previous_priorities is kept', () => {
-  const p = compile({
-    retryOn: '5xx',
-    retryPriority: { name: 'envoy.retry_priorities.previous_priorities' },
-  });
-  assert.equal(p.retryPriority?.name, 'envoy.retry_priorities.previous_priorities');
+const PREVIOUS_PRIORITIES_TYPE =
+  'type.googleapis.com/envoy.extensions.retry.priority.previous_priorities.v3.PreviousPrioritiesConfig';
+
+function withPriorityConfig(bytes: Uint8Array | undefined) {
+  const x = xds({ retryOn: '5xx', retryPriority: { name: 'envoy.retry_priorities.previous_priorities' } });
+  if (bytes !== undefined) {
+    x.retryPriority!.configType = {
+      case: 'typedConfig',
+      value: create(AnySchema, { typeUrl: PREVIOUS_PRIORITIES_TYPE, value: bytes }),
+    };
+  }
+  return x;
+}
+
+// previous_priorities_config.proto: `int32 update_frequency = 1 [(validate.rules).int32 = {gt: 0}]`;
+// Istio writes 2 for retryRemoteLocalities (pilot/pkg/networking/core/route/retry).
+test('retry_priority previous_priorities keeps its update_frequency; missing or 0 is rejected', () => {
+  const p = compileRetryPolicy(withPriorityConfig(new Uint8Array([0x08, 0x02])));
+  assert.equal(p?.retryPriority?.name, 'envoy.retry_priorities.previous_priorities');
+  assert.equal(p?.retryPriority?.updateFrequency, 2);
+  // A multi-byte varint, and an unknown field before it, which protobuf skips.
+  assert.equal(
+    compileRetryPolicy(withPriorityConfig(new Uint8Array([0x12, 0x01, 0x41, 0x08, 0xac, 0x02])))
+      ?.retryPriority?.updateFrequency,
+    300,
+  );
+  for (const bytes of [undefined, new Uint8Array([]), new Uint8Array([0x08, 0x00])]) {
+    assert.throws(
+      () => compileRetryPolicy(withPriorityConfig(bytes)),
+      (e: unknown) => e instanceof MatcherCompileError && e.path === 'retryPolicy.retryPriority.typedConfig',
+    );
+  }
   assert.throws(() => compileRetryPolicy(xds({ retryPriority: { name: 'other' } })), MatcherCompileError);
 });
 

@@ -11,6 +11,8 @@ import type { IstioHttpRoute } from './virtual-service-schema.ts';
 export const ISTIO_DEFAULT_RETRY_ON =
   'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes';
 export const ISTIO_DEFAULT_RETRY_ATTEMPTS = 2;
+const PREVIOUS_PRIORITIES_TYPE =
+  'type.googleapis.com/envoy.extensions.retry.priority.previous_priorities.v3.PreviousPrioritiesConfig';
 
 export function retryPolicy(
   http: IstioHttpRoute,
@@ -38,7 +40,17 @@ export function retryPolicy(
   }
   if (r?.perTryTimeout !== undefined) policy.perTryTimeout = durationFromMs(r.perTryTimeout);
   if (r?.backoff !== undefined) policy.retryBackOff = { baseInterval: durationFromMs(r.backoff) };
-  if (r?.retryRemoteLocalities) policy.retryPriority = { name: 'envoy.retry_priorities.previous_priorities' };
+  if (r?.retryRemoteLocalities) {
+    // retry.go buildPreviousPrioritiesConfig: update_frequency 2. PreviousPrioritiesConfig has no
+    // generated schema here; its one field is written directly (field 1, varint: 0x08 0x02).
+    policy.retryPriority = {
+      name: 'envoy.retry_priorities.previous_priorities',
+      configType: {
+        case: 'typedConfig',
+        value: { typeUrl: PREVIOUS_PRIORITIES_TYPE, value: new Uint8Array([0x08, 0x02]) },
+      },
+    };
+  }
   return policy;
 }
 
