@@ -33,3 +33,10 @@ export { createMesh, Mesh, type MeshEvents } from './mesh.ts';
 export type { FailureBreakerOptions, MeshLogger, MeshOptions, MetricsOptions } from './options.ts';
 export { type ServeMetricsOptions, serveMetrics } from './serve-metrics.ts';
 export type { MetricsRegistry } from './telemetry/istio-request-metrics.ts';
+export {
+  contextWithTraceContext,
+  type ExtractedTraceContext,
+  extractTraceContext,
+  type TraceContextFormat,
+} from './telemetry/propagation/extract.ts';
+export type { HeaderSource } from './telemetry/propagation/trace-headers.ts';

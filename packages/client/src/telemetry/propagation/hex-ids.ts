@@ -1,0 +1,55 @@
+/**
+ * Trace and span ids as W3C Trace Context and OpenTelemetry write them: lowercase hex, 32
+ * characters for a trace id and 16 for a span id, never all zeros.
+ */
+import { randomFillSync } from 'node:crypto';
+
+const ZERO_TRACE_ID = '00000000000000000000000000000000';
+const ZERO_SPAN_ID = '0000000000000000';
+
+/** 0-9a-f only (W3C: "lowercase hex"; uppercase is invalid). */
+export function isLowerHex(value: string, length: number): boolean {
+  if (value.length !== length) return false;
+  for (let i = 0; i < length; i++) {
+    const c = value.charCodeAt(i);
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
+  }
+  return true;
+}
+
+export function isValidTraceId(id: string): boolean {
+  return isLowerHex(id, 32) && id !== ZERO_TRACE_ID;
+}
+
+export function isValidSpanId(id: string): boolean {
+  return isLowerHex(id, 16) && id !== ZERO_SPAN_ID;
+}
+
+// Random bytes come from a pooled buffer refilled in batches: one crypto call per 512 ids.
+const POOL_BYTES = 4096;
+const pool = Buffer.allocUnsafe(POOL_BYTES);
+let offset = POOL_BYTES;
+
+function randomHex(bytes: number): string {
+  if (offset + bytes > POOL_BYTES) {
+    randomFillSync(pool);
+    offset = 0;
+  }
+  const hex = pool.toString('hex', offset, offset + bytes);
+  offset += bytes;
+  return hex;
+}
+
+/** A random 128-bit trace id (never all zeros). */
+export function randomTraceId(): string {
+  let id = randomHex(16);
+  while (id === ZERO_TRACE_ID) id = randomHex(16);
+  return id;
+}
+
+/** A random 64-bit span id (never all zeros). */
+export function randomSpanId(): string {
+  let id = randomHex(8);
+  while (id === ZERO_SPAN_ID) id = randomHex(8);
+  return id;
+}
