@@ -7,6 +7,7 @@
  * cluster's load balancer, connections are the endpoint pools, and timeouts and retries are the
  * per-request router (`dispatch/router-request.ts`) driven by the pure retry policies.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ConfigError, ConfigIssue, ConfigSubscription, Snapshot, Workload } from '@dabba/discovery';
 import { formatIssue, type JsonValue, resourceToJson, snapshotToConfigDump } from '@dabba/discovery';
 import { Dispatcher, Dispatcher1Wrapper } from 'undici';
@@ -22,8 +23,23 @@ import { sendMirrors } from './dispatch/mirror.ts';
 import { parseTarget, type RequestTarget } from './dispatch/request-target.ts';
 import { faultTargets, resolveRequest } from './dispatch/resolve-request.ts';
 import { RouterRequest } from './dispatch/router-request.ts';
-import { MeshClosedError, MeshNotReadyError, NoHealthyUpstreamError } from './errors.ts';
+import {
+  ConfigError as ConfigErrorClass,
+  MeshClosedError,
+  MeshNotReadyError,
+  NoHealthyUpstreamError,
+} from './errors.ts';
 import { type ExplainRequest, type Explanation, explainRequest } from './explain.ts';
+import { type InboundOptions, resolveInboundOptions } from './inbound/inbound-options.ts';
+import {
+  composeInbound,
+  type InboundListener,
+  type InboundNext,
+  type InboundRequest,
+  type InboundResponse,
+  type InboundStep,
+} from './inbound/inbound-step.ts';
+import { InboundTelemetry } from './inbound/inbound-telemetry.ts';
 import { initHash } from './lb/hash.ts';
 import { type MeshOptions, type ResolvedMeshOptions, resolveMeshOptions } from './options.ts';
 import { FailureBreakers } from './resilience/failure-breaker.ts';
@@ -42,6 +58,15 @@ import {
   type IstioRequestMetrics,
   type MetricsRegistry,
 } from './telemetry/istio-request-metrics.ts';
+import {
+  encodePeerMetadata,
+  type LocalPeerMetadata,
+  localInstance,
+} from './telemetry/peer-metadata/encode-peer-metadata.ts';
+import {
+  PEER_METADATA_HEADER,
+  PEER_METADATA_ID_HEADER,
+} from './telemetry/peer-metadata/peer-metadata-headers.ts';
 import type { ResponseLabelSets } from './telemetry/response-label-sets.ts';
 import { localReplyStatus, responseFlagsOf } from './telemetry/response-outcome.ts';
 
@@ -91,10 +116,17 @@ export class Mesh extends Dispatcher {
   readonly #breakers: FailureBreakers | undefined;
   /** Istio's request metrics (`reporter="source"`); `undefined` when the option is off. */
   readonly #metrics: IstioRequestMetrics | undefined;
+  /** The same metrics with `reporter="destination"`, made by the first `inbound()`. */
+  #inboundMetrics: IstioRequestMetrics | undefined;
   /** This workload's `source_*` labels, for each cluster's label sets. */
   readonly #sourceLabels: IstioSourceLabels | undefined;
   /** Label sets of requests that reach no cluster (`NR`, `NC`): destination all `unknown`. */
   readonly #unroutedMetrics: ResponseLabelSets | undefined;
+  /**
+   * This workload's Istio metadata exchange headers, encoded once; sent to in-mesh clusters
+   * and answered on inbound requests. `undefined` when metrics are off.
+   */
+  readonly #peerMetadata: LocalPeerMetadata | undefined;
 
   constructor(options: MeshOptions) {
     super();
@@ -113,6 +145,7 @@ export class Mesh extends Dispatcher {
       this.#unroutedMetrics = metrics.forPeer(
         istioOutboundPeerLabels(this.#sourceLabels, UNKNOWN_DESTINATION),
       );
+      this.#peerMetadata = encodePeerMetadata(this.workload, localInstance());
     }
     const random = this.#options.random;
     // Envoy's per-request random value: a uniform 32-bit integer (route tables scale the same way).
@@ -293,13 +326,21 @@ export class Mesh extends Dispatcher {
     const pool = this.#pools.get(host, cluster, authority);
     const rewritten = policy.rewritePath(request);
     let upstream = options;
+    // Istio's metadata exchange, only to clusters of a mesh service (with Istio service metadata);
+    // Envoy's peer_metadata filter sets the headers before the router applies route mutations.
+    const peerMetadata = cluster.istioDestination === UNKNOWN_DESTINATION ? undefined : this.#peerMetadata;
     if (
       decision.requestHeaderMutations.length > 0 ||
       authority !== request.authority ||
-      !pool.writesAuthority
+      !pool.writesAuthority ||
+      peerMetadata !== undefined
     ) {
       const record = request.toRecord();
       record.host = authority;
+      if (peerMetadata !== undefined) {
+        record[PEER_METADATA_HEADER] = peerMetadata.value;
+        record[PEER_METADATA_ID_HEADER] = peerMetadata.id;
+      }
       if (decision.requestHeaderMutations.length > 0)
         applyHeaderMutations(decision.requestHeaderMutations, record);
       upstream = { ...options, path: rewritten ?? options.path, headers: record };
@@ -331,6 +372,7 @@ export class Mesh extends Dispatcher {
         failureBreaker: this.#breakers?.forCluster(cluster.name),
         metrics: this.#metrics,
         requestBytes: this.#metrics === undefined ? 0 : bodyBytes(options.body),
+        stripPeerMetadata: peerMetadata !== undefined,
       },
       handler,
     );
@@ -349,6 +391,43 @@ export class Mesh extends Dispatcher {
       });
     }
     return started;
+  }
+
+  /**
+   * Wraps a Node request listener (`http.createServer(mesh.inbound(app))`, an express app, a
+   * fastify `serverFactory` handler, or an `http2` compatibility handler) with the inbound side
+   * of a sidecar: with the `metrics` option, Istio's metadata exchange and the standard metrics
+   * with `reporter="destination"`. With nothing to do, it returns `listener` itself.
+   *
+   * @throws ConfigError (`DABBA_CONFIG_INVALID`) when `listener` is not a function or the options
+   *   are invalid.
+   */
+  inbound<Req extends InboundRequest = IncomingMessage, Res extends InboundResponse = ServerResponse>(
+    listener: InboundListener<Req, Res>,
+    options?: InboundOptions,
+  ): InboundListener<Req, Res> {
+    const resolved = resolveInboundOptions(options);
+    if (typeof listener !== 'function') {
+      throw new ConfigErrorClass([
+        { source: 'mesh.inbound', path: 'listener', message: 'must be a request listener function' },
+      ]);
+    }
+    const steps: InboundStep[] = [];
+    if (this.#metrics !== undefined) {
+      this.#inboundMetrics ??= this.#metrics.forReporter('destination');
+      const telemetry = new InboundTelemetry(
+        this.#inboundMetrics,
+        this.workload,
+        this.#peerMetadata!,
+        resolved,
+        this.#compiled?.clusters.values(),
+      );
+      // The inbound service comes from configuration: re-resolved on every snapshot.
+      this.on('snapshot', () => telemetry.refresh(this.#compiled?.clusters.values()));
+      steps.push(telemetry.step);
+    }
+    if (steps.length === 0) return listener;
+    return composeInbound(steps, listener as InboundNext) as InboundListener<Req, Res>;
   }
 
   /**

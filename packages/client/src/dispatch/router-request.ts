@@ -69,6 +69,7 @@ import { effectivePerTryTimeoutMs } from '../resilience/request-deadline.ts';
 import type { CompiledRetryPolicy } from '../resilience/retry-policy.ts';
 import { applyHeaderMutations, type HeaderMutations } from '../route/header-mutations.ts';
 import type { IstioRequestMetrics } from '../telemetry/istio-request-metrics.ts';
+import { removePeerMetadataHeaders } from '../telemetry/peer-metadata/peer-metadata-headers.ts';
 import { localReplyStatus, responseFlagsOf } from '../telemetry/response-outcome.ts';
 import { classifyAttemptError, mayRetryResponse, responseFlagOf } from './attempt-outcome.ts';
 import { failLocally } from './local-response.ts';
@@ -110,6 +111,11 @@ export interface RouterRoute {
   readonly metrics: IstioRequestMetrics | undefined;
   /** Bytes of the request body when known (0 for a stream); read only with metrics on. */
   readonly requestBytes: number;
+  /**
+   * The request carries Istio's metadata exchange headers: the peer's answer is removed from the
+   * response before the caller sees it, as Envoy's peer_metadata filter does.
+   */
+  readonly stripPeerMetadata?: boolean;
 }
 
 /** How a request ended, for its failure-rate breaker. */
@@ -326,6 +332,7 @@ export class RouterRequest implements Dispatcher.DispatchController {
     this.#clearPerTry();
     if (this.#paused) controller.pause();
     const ops = this.#route.responseHeaderMutations;
+    if (this.#route.stripPeerMetadata === true) removePeerMetadataHeaders(headers);
     if (ops.length > 0) applyHeaderMutations(ops, headers as Record<string, string | string[]>);
     this.#caller.onResponseStart?.(this, status, headers, statusMessage);
   }

@@ -60,14 +60,24 @@ const EXPORTED = [
 export class IstioRequestMetrics {
   readonly reporter: IstioReporter;
   readonly registry: MetricsRegistry;
-  readonly #sets = new Map<string, IstioLabelSet>();
+  /** Keyed by every label value, `reporter` included: reporters may share one map. */
+  readonly #sets: Map<string, IstioLabelSet> = new Map();
   readonly #durationBounds = Float64Array.from(ISTIO_DURATION_BUCKETS_MS);
   readonly #sizeBounds = Float64Array.from(ISTIO_SIZE_BUCKETS_BYTES);
 
-  /** Use {@link createIstioMetrics}, which validates the options. */
-  constructor(reporter: IstioReporter, registry: MetricsRegistry) {
+  /**
+   * Use {@link createIstioMetrics}, which validates the options.
+   *
+   * @param shared - the label sets of another reporter's recorder ({@link forReporter}): its
+   *   metrics are already registered and export these sets too.
+   */
+  constructor(reporter: IstioReporter, registry: MetricsRegistry, shared?: Map<string, IstioLabelSet>) {
     this.reporter = reporter;
     this.registry = registry;
+    if (shared !== undefined) {
+      this.#sets = shared;
+      return;
+    }
     const sets = this.#sets;
     // A counter's value can be restated through the public API (reset, then inc by the total), so
     // the counter stays a plain prom-client Counter; collect() runs synchronously right before
@@ -112,7 +122,7 @@ export class IstioRequestMetrics {
    * @throws ConfigError (`DABBA_CONFIG_INVALID`) listing every label outside its closed set.
    */
   labelSet(labels: IstioRequestLabels): IstioLabelSet {
-    const key = JSON.stringify(ISTIO_LABEL_NAMES.map((n) => (n === 'reporter' ? '' : labels[n])));
+    const key = JSON.stringify(ISTIO_LABEL_NAMES.map((n) => (n === 'reporter' ? this.reporter : labels[n])));
     const found = this.#sets.get(key);
     if (found !== undefined) return found;
     const issues = checkIstioRequestLabels(labels, SOURCE);
@@ -144,7 +154,20 @@ export class IstioRequestMetrics {
     set.responseBytes.observe(responseBytes);
   }
 
-  /** How many label sets have been interned: an upper bound on the series of each metric. */
+  /**
+   * A recorder for the other side of the same metrics: `reporter="destination"` next to
+   * `reporter="source"`, as one sidecar exports both, in one registry and under the same four
+   * metric names. Nothing new is registered; `unregister()` on either removes the metrics.
+   */
+  forReporter(reporter: IstioReporter): IstioRequestMetrics {
+    if (reporter === this.reporter) return this;
+    return new IstioRequestMetrics(reporter, this.registry, this.#sets);
+  }
+
+  /**
+   * How many label sets have been interned, for every reporter sharing them: an upper bound on
+   * the series of each metric.
+   */
   get labelSetCount(): number {
     return this.#sets.size;
   }
