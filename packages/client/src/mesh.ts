@@ -19,6 +19,13 @@ import { isReplayableBody } from './dispatch/attempt-outcome.ts';
 import { FaultDelay } from './dispatch/fault-delay.ts';
 import { IncomingRequest } from './dispatch/incoming-request.ts';
 import { failLocally, respondFaultAbort, respondLocally } from './dispatch/local-response.ts';
+import {
+  CONSUMED_ENVOY_HEADERS,
+  EXPECTED_RQ_TIMEOUT_MS,
+  expectedTimeoutMs,
+  mayHaveEnvoyHeaders,
+  readEnvoyOverrides,
+} from './dispatch/envoy-request-headers.ts';
 import { sendMirrors } from './dispatch/mirror.ts';
 import { parseTarget, type RequestTarget } from './dispatch/request-target.ts';
 import { faultTargets, resolveRequest } from './dispatch/resolve-request.ts';
@@ -44,7 +51,8 @@ import { initHash } from './lb/hash.ts';
 import { type MeshOptions, type ResolvedMeshOptions, resolveMeshOptions } from './options.ts';
 import { FailureBreakers } from './resilience/failure-breaker.ts';
 import { decideFault } from './resilience/fault.ts';
-import { retriesEnabledFor } from './resilience/retry-policy.ts';
+import { effectivePerTryTimeoutMs } from './resilience/request-deadline.ts';
+import { retriesEnabledFor, withRetryHeaders } from './resilience/retry-policy.ts';
 import { applyHeaderMutations } from './route/header-mutations.ts';
 import { MatchContext, type RequestView } from './route/match/index.ts';
 import {
@@ -325,6 +333,16 @@ export class Mesh extends Dispatcher {
     const authority = decision.entry?.hostRewriteLiteral ?? policy.hostRewriteLiteral ?? request.authority;
     const pool = this.#pools.get(host, cluster, authority);
     const rewritten = policy.rewritePath(request);
+    // The x-envoy-* headers Envoy's router consumes (timeouts, retries): read only when a header
+    // name looks like one, so other requests pay one scan of their names.
+    const overrides = mayHaveEnvoyHeaders(options.headers) ? readEnvoyOverrides(request) : undefined;
+    const retry = overrides === undefined ? policy.retry : withRetryHeaders(policy.retry, overrides);
+    const timeoutMs = overrides?.timeoutMs ?? policy.timeoutMs;
+    // Envoy tells the upstream how long it will wait (setTimeoutHeaders, unless suppress_envoy_headers).
+    const expectedTimeout =
+      timeoutMs === 0 && (retry === undefined || retry.perTryTimeoutMs === 0)
+        ? undefined
+        : expectedTimeoutMs(timeoutMs, effectivePerTryTimeoutMs(timeoutMs, retry?.perTryTimeoutMs ?? 0), 0);
     let upstream = options;
     // Istio's metadata exchange, only to clusters of a mesh service (with Istio service metadata);
     // Envoy's peer_metadata filter sets the headers before the router applies route mutations.
@@ -333,10 +351,14 @@ export class Mesh extends Dispatcher {
       decision.requestHeaderMutations.length > 0 ||
       authority !== request.authority ||
       !pool.writesAuthority ||
-      peerMetadata !== undefined
+      peerMetadata !== undefined ||
+      overrides !== undefined ||
+      expectedTimeout !== undefined
     ) {
       const record = request.toRecord();
       record.host = authority;
+      if (overrides !== undefined) for (const name of CONSUMED_ENVOY_HEADERS) delete record[name];
+      if (expectedTimeout !== undefined) record[EXPECTED_RQ_TIMEOUT_MS] = String(expectedTimeout);
       if (peerMetadata !== undefined) {
         record[PEER_METADATA_HEADER] = peerMetadata.value;
         record[PEER_METADATA_ID_HEADER] = peerMetadata.id;
@@ -349,7 +371,6 @@ export class Mesh extends Dispatcher {
     }
     // Envoy's router: timeouts, retries and the typed failure of the last attempt. One router and
     // one attempt handler per request; timers only when a timeout is configured.
-    const retry = policy.retry;
     const router = new RouterRequest(
       {
         pools: this.#pools,
@@ -365,7 +386,7 @@ export class Mesh extends Dispatcher {
         retriesEnabled:
           retry !== undefined &&
           (retry.retriableRequestHeaders.length === 0 || retriesEnabledFor(retry, this.#matchContext)),
-        timeoutMs: policy.timeoutMs,
+        timeoutMs,
         hash: decision.hash,
         random: this.#options.random,
         bodyReplayable: isReplayableBody(options.body),
@@ -386,7 +407,8 @@ export class Mesh extends Dispatcher {
         request,
         authority,
         requestHeaderMutations: decision.requestHeaderMutations,
-        timeoutMs: policy.timeoutMs,
+        timeoutMs,
+        stripHeaders: overrides === undefined ? undefined : CONSUMED_ENVOY_HEADERS,
         random: this.#options.random,
       });
     }

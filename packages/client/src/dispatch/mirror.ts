@@ -36,6 +36,8 @@ export interface MirrorRequest {
   readonly requestHeaderMutations: HeaderMutations;
   /** The route timeout in ms (0 = none). */
   readonly timeoutMs: number;
+  /** Request headers the router consumed (x-envoy-*), left out of the copy as of the primary. */
+  readonly stripHeaders?: readonly string[] | undefined;
   readonly random: RandomSource;
 }
 
@@ -63,6 +65,7 @@ export function sendMirrors(mirrors: readonly MirrorPolicy[], req: MirrorRequest
     if (!host) continue;
     const authority = m.keepAuthority ? req.authority : shadowAuthority(req.authority);
     const headers = req.request.toRecord();
+    if (req.stripHeaders !== undefined) for (const name of req.stripHeaders) delete headers[name];
     if (req.requestHeaderMutations.length > 0) applyHeaderMutations(req.requestHeaderMutations, headers);
     headers.host = authority;
     try {

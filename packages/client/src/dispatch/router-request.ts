@@ -72,6 +72,7 @@ import type { IstioRequestMetrics } from '../telemetry/istio-request-metrics.ts'
 import { removePeerMetadataHeaders } from '../telemetry/peer-metadata/peer-metadata-headers.ts';
 import { localReplyStatus, responseFlagsOf } from '../telemetry/response-outcome.ts';
 import { classifyAttemptError, mayRetryResponse, responseFlagOf } from './attempt-outcome.ts';
+import { EXPECTED_RQ_TIMEOUT_MS, expectedTimeoutMs } from './envoy-request-headers.ts';
 import { failLocally } from './local-response.ts';
 import { admissionOf, retryAdmissionOf } from './retry-admission.ts';
 
@@ -497,7 +498,22 @@ export class RouterRequest implements Dispatcher.DispatchController {
       );
       return;
     }
+    if (this.#deadline !== undefined) this.#refreshExpectedTimeout();
     this.#dispatch(host, route.pools.get(host, route.cluster, route.authority));
+  }
+
+  /**
+   * A retry tells the upstream the time left (Envoy calls setTimeoutHeaders again with the
+   * elapsed time). The header is in the record the Mesh built for this request; undici has
+   * already copied the previous attempt's headers, so updating it in place is safe.
+   */
+  #refreshExpectedTimeout(): void {
+    const headers = this.#route.options.headers as Record<string, string | string[]> | undefined;
+    if (headers?.[EXPECTED_RQ_TIMEOUT_MS] === undefined) return;
+    const timeoutMs = this.#route.timeoutMs;
+    const elapsed = performance.now() - (this.#deadline! - timeoutMs);
+    const expected = expectedTimeoutMs(timeoutMs, this.#perTryTimeoutMs, elapsed);
+    if (expected !== undefined) headers[EXPECTED_RQ_TIMEOUT_MS] = String(expected);
   }
 
   /**

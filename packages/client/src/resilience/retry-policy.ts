@@ -314,3 +314,79 @@ function retryPriority(xds: RetryPolicy, path: string): RetryPriority | undefine
 function durationMs(d: { seconds: bigint; nanos: number }): number {
   return Number(d.seconds) * 1000 + Math.floor(d.nanos / 1e6);
 }
+
+/**
+ * The retry policy of a route without one, as Envoy's default RetryPolicyImpl: no condition, so
+ * nothing is retried until a request header adds one (then 1 retry, 25 ms base backoff).
+ */
+const EMPTY_POLICY: CompiledRetryPolicy = Object.freeze({
+  retryOn: 0,
+  numRetries: DEFAULT_NUM_RETRIES,
+  retriableStatusCodes: new Set<number>(),
+  retriableHeaders: Object.freeze([]),
+  retriableRequestHeaders: Object.freeze([]),
+  perTryTimeoutMs: 0,
+  perTryIdleTimeoutMs: 0,
+  baseIntervalMs: DEFAULT_RETRY_BASE_INTERVAL_MS,
+  maxIntervalMs: DEFAULT_RETRY_BASE_INTERVAL_MS * DEFAULT_RETRY_MAX_INTERVAL_FACTOR,
+  rateLimitedBackOff: undefined,
+  previousHosts: false,
+  hostSelectionRetryMaxAttempts: 1,
+  retryPriority: undefined,
+});
+
+/** The retry-related `x-envoy-*` request headers of one request, already parsed. */
+export interface RetryHeaderOverrides {
+  readonly perTryTimeoutMs?: number;
+  readonly retryOn?: string;
+  readonly retryGrpcOn?: string;
+  readonly maxRetries?: number;
+  readonly retriableStatusCodes?: readonly number[];
+  readonly retriableHeaderNames?: readonly string[];
+}
+
+/**
+ * The route's policy with a request's `x-envoy-*` overrides applied, as RetryStateImpl and
+ * FilterUtility::finalTimeout apply them: retry conditions from the headers are OR-ed into the
+ * route's, `x-envoy-max-retries` replaces
+ * num_retries, status codes and header names are appended, the per-try timeout header replaces
+ * the route's. A route without a policy starts from Envoy's default one. Built per request, only
+ * for requests that carry such a header.
+ *
+ * Envoy applies `x-envoy-max-retries` only when some condition is left after
+ * retriable_request_headers; with no condition nothing is retried anyway, so it is applied here
+ * unconditionally with the same result.
+ */
+export function withRetryHeaders(
+  route: CompiledRetryPolicy | undefined,
+  o: RetryHeaderOverrides,
+): CompiledRetryPolicy {
+  const base = route ?? EMPTY_POLICY;
+  let retryOn = base.retryOn;
+  // Envoy parses each header with its own name list: HTTP conditions from x-envoy-retry-on,
+  // gRPC ones from x-envoy-retry-grpc-on (the route's retry_on accepts both).
+  if (o.retryOn !== undefined) retryOn |= parseRetryOn(o.retryOn) & ~RETRY_ON_GRPC;
+  if (o.retryGrpcOn !== undefined) retryOn |= parseRetryOn(o.retryGrpcOn) & RETRY_ON_GRPC;
+  let retriableStatusCodes = base.retriableStatusCodes;
+  if (o.retriableStatusCodes !== undefined && o.retriableStatusCodes.length > 0) {
+    retriableStatusCodes = new Set([...base.retriableStatusCodes, ...o.retriableStatusCodes]);
+  }
+  let retriableHeaders = base.retriableHeaders;
+  if (o.retriableHeaderNames !== undefined && o.retriableHeaderNames.length > 0) {
+    retriableHeaders = [
+      ...base.retriableHeaders,
+      // Name-only HeaderMatchers: presence, as Envoy builds them from the header.
+      ...o.retriableHeaderNames.map((name, i) =>
+        compileHeaderMatcher({ name }, `x-envoy-retriable-header-names[${i}]`),
+      ),
+    ];
+  }
+  return {
+    ...base,
+    retryOn,
+    numRetries: o.maxRetries ?? base.numRetries,
+    retriableStatusCodes,
+    retriableHeaders,
+    perTryTimeoutMs: o.perTryTimeoutMs ?? base.perTryTimeoutMs,
+  };
+}
