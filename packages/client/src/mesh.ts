@@ -55,6 +55,9 @@ import { effectivePerTryTimeoutMs } from './resilience/request-deadline.ts';
 import { retriesEnabledFor, withRetryHeaders } from './resilience/retry-policy.ts';
 import { applyHeaderMutations } from './route/header-mutations.ts';
 import { MatchContext, type RequestView } from './route/match/index.ts';
+import { type ClusterStats, createClusterStats } from './telemetry/cluster-stats.ts';
+import { type ControlPlaneStats, createControlPlaneStats } from './telemetry/control-plane-stats.ts';
+import { httpToGrpcStatus, isGrpcRequest } from './telemetry/grpc-response-status.ts';
 import {
   type IstioSourceLabels,
   istioOutboundPeerLabels,
@@ -124,6 +127,10 @@ export class Mesh extends Dispatcher {
   readonly #breakers: FailureBreakers | undefined;
   /** Istio's request metrics (`reporter="source"`); `undefined` when the option is off. */
   readonly #metrics: IstioRequestMetrics | undefined;
+  /** Envoy's cluster stats (`envoy_cluster_*`) in the metrics registry; `undefined` when off. */
+  readonly #clusterStats: ClusterStats | undefined;
+  /** Configuration stats (`dabba_config_*`) in the metrics registry; `undefined` when off. */
+  readonly #controlPlaneStats: ControlPlaneStats | undefined;
   /** The same metrics with `reporter="destination"`, made by the first `inbound()`. */
   #inboundMetrics: IstioRequestMetrics | undefined;
   /** This workload's `source_*` labels, for each cluster's label sets. */
@@ -154,6 +161,16 @@ export class Mesh extends Dispatcher {
         istioOutboundPeerLabels(this.#sourceLabels, UNKNOWN_DESTINATION),
       );
       this.#peerMetadata = encodePeerMetadata(this.workload, localInstance());
+      const clusters = () => this.#compiled?.clusters.values() ?? [];
+      this.#clusterStats = createClusterStats({ registry: metrics.registry, clusters });
+      const controlPlane = createControlPlaneStats({
+        registry: metrics.registry,
+        activeClusters: () => this.#compiled?.clusters.size ?? 0,
+      });
+      this.#controlPlaneStats = controlPlane;
+      // Both outcomes are already events; counting them needs no hook in the apply path.
+      this.on('snapshot', (s) => controlPlane.accepted(s.version, this.#appliedAt.getTime()));
+      this.on('configError', () => controlPlane.rejected());
     }
     const random = this.#options.random;
     // Envoy's per-request random value: a uniform 32-bit integer (route tables scale the same way).
@@ -209,6 +226,7 @@ export class Mesh extends Dispatcher {
         // by label values in the recorder.
         for (const c of compiled.clusters.values()) {
           c.metrics ??= metrics.forPeer(istioOutboundPeerLabels(this.#sourceLabels!, c.istioDestination));
+          c.metrics.traffic ??= this.#clusterStats!.traffic(c.name);
         }
       }
       const previous = this.#compiled;
@@ -393,6 +411,7 @@ export class Mesh extends Dispatcher {
         failureBreaker: this.#breakers?.forCluster(cluster.name),
         metrics: this.#metrics,
         requestBytes: this.#metrics === undefined ? 0 : bodyBytes(options.body),
+        grpc: this.#metrics !== undefined && isGrpcRequest(options.headers),
         stripPeerMetadata: peerMetadata !== undefined,
       },
       handler,
@@ -512,11 +531,24 @@ export class Mesh extends Dispatcher {
   /** Records a request the mesh answered itself, with no upstream attempt. */
   #recordLocal(sets: ResponseLabelSets, error: Error, options: Dispatcher.DispatchOptions): void {
     const flags = responseFlagsOf(error);
-    this.#metrics!.record(sets.get(localReplyStatus(flags), flags), 0, bodyBytes(options.body), 0);
+    const status = localReplyStatus(flags);
+    // A gRPC request gets Envoy's trailers-only 200 carrying the mapped gRPC status.
+    const labels =
+      status !== 0 && isGrpcRequest(options.headers)
+        ? sets.grpc.get(200, flags, httpToGrpcStatus(status))
+        : sets.get(status, flags);
+    this.#metrics!.record(labels, 0, bodyBytes(options.body), 0);
+    // Envoy's router charges its no-healthy-upstream 503 to the cluster
+    // (Filter::sendNoHealthyUpstreamResponse -> chargeUpstreamCode); unrouted requests have none.
+    sets.traffic?.requestEnded(0, status, false, false);
   }
 
   async #shutdown(closePools: () => Promise<void>): Promise<void> {
-    if (!this.#closed) this.#metrics?.unregister();
+    if (!this.#closed) {
+      this.#metrics?.unregister();
+      this.#clusterStats?.unregister();
+      this.#controlPlaneStats?.unregister();
+    }
     this.#closed = true;
     this.#lifecycle.closed = true;
     this.#applying?.abort();

@@ -68,6 +68,7 @@ import { type AdmissionTicket, type RequestAdmission, thresholdOf } from '../res
 import { effectivePerTryTimeoutMs } from '../resilience/request-deadline.ts';
 import type { CompiledRetryPolicy } from '../resilience/retry-policy.ts';
 import { applyHeaderMutations, type HeaderMutations } from '../route/header-mutations.ts';
+import { grpcStatusOf, httpToGrpcStatus } from '../telemetry/grpc-response-status.ts';
 import type { IstioRequestMetrics } from '../telemetry/istio-request-metrics.ts';
 import { removePeerMetadataHeaders } from '../telemetry/peer-metadata/peer-metadata-headers.ts';
 import { localReplyStatus, responseFlagsOf } from '../telemetry/response-outcome.ts';
@@ -112,6 +113,8 @@ export interface RouterRoute {
   readonly metrics: IstioRequestMetrics | undefined;
   /** Bytes of the request body when known (0 for a stream); read only with metrics on. */
   readonly requestBytes: number;
+  /** A gRPC request (content-type application/grpc...): recorded with `request_protocol="grpc"`. */
+  readonly grpc?: boolean;
   /**
    * The request carries Istio's metadata exchange headers: the peer's answer is removed from the
    * response before the caller sees it, as Envoy's peer_metadata filter does.
@@ -572,14 +575,45 @@ export class RouterRequest implements Dispatcher.DispatchController {
 
   #record(status: number, flags: string): void {
     const metrics = this.#route.metrics;
-    const sets = this.#route.cluster.metrics;
+    let sets = this.#route.cluster.metrics;
     if (metrics === undefined || sets === undefined) return;
+    const forwarded = this.#forwardedController;
+    let code = status;
+    let grpcStatus = '';
+    if (this.#route.grpc === true) {
+      sets = sets.grpc;
+      if (forwarded !== undefined) {
+        // Envoy's Grpc::Common::getGrpcStatus(trailers, headers, info): trailer, header, HTTP status.
+        grpcStatus =
+          grpcStatusOf(forwarded.rawTrailers) ??
+          grpcStatusOf(forwarded.rawHeaders) ??
+          (status !== 0 ? httpToGrpcStatus(status) : '');
+      } else if (status !== 0) {
+        // Envoy answers a gRPC request locally with a trailers-only 200 carrying the mapped status.
+        code = 200;
+        grpcStatus = httpToGrpcStatus(status);
+      }
+    }
     metrics.record(
-      sets.get(status, flags),
+      sets.get(code, flags, grpcStatus),
       performance.now() - this.#startedAt,
       this.#route.requestBytes,
       this.#responseBytes,
     );
+    const traffic = sets.traffic;
+    if (traffic !== undefined) {
+      const attempts = this.#attempts;
+      const reason = this.#reason;
+      traffic.requestEnded(
+        attempts,
+        // The code Envoy's router charges: the forwarded status, or the local reply of an upstream
+        // failure or overflow (chargeUpstreamAbort); not Dabba's own breaker, not a caller's abort.
+        forwarded !== undefined || attempts > 0 || flags === ResponseFlag.UPSTREAM_OVERFLOW ? status : 0,
+        // RetryStateImpl::shouldRetry: a retried request whose last result was not retriable.
+        attempts > 1 && forwarded !== undefined && flags === '-',
+        reason instanceof UpstreamTimeoutError && reason.timeout === 'route',
+      );
+    }
   }
 
   #settleBreaker(call: BreakerCall, verdict: Verdict): void {

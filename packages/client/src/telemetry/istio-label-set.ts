@@ -48,7 +48,8 @@ export class IstioLabelSet {
   }
 }
 
-const GRPC_STATUS = /^(?:[0-9]|1[0-6])$/;
+// 0..16, or Envoy's InvalidCode (-1) for a grpc-status outside them (grpc-response-status.ts).
+const GRPC_STATUS = /^(?:[0-9]|1[0-6]|-1)$/;
 const RESPONSE_CODE = /^(?:0|[1-9][0-9]{2})$/;
 const FLAGS = new Set<string>(ENVOY_RESPONSE_FLAGS);
 
@@ -96,7 +97,11 @@ export function checkIstioRequestLabels(labels: IstioRequestLabels, source: stri
     ],
     ['response_code', isIstioResponseCode, "'0' or a 3-digit status code"],
     ['response_flags', isEnvoyResponseFlags, "'-' or comma-separated Envoy response flags"],
-    ['grpc_response_status', (v) => v === '' || GRPC_STATUS.test(v), "'' or a gRPC status code 0-16"],
+    [
+      'grpc_response_status',
+      (v) => v === '' || GRPC_STATUS.test(v),
+      "'' or a gRPC status code 0-16 (or -1, invalid)",
+    ],
   ];
   for (const [name, ok, expected] of closed) {
     const value = (labels as Readonly<Record<string, unknown>>)[name];

@@ -1,3 +1,4 @@
+import type { ClusterTraffic } from './cluster-traffic.ts';
 import type { IstioLabelSet, IstioPeerLabels, IstioRequestLabels } from './istio-label-set.ts';
 import { NO_RESPONSE_FLAGS } from './istio-metric-names.ts';
 
@@ -16,6 +17,12 @@ export class ResponseLabelSets {
   /** Sets with `response_flags="-"` and `grpc_response_status=""`, indexed by status code. */
   readonly #plain: (IstioLabelSet | undefined)[] = [];
   readonly #other = new Map<string, IstioLabelSet>();
+  #grpc: ResponseLabelSets | undefined;
+  /**
+   * The cluster's Envoy request counters (telemetry/cluster-stats.ts), set by the mesh when the
+   * cluster is applied; `undefined` for requests that reach no cluster.
+   */
+  traffic: ClusterTraffic | undefined;
 
   constructor(peer: IstioPeerLabels, intern: (labels: IstioRequestLabels) => IstioLabelSet) {
     this.peer = peer;
@@ -47,6 +54,23 @@ export class ResponseLabelSets {
       this.#other.set(key, set);
     }
     return set;
+  }
+
+  /**
+   * The same peer's sets with `request_protocol="grpc"`, for requests with a gRPC content-type
+   * (istio_stats.cc: `Grpc::Common::isGrpcRequestHeaders`); made on the first gRPC request.
+   * They share this table's {@link traffic}.
+   */
+  get grpc(): ResponseLabelSets {
+    if (this.#grpc === undefined) {
+      this.#grpc = new ResponseLabelSets(
+        Object.freeze({ ...this.peer, request_protocol: 'grpc' }),
+        this.#intern,
+      );
+      this.#grpc.traffic = this.traffic;
+      this.#grpc.#grpc = this.#grpc;
+    }
+    return this.#grpc;
   }
 
   #resolve(statusCode: number, responseFlags: string, grpcStatus: string): IstioLabelSet {
