@@ -241,7 +241,13 @@ export class UpstreamResetError extends UpstreamFailure {
 }
 
 /** Which timer ended the request. */
-export type UpstreamTimeoutKind = 'route' | 'per-try';
+export type UpstreamTimeoutKind = 'route' | 'per-try' | 'per-try-idle';
+
+const TIMEOUT_NAMES: Readonly<Record<UpstreamTimeoutKind, string>> = {
+  route: 'route timeout',
+  'per-try': 'per-try timeout',
+  'per-try-idle': 'per-try idle timeout',
+};
 
 /**
  * The route timeout, or the per-try timeout of the last allowed attempt, fired (`UT`). Envoy
@@ -253,7 +259,7 @@ export class UpstreamTimeoutError extends UpstreamFailure {
   readonly timeoutMs: number;
   constructor(ctx: UpstreamFailureContext & { timeout: UpstreamTimeoutKind; timeoutMs: number }) {
     super(
-      `upstream request to cluster "${ctx.cluster}" timed out (${ctx.timeout === 'route' ? 'route timeout' : 'per-try timeout'} ${ctx.timeoutMs} ms, ${attemptsText(ctx.attempts)})`,
+      `upstream request to cluster "${ctx.cluster}" timed out (${TIMEOUT_NAMES[ctx.timeout]} ${ctx.timeoutMs} ms, ${attemptsText(ctx.attempts)})`,
       ClientErrorCode.UPSTREAM_TIMEOUT,
       ctx,
     );

@@ -148,6 +148,8 @@ export class RouterRequest implements Dispatcher.DispatchController {
   #deadline: number | undefined;
   #routeTimer: NodeJS.Timeout | undefined;
   #perTryTimer: NodeJS.Timeout | undefined;
+  /** per_try_idle_timeout of the current attempt: re-armed by every response event. */
+  #idleTimer: NodeJS.Timeout | undefined;
   #backoffTimer: NodeJS.Timeout | undefined;
   #retrySlot: ClusterAdmission | undefined;
   /** The request's circuit-breaker slot; undefined when the cluster does not count requests. */
@@ -295,6 +297,12 @@ export class RouterRequest implements Dispatcher.DispatchController {
       return;
     }
     this.#requestStarted = true;
+    // per_try_idle_timeout starts once the attempt has its connection (Envoy: onPoolReady).
+    const idleMs = this.#route.retry?.perTryIdleTimeoutMs ?? 0;
+    if (idleMs > 0) {
+      this.#idleTimer = setTimeout(RouterRequest.#onPerTryIdleTimeout, idleMs, this, attempt);
+      this.#idleTimer.unref();
+    }
   }
 
   /** @internal */
@@ -306,6 +314,7 @@ export class RouterRequest implements Dispatcher.DispatchController {
     statusMessage: string | undefined,
   ): void {
     if (attempt !== this.#attempt) return;
+    this.#idleTimer?.refresh();
     if (status < 200) {
       // Informational (100 Continue, 103 Early Hints): passed on, never decided on.
       this.#caller.onResponseStart?.(this, status, headers, statusMessage);
@@ -344,6 +353,7 @@ export class RouterRequest implements Dispatcher.DispatchController {
   /** @internal */
   attemptData(attempt: AttemptHandler, chunk: Buffer): void {
     if (attempt === this.#attempt) {
+      this.#idleTimer?.refresh();
       this.#responseBytes += chunk.length;
       this.#caller.onResponseData?.(this, chunk);
     }
@@ -394,7 +404,12 @@ export class RouterRequest implements Dispatcher.DispatchController {
   }
 
   /** An attempt ended without a response: retry it, or fail the request with Envoy's flags. */
-  #attemptFailed(attempt: AttemptHandler, outcome: AttemptOutcome, err: Error | undefined): void {
+  #attemptFailed(
+    attempt: AttemptHandler,
+    outcome: AttemptOutcome,
+    err: Error | undefined,
+    idle = false,
+  ): void {
     const decision = this.#decide(outcome);
     if (decision.retry) {
       this.#abandon(attempt);
@@ -423,7 +438,13 @@ export class RouterRequest implements Dispatcher.DispatchController {
     if (outcome.kind === 'per-try-timeout') {
       flags.push(ResponseFlag.UPSTREAM_REQUEST_TIMEOUT);
       if (retryFlag !== undefined) flags.push(retryFlag);
-      error = new UpstreamTimeoutError({ ...ctx, timeout: 'per-try', timeoutMs: this.#perTryTimeoutMs });
+      error = idle
+        ? new UpstreamTimeoutError({
+            ...ctx,
+            timeout: 'per-try-idle',
+            timeoutMs: this.#route.retry?.perTryIdleTimeoutMs ?? 0,
+          })
+        : new UpstreamTimeoutError({ ...ctx, timeout: 'per-try', timeoutMs: this.#perTryTimeoutMs });
     } else if (outcome.kind === 'connect-failure') {
       flags.push(responseFlagOf('connect-failure', err));
       if (retryFlag !== undefined) flags.push(retryFlag);
@@ -538,6 +559,7 @@ export class RouterRequest implements Dispatcher.DispatchController {
   #abandon(attempt: AttemptHandler): void {
     this.#attempt = undefined;
     this.#clearPerTry();
+    this.#clearIdle();
     attempt.finish();
     attempt.controller?.abort(ABANDONED);
   }
@@ -640,8 +662,16 @@ export class RouterRequest implements Dispatcher.DispatchController {
     }
   }
 
+  #clearIdle(): void {
+    if (this.#idleTimer !== undefined) {
+      clearTimeout(this.#idleTimer);
+      this.#idleTimer = undefined;
+    }
+  }
+
   #clearTimers(): void {
     this.#clearPerTry();
+    this.#clearIdle();
     if (this.#routeTimer !== undefined) {
       clearTimeout(this.#routeTimer);
       this.#routeTimer = undefined;
@@ -662,6 +692,35 @@ export class RouterRequest implements Dispatcher.DispatchController {
   static #onBackoff(router: RouterRequest): void {
     router.#backoffTimer = undefined;
     if (!router.#done) router.#retry();
+  }
+
+  /**
+   * No response event for per_try_idle_timeout (RetryPolicy.per_try_idle_timeout): like a
+   * per-try timeout before response headers (retried, `UT` when final), and unlike it still
+   * enforced once the response streams: the body then fails (Envoy resets the stream).
+   */
+  static #onPerTryIdleTimeout(router: RouterRequest, attempt: AttemptHandler): void {
+    router.#idleTimer = undefined;
+    if (attempt !== router.#attempt || router.#done) return;
+    router.outlier?.record(attempt.host, 'timeout');
+    if (router.#forwardedController === undefined) {
+      router.#attemptFailed(attempt, { kind: 'per-try-timeout' }, undefined, true);
+      return;
+    }
+    const route = router.#route;
+    router.#fail(
+      new UpstreamTimeoutError({
+        authority: route.requestAuthority,
+        path: route.requestPath,
+        cluster: route.cluster.name,
+        endpoint: attempt.host.key,
+        attempts: router.#attempts,
+        responseFlags: [ResponseFlag.UPSTREAM_REQUEST_TIMEOUT],
+        timeout: 'per-try-idle',
+        timeoutMs: route.retry?.perTryIdleTimeoutMs ?? 0,
+      }),
+      Verdict.Upstream,
+    );
   }
 
   static #onPerTryTimeout(router: RouterRequest, attempt: AttemptHandler): void {
