@@ -37,6 +37,7 @@ import {
   NoHealthyUpstreamError,
 } from './errors.ts';
 import { type ExplainRequest, type Explanation, explainRequest } from './explain.ts';
+import { inboundSteps } from './inbound/inbound-chain.ts';
 import { type InboundOptions, resolveInboundOptions } from './inbound/inbound-options.ts';
 import {
   composeInbound,
@@ -44,9 +45,7 @@ import {
   type InboundNext,
   type InboundRequest,
   type InboundResponse,
-  type InboundStep,
 } from './inbound/inbound-step.ts';
-import { InboundTelemetry } from './inbound/inbound-telemetry.ts';
 import { initHash } from './lb/hash.ts';
 import { type MeshOptions, type ResolvedMeshOptions, resolveMeshOptions } from './options.ts';
 import { FailureBreakers } from './resilience/failure-breaker.ts';
@@ -453,20 +452,16 @@ export class Mesh extends Dispatcher {
         { source: 'mesh.inbound', path: 'listener', message: 'must be a request listener function' },
       ]);
     }
-    const steps: InboundStep[] = [];
-    if (this.#metrics !== undefined) {
-      this.#inboundMetrics ??= this.#metrics.forReporter('destination');
-      const telemetry = new InboundTelemetry(
-        this.#inboundMetrics,
-        this.workload,
-        this.#peerMetadata!,
-        resolved,
-        this.#compiled?.clusters.values(),
-      );
-      // The inbound service comes from configuration: re-resolved on every snapshot.
-      this.on('snapshot', () => telemetry.refresh(this.#compiled?.clusters.values()));
-      steps.push(telemetry.step);
-    }
+    if (this.#metrics !== undefined) this.#inboundMetrics ??= this.#metrics.forReporter('destination');
+    const steps = inboundSteps({
+      workload: this.workload,
+      options: resolved,
+      clusters: () => this.#compiled?.clusters.values() ?? [],
+      onSnapshot: (listener) => this.on('snapshot', listener),
+      metrics: this.#inboundMetrics,
+      peerMetadata: this.#peerMetadata,
+      tracing: undefined,
+    });
     if (steps.length === 0) return listener;
     return composeInbound(steps, listener as InboundNext) as InboundListener<Req, Res>;
   }

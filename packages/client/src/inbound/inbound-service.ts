@@ -9,6 +9,8 @@ export interface InboundService {
   /** `reviews`. */
   readonly name: string;
   readonly namespace: string;
+  /** The service port (of the cluster `outbound|<port>||<host>`), for span names. */
+  readonly port: number;
 }
 
 /**
@@ -42,6 +44,7 @@ export function resolveInboundService(
         host: d.destination_service,
         name: d.destination_service_name,
         namespace: d.destination_service_namespace,
+        port: Number(parts[1]),
       };
     }
   }

@@ -1,5 +1,4 @@
 import type { Workload } from '@dabba/discovery';
-import type { CompiledCluster } from '../compile/compile-cluster.ts';
 import { NO_RESPONSE_FLAGS } from '../telemetry/istio-metric-names.ts';
 import type { IstioDestinationLabels, IstioSourceLabels } from '../telemetry/istio-peer-labels.ts';
 import type { IstioRequestMetrics } from '../telemetry/istio-request-metrics.ts';
@@ -13,7 +12,7 @@ import type { ResponseLabelSets } from '../telemetry/response-label-sets.ts';
 import { grpcResponseStatus, isGrpcContentType, parseGrpcStatus } from './grpc-outcome.ts';
 import { inboundDestinationLabels } from './inbound-destination-labels.ts';
 import type { ResolvedInboundOptions } from './inbound-options.ts';
-import { resolveInboundService } from './inbound-service.ts';
+import type { InboundService } from './inbound-service.ts';
 import type { InboundNext, InboundRequest, InboundResponse } from './inbound-step.ts';
 
 /** One calling workload's label sets, by request protocol. */
@@ -50,13 +49,13 @@ export class InboundTelemetry {
     workload: Workload,
     local: LocalPeerMetadata,
     options: ResolvedInboundOptions,
-    clusters: Iterable<CompiledCluster> | undefined,
+    service: InboundService | undefined,
   ) {
     this.#metrics = metrics;
     this.#workload = workload;
     this.#local = local;
     this.#options = options;
-    this.refresh(clusters);
+    this.refresh(service);
   }
 
   /** The labels requests are recorded with, for this workload's side. */
@@ -70,15 +69,10 @@ export class InboundTelemetry {
   }
 
   /**
-   * Re-resolves the inbound service after a new snapshot; label sets are rebuilt only when the
+   * Takes the inbound service resolved from a new snapshot; label sets are rebuilt only when the
    * destination labels changed (series already recorded stay, as they are interned by value).
    */
-  refresh(clusters: Iterable<CompiledCluster> | undefined): void {
-    const port = this.#options.port;
-    const service =
-      port === undefined || clusters === undefined
-        ? undefined
-        : resolveInboundService(clusters, this.#workload, port);
+  refresh(service: InboundService | undefined): void {
     const destination = inboundDestinationLabels(this.#workload, service);
     const previous = this.#destination;
     if (previous !== undefined && sameLabels(previous, destination)) return;
