@@ -16,9 +16,6 @@ import { activateOutlierDetection, disposeOutlierDetection } from './compile/clu
 import { type CompiledMesh, compileSnapshotAsync } from './compile/compile-snapshot.ts';
 import { EndpointPools } from './connection/endpoint-pools.ts';
 import { isReplayableBody } from './dispatch/attempt-outcome.ts';
-import { FaultDelay } from './dispatch/fault-delay.ts';
-import { IncomingRequest } from './dispatch/incoming-request.ts';
-import { failLocally, respondFaultAbort, respondLocally } from './dispatch/local-response.ts';
 import {
   CONSUMED_ENVOY_HEADERS,
   EXPECTED_RQ_TIMEOUT_MS,
@@ -26,6 +23,9 @@ import {
   mayHaveEnvoyHeaders,
   readEnvoyOverrides,
 } from './dispatch/envoy-request-headers.ts';
+import { FaultDelay } from './dispatch/fault-delay.ts';
+import { IncomingRequest } from './dispatch/incoming-request.ts';
+import { failLocally, respondFaultAbort, respondLocally } from './dispatch/local-response.ts';
 import { sendMirrors } from './dispatch/mirror.ts';
 import { parseTarget, type RequestTarget } from './dispatch/request-target.ts';
 import { faultTargets, resolveRequest } from './dispatch/resolve-request.ts';
@@ -57,6 +57,7 @@ import { MatchContext, type RequestView } from './route/match/index.ts';
 import { type ClusterStats, createClusterStats } from './telemetry/cluster-stats.ts';
 import { type ControlPlaneStats, createControlPlaneStats } from './telemetry/control-plane-stats.ts';
 import { httpToGrpcStatus, isGrpcRequest } from './telemetry/grpc-response-status.ts';
+import { requestHeadBytes } from './telemetry/wire-size.ts';
 import {
   type IstioSourceLabels,
   istioOutboundPeerLabels,
@@ -68,6 +69,9 @@ import {
   type IstioRequestMetrics,
   type MetricsRegistry,
 } from './telemetry/istio-request-metrics.ts';
+import { MeshTelemetry } from './telemetry/mesh-telemetry.ts';
+import type { ObservedRequest } from './telemetry/observed-request.ts';
+import { ObservingHandler } from './telemetry/observing-handler.ts';
 import {
   encodePeerMetadata,
   type LocalPeerMetadata,
@@ -124,6 +128,10 @@ export class Mesh extends Dispatcher {
   readonly #lifecycle = { closed: false };
   /** The opt-in failure-rate breakers by cluster; `undefined` when the option is off. */
   readonly #breakers: FailureBreakers | undefined;
+  /** Tracing and access logs; `undefined` when both are off (requests then pay one check). */
+  readonly #telemetry: MeshTelemetry | undefined;
+  /** The observer of a request coming back from a fault delay, handed to its second dispatch. */
+  #resumedObserver: ObservedRequest | undefined;
   /** Istio's request metrics (`reporter="source"`); `undefined` when the option is off. */
   readonly #metrics: IstioRequestMetrics | undefined;
   /** Envoy's cluster stats (`envoy_cluster_*`) in the metrics registry; `undefined` when off. */
@@ -151,6 +159,10 @@ export class Mesh extends Dispatcher {
       breakerOptions === undefined
         ? undefined
         : new FailureBreakers(breakerOptions, (event, cluster) => this.emit(event, cluster));
+    const { tracing, accessLog } = this.#options;
+    if (tracing !== undefined || accessLog !== undefined) {
+      this.#telemetry = new MeshTelemetry(tracing, accessLog, this.workload, this.#options.random);
+    }
     const metricsOptions = this.#options.metrics;
     if (metricsOptions !== undefined) {
       const metrics = createIstioMetrics({ registry: metricsOptions.registry, reporter: 'source' });
@@ -289,6 +301,7 @@ export class Mesh extends Dispatcher {
       options.path,
       options.headers,
     );
+    const observer = this.#telemetry === undefined ? undefined : this.#observe(request, target, options);
     const table = compiled.routeTables.get(target.port);
     const decision = resolveRequest(
       compiled,
@@ -308,15 +321,20 @@ export class Mesh extends Dispatcher {
       if (injected.delayMs !== undefined) {
         // After the delay the request is routed afresh (host pick, route timeout) as Envoy's
         // router only starts then; an abort drawn with the delay is answered when it ends.
+        observer?.delayed();
         new FaultDelay(handler).start(
           injected.delayMs,
           abort === undefined
-            ? (resumed) => this.dispatch(options, resumed)
-            : (resumed) => respondFaultAbort(resumed, abort, request.method, contentType),
+            ? (resumed) => this.#resume(options, resumed, observer)
+            : (resumed) => {
+                observer?.faultAborted(abort, contentType);
+                respondFaultAbort(resumed, abort, request.method, contentType);
+              },
         );
         return true;
       }
       if (abort !== undefined) {
+        observer?.faultAborted(abort, contentType);
         respondFaultAbort(handler, abort, request.method, contentType);
         return true;
       }
@@ -324,12 +342,20 @@ export class Mesh extends Dispatcher {
     switch (decision.kind) {
       case 'error':
         if (this.#metrics !== undefined) this.#recordLocal(this.#unroutedMetrics!, decision.error, options);
+        observer?.failedLocally(decision.error, decision.selection?.route.name);
         failLocally(handler, decision.error);
         return true;
       case 'local':
+        observer?.answeredLocally(
+          decision.status,
+          decision.body?.byteLength ?? 0,
+          decision.selection?.route.name,
+        );
         respondLocally(handler, decision.status, decision.headers, decision.body);
         return true;
       case 'passthrough':
+        if (observer !== undefined)
+          return this.#passthroughObserved(options, handler, request, observer, decision);
         return this.#pools.passthrough().dispatch(options, handler);
       default:
         break;
@@ -343,6 +369,10 @@ export class Mesh extends Dispatcher {
         cluster: cluster.name,
       });
       if (cluster.metrics !== undefined) this.#recordLocal(cluster.metrics, error, options);
+      if (observer !== undefined) {
+        observer.routed(cluster.name, decision.selection.route.name, cluster.http2);
+        observer.failedLocally(error, decision.selection.route.name);
+      }
       failLocally(handler, error);
       return true;
     }
@@ -360,6 +390,7 @@ export class Mesh extends Dispatcher {
       timeoutMs === 0 && (retry === undefined || retry.perTryTimeoutMs === 0)
         ? undefined
         : expectedTimeoutMs(timeoutMs, effectivePerTryTimeoutMs(timeoutMs, retry?.perTryTimeoutMs ?? 0), 0);
+    observer?.routed(cluster.name, decision.selection.route.name, cluster.http2);
     let upstream = options;
     // Istio's metadata exchange, only to clusters of a mesh service (with Istio service metadata);
     // Envoy's peer_metadata filter sets the headers before the router applies route mutations.
@@ -370,7 +401,8 @@ export class Mesh extends Dispatcher {
       !pool.writesAuthority ||
       peerMetadata !== undefined ||
       overrides !== undefined ||
-      expectedTimeout !== undefined
+      expectedTimeout !== undefined ||
+      observer?.injects === true
     ) {
       const record = request.toRecord();
       record.host = authority;
@@ -382,6 +414,8 @@ export class Mesh extends Dispatcher {
       }
       if (decision.requestHeaderMutations.length > 0)
         applyHeaderMutations(decision.requestHeaderMutations, record);
+      // Envoy's router injects the span's context last, over the route's header mutations.
+      observer?.inject(record);
       upstream = { ...options, path: rewritten ?? options.path, headers: record };
     } else if (rewritten !== undefined) {
       upstream = { ...options, path: rewritten };
@@ -409,9 +443,10 @@ export class Mesh extends Dispatcher {
         bodyReplayable: isReplayableBody(options.body),
         failureBreaker: this.#breakers?.forCluster(cluster.name),
         metrics: this.#metrics,
-        requestBytes: this.#metrics === undefined ? 0 : bodyBytes(options.body),
+        requestBytes: this.#metrics === undefined ? 0 : requestBytes(options, request.authority),
         grpc: this.#metrics !== undefined && isGrpcRequest(options.headers),
         stripPeerMetadata: peerMetadata !== undefined,
+        observer,
       },
       handler,
     );
@@ -523,6 +558,52 @@ export class Mesh extends Dispatcher {
     return done;
   }
 
+  /** The request's observer: a new one, or the one a request resumed after a fault delay began with. */
+  #observe(
+    request: IncomingRequest,
+    target: RequestTarget,
+    options: Dispatcher.DispatchOptions,
+  ): ObservedRequest {
+    const resumed = this.#resumedObserver;
+    if (resumed !== undefined) {
+      this.#resumedObserver = undefined;
+      return resumed;
+    }
+    return this.#telemetry!.begin(request, target, options);
+  }
+
+  /** Routes a request again after an injected delay, under the observer it started with. */
+  #resume(
+    options: Dispatcher.DispatchOptions,
+    handler: FaultDelay,
+    observer: ObservedRequest | undefined,
+  ): void {
+    this.#resumedObserver = observer;
+    try {
+      this.dispatch(options, handler);
+    } finally {
+      this.#resumedObserver = undefined;
+    }
+  }
+
+  /** PassthroughCluster with telemetry: trace headers injected and the response observed. */
+  #passthroughObserved(
+    options: Dispatcher.DispatchOptions,
+    handler: Dispatcher.DispatchHandler,
+    request: IncomingRequest,
+    observer: ObservedRequest,
+    decision: { readonly selection: { readonly route: { readonly name: string } } | undefined },
+  ): boolean {
+    observer.routed('PassthroughCluster', decision.selection?.route.name, false);
+    let upstream = options;
+    if (observer.injects) {
+      const record = request.toRecord();
+      observer.inject(record);
+      upstream = { ...options, headers: record };
+    }
+    return this.#pools.passthrough().dispatch(upstream, new ObservingHandler(handler, observer));
+  }
+
   /** Records a request the mesh answered itself, with no upstream attempt. */
   #recordLocal(sets: ResponseLabelSets, error: Error, options: Dispatcher.DispatchOptions): void {
     const flags = responseFlagsOf(error);
@@ -532,7 +613,7 @@ export class Mesh extends Dispatcher {
       status !== 0 && isGrpcRequest(options.headers)
         ? sets.grpc.get(200, flags, httpToGrpcStatus(status))
         : sets.get(status, flags);
-    this.#metrics!.record(labels, 0, bodyBytes(options.body), 0);
+    this.#metrics!.record(labels, 0, requestBytes(options, parseAuthority(options.origin)), 0);
     // Envoy's router charges its no-healthy-upstream 503 to the cluster
     // (Filter::sendNoHealthyUpstreamResponse -> chargeUpstreamCode); unrouted requests have none.
     sets.traffic?.requestEnded(0, status, false, false);
@@ -552,6 +633,21 @@ export class Mesh extends Dispatcher {
     this.#compiled = undefined;
     await this.#subscription.close();
     await closePools();
+  }
+}
+
+/** The request's HTTP/1.1 head and known body length, as a sidecar would count it (wire-size.ts). */
+function requestBytes(options: Dispatcher.DispatchOptions, authority: string): number {
+  return requestHeadBytes(options.method, options.path, options.headers, authority) + bodyBytes(options.body);
+}
+
+/** The authority of an origin, for a request that failed before it was parsed; '' when unknown. */
+function parseAuthority(origin: Dispatcher.DispatchOptions['origin']): string {
+  if (origin === undefined) return '';
+  try {
+    return (typeof origin === 'string' ? new URL(origin) : origin).host;
+  } catch {
+    return '';
   }
 }
 

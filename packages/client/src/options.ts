@@ -14,7 +14,17 @@ import {
 } from '@dabba/discovery';
 import { Registry } from 'prom-client';
 import type { ResolvedFailureBreakerOptions } from './resilience/failure-breaker.ts';
+import {
+  type AccessLogOptions,
+  type ResolvedAccessLogOptions,
+  resolveAccessLogOptions,
+} from './telemetry/access-log/access-log-options.ts';
 import type { MetricsRegistry } from './telemetry/istio-request-metrics.ts';
+import {
+  type ResolvedTracingOptions,
+  resolveTracingOptions,
+  type TracingOptions,
+} from './telemetry/tracing/tracing-options.ts';
 
 /** Receives what the mesh has to say about its configuration. */
 export interface MeshLogger {
@@ -73,6 +83,10 @@ export interface MeshOptions {
   readonly failureBreaker?: FailureBreakerOptions;
   /** Istio's request metrics (see {@link MetricsOptions}). Default: off. */
   readonly metrics?: MetricsOptions;
+  /** OpenTelemetry tracing and trace-context propagation (see {@link TracingOptions}). Default: off. */
+  readonly tracing?: TracingOptions;
+  /** Envoy-style access logs, one line per request (see {@link AccessLogOptions}). Default: off. */
+  readonly accessLog?: AccessLogOptions;
 }
 
 export interface ResolvedMeshOptions {
@@ -84,6 +98,10 @@ export interface ResolvedMeshOptions {
   readonly failureBreaker: ResolvedFailureBreakerOptions | undefined;
   /** `undefined` when metrics are off; else the registry they go to. */
   readonly metrics: { readonly registry: MetricsRegistry } | undefined;
+  /** `undefined` when tracing is off. */
+  readonly tracing: ResolvedTracingOptions | undefined;
+  /** `undefined` when access logs are off. */
+  readonly accessLog: ResolvedAccessLogOptions | undefined;
 }
 
 /** Defaults of the failure breaker (opossum's own, except the volume threshold). */
@@ -129,6 +147,8 @@ export function resolveMeshOptions(options: MeshOptions): ResolvedMeshOptions {
   }
   const failureBreaker = resolveFailureBreaker(options.failureBreaker, source, issues);
   const metrics = resolveMetrics(options.metrics, source, issues);
+  const tracing = resolveTracingOptions(options.tracing, source, issues);
+  const accessLog = resolveAccessLogOptions(options.accessLog, source, issues);
   let workload: Workload | undefined;
   try {
     workload = resolveWorkload(options.workload ?? {}, source);
@@ -143,6 +163,8 @@ export function resolveMeshOptions(options: MeshOptions): ResolvedMeshOptions {
     random: options.random ?? Math.random,
     failureBreaker,
     metrics,
+    tracing,
+    accessLog,
   });
 }
 

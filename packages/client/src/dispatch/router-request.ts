@@ -71,6 +71,7 @@ import { applyHeaderMutations, type HeaderMutations } from '../route/header-muta
 import { grpcStatusOf, httpToGrpcStatus } from '../telemetry/grpc-response-status.ts';
 import type { IstioRequestMetrics } from '../telemetry/istio-request-metrics.ts';
 import { removePeerMetadataHeaders } from '../telemetry/peer-metadata/peer-metadata-headers.ts';
+import type { RequestObserver } from '../telemetry/request-observer.ts';
 import { localReplyStatus, responseFlagsOf } from '../telemetry/response-outcome.ts';
 import { classifyAttemptError, mayRetryResponse, responseFlagOf } from './attempt-outcome.ts';
 import { EXPECTED_RQ_TIMEOUT_MS, expectedTimeoutMs } from './envoy-request-headers.ts';
@@ -120,6 +121,8 @@ export interface RouterRoute {
    * response before the caller sees it, as Envoy's peer_metadata filter does.
    */
   readonly stripPeerMetadata?: boolean;
+  /** The request's tracing / access-log observer; `undefined` when both are off. */
+  readonly observer?: RequestObserver | undefined;
 }
 
 /** How a request ended, for its failure-rate breaker. */
@@ -190,6 +193,7 @@ export class RouterRequest implements Dispatcher.DispatchController {
       if (typeof ticket === 'string') {
         // Fail fast, as a local reply: no timer, no attempt, nothing to release.
         this.#record(503, ResponseFlag.UPSTREAM_OVERFLOW);
+        this.#route.observer?.requestEnded(503, ResponseFlag.UPSTREAM_OVERFLOW, 0, undefined);
         failLocally(
           this.#caller,
           new OverflowError({
@@ -215,6 +219,7 @@ export class RouterRequest implements Dispatcher.DispatchController {
         }
         // Dabba's own breaker has no Envoy flag: a 503 local reply without one.
         this.#record(503, '-');
+        this.#route.observer?.requestEnded(503, '-', 0, undefined);
         failLocally(
           this.#caller,
           new CircuitOpenError({
@@ -277,6 +282,7 @@ export class RouterRequest implements Dispatcher.DispatchController {
 
   #dispatch(host: Host, pool: PoolEntry): boolean {
     this.#attempts++;
+    this.#route.observer?.attemptStarted(host, this.#attempts);
     if (this.#firstHost === undefined) this.#firstHost = host;
     else if (this.#otherHosts === undefined) this.#otherHosts = [host];
     else this.#otherHosts.push(host);
@@ -330,6 +336,7 @@ export class RouterRequest implements Dispatcher.DispatchController {
       const lookup = (name: string) => headers[name];
       const decision = this.#decide({ kind: 'response', status, headers: lookup });
       if (decision.retry) {
+        this.#route.observer?.attemptEnded(attempt.host, this.#attempts, status, undefined, true);
         // The response and its body are dropped; the connection goes with the aborted stream.
         this.#abandon(attempt);
         this.#scheduleRetry(decision.backoffMs);
@@ -342,6 +349,7 @@ export class RouterRequest implements Dispatcher.DispatchController {
     }
     this.#forwardedController = controller;
     this.#status = status;
+    this.#route.observer?.responseStarted(status, headers);
     this.#clearPerTry();
     if (this.#paused) controller.pause();
     const ops = this.#route.responseHeaderMutations;
@@ -412,6 +420,7 @@ export class RouterRequest implements Dispatcher.DispatchController {
   ): void {
     const decision = this.#decide(outcome);
     if (decision.retry) {
+      this.#route.observer?.attemptEnded(attempt.host, this.#attempts, 0, outcome.kind, true);
       this.#abandon(attempt);
       this.#scheduleRetry(decision.backoffMs);
       return;
@@ -568,6 +577,7 @@ export class RouterRequest implements Dispatcher.DispatchController {
   #complete(verdict: Verdict, err?: Error): void {
     this.#done = true;
     if (this.#route.metrics !== undefined) this.#recordEnd(verdict, err);
+    if (this.#route.observer !== undefined) this.#observeEnd(this.#route.observer, verdict, err);
     this.#attempt?.finish();
     this.#attempt = undefined;
     this.#clearTimers();
@@ -577,6 +587,18 @@ export class RouterRequest implements Dispatcher.DispatchController {
       this.#ticket = undefined;
     }
     if (this.#breakerCall !== undefined) this.#settleBreaker(this.#breakerCall, verdict);
+  }
+
+  /** Tells the observer how the request ended, with the status and flags `#recordEnd` records. */
+  #observeEnd(observer: RequestObserver, verdict: Verdict, err: Error | undefined): void {
+    let status = this.#status;
+    let flags = this.#forwardedFlags;
+    if (err !== undefined) {
+      const fallback = this.#aborted ? 'DC' : status !== 0 && verdict === Verdict.Upstream ? 'UR' : '-';
+      flags = responseFlagsOf(err, fallback);
+      if (status === 0) status = localReplyStatus(flags);
+    }
+    observer.requestEnded(status, flags, this.#responseBytes, err);
   }
 
   /**

@@ -1,0 +1,56 @@
+/**
+ * Per-mesh state of the per-request telemetry (tracing, access logs): resolved once when the
+ * mesh is created. The mesh asks it for one {@link ObservedRequest} per request, and only when
+ * one of the two is on.
+ */
+import type { Workload } from '@dabba/discovery';
+import { type Attributes, type Tracer, trace } from '@opentelemetry/api';
+import type { Dispatcher } from 'undici';
+import type { IncomingRequest } from '../dispatch/incoming-request.ts';
+import type { RequestTarget } from '../dispatch/request-target.ts';
+import type { ResolvedAccessLogOptions } from './access-log/access-log-options.ts';
+import { istioSourceLabels } from './istio-peer-labels.ts';
+import { ObservedRequest } from './observed-request.ts';
+import type { ResolvedTracingOptions } from './tracing/tracing-options.ts';
+
+/** The instrumentation scope of Dabba's spans. */
+export const TRACER_NAME = '@dabba/client';
+
+export class MeshTelemetry {
+  readonly tracing: ResolvedTracingOptions | undefined;
+  readonly tracer: Tracer | undefined;
+  readonly accessLog: ResolvedAccessLogOptions | undefined;
+  readonly random: () => number;
+  /** Tags Istio's proxies put on every span (component, istio.namespace, istio.canonical_service). */
+  readonly spanTags: Attributes;
+
+  constructor(
+    tracing: ResolvedTracingOptions | undefined,
+    accessLog: ResolvedAccessLogOptions | undefined,
+    workload: Workload,
+    random: () => number,
+  ) {
+    this.tracing = tracing;
+    this.accessLog = accessLog;
+    this.random = random;
+    // The global provider is a proxy: an SDK registered after the mesh was created is used.
+    this.tracer =
+      tracing === undefined
+        ? undefined
+        : (tracing.tracerProvider ?? trace.getTracerProvider()).getTracer(TRACER_NAME);
+    const labels = istioSourceLabels(workload);
+    this.spanTags = Object.freeze({
+      component: 'proxy',
+      'istio.namespace': labels.source_workload_namespace,
+      'istio.canonical_service': labels.source_canonical_service,
+    });
+  }
+
+  begin(
+    request: IncomingRequest,
+    target: RequestTarget,
+    options: Dispatcher.DispatchOptions,
+  ): ObservedRequest {
+    return new ObservedRequest(this, request, target, options);
+  }
+}

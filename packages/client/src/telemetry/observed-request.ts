@@ -1,0 +1,373 @@
+/**
+ * The telemetry of one logical request: its CLIENT span (when sampled and an SDK records it),
+ * the trace context it propagates, and its access log line. Created by the mesh when tracing or
+ * access logging is on, fed through the {@link RequestObserver} hooks, and finished once, in
+ * `requestEnded`, where the span ends and the log line is rendered and written.
+ *
+ * Sampling is decided before the OpenTelemetry SDK is touched: a request that is not sampled
+ * never calls `tracer.startSpan`, yet carries trace ids with the not-sampled flag upstream, as
+ * Envoy propagates its decision. When the tracer records nothing (no SDK registered), the span
+ * is dropped and Dabba's own span id is propagated, so downstream Envoy hops still join one trace.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import {
+  type Attributes,
+  type Context,
+  context,
+  isSpanContextValid,
+  propagation,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  type TraceState,
+  trace,
+} from '@opentelemetry/api';
+import type { Dispatcher } from 'undici';
+import type { IncomingRequest } from '../dispatch/incoming-request.ts';
+import { FAULT_ABORT_BODY } from '../dispatch/local-response.ts';
+import type { RequestTarget } from '../dispatch/request-target.ts';
+import type { Host } from '../lb/host.ts';
+import type { AccessLogEntry } from './access-log/access-log-entry.ts';
+import { ENVOY_RESPONSE_FLAGS, NO_RESPONSE_FLAGS } from './istio-metric-names.ts';
+import type { MeshTelemetry } from './mesh-telemetry.ts';
+import { extractTraceContext } from './propagation/extract.ts';
+import { randomSpanId, randomTraceId } from './propagation/hex-ids.ts';
+import { injectTraceContext, type OutboundTraceContext } from './propagation/inject.ts';
+import { generateRequestId } from './propagation/request-id.ts';
+import { BAGGAGE, REQUEST_ID } from './propagation/trace-headers.ts';
+import { formatBaggage } from './propagation/w3c-baggage.ts';
+import { FLAG_SAMPLED } from './propagation/w3c-trace-context.ts';
+import type { RequestObserver } from './request-observer.ts';
+import { localReplyStatus, responseFlagsOf } from './response-outcome.ts';
+import { decideSampling } from './tracing/decide-sampling.ts';
+import { istioOperationName, istioSubset } from './tracing/span-naming.ts';
+
+const FLAG_ORDER = new Map<string, number>(ENVOY_RESPONSE_FLAGS.map((f, i) => [f, i]));
+
+/** Envoy's `%RESPONSE_CODE_DETAILS%` for a request that ended with `flags` and no upstream response. */
+function detailsOf(flags: string): string {
+  if (flags.includes('FI')) return 'fault_filter_abort';
+  if (flags.includes('NR')) return 'route_not_found';
+  if (flags.includes('NC')) return 'cluster_not_found';
+  if (flags.includes('UH')) return 'no_healthy_upstream';
+  if (flags.includes('UO')) return 'overflow';
+  if (flags.includes('UT')) return 'upstream_response_timeout';
+  if (flags.includes('UF')) return 'upstream_reset_before_response_started{connection_failure}';
+  if (flags.includes('UC')) return 'upstream_reset_before_response_started{connection_termination}';
+  if (flags.includes('UR')) return 'upstream_reset_before_response_started{remote_reset}';
+  if (flags.includes('DC')) return 'downstream_remote_disconnect';
+  return '-';
+}
+
+/** Two flag lists merged in Envoy's order (`DI` from the fault filter with the router's). */
+function mergeFlags(a: string, b: string): string {
+  if (a === NO_RESPONSE_FLAGS) return b;
+  if (b === NO_RESPONSE_FLAGS) return a;
+  const all = [...new Set([...a.split(','), ...b.split(',')])];
+  all.sort((x, y) => (FLAG_ORDER.get(x) ?? 99) - (FLAG_ORDER.get(y) ?? 99));
+  return all.join(',');
+}
+
+export class ObservedRequest implements RequestObserver, AccessLogEntry {
+  readonly #telemetry: MeshTelemetry;
+  readonly #request: IncomingRequest;
+  readonly #target: RequestTarget;
+  readonly startTime = Date.now();
+  readonly #startedAt = performance.now();
+  readonly method: string;
+  readonly pathAndQuery: string;
+  readonly authority: string;
+  readonly bytesReceived: number;
+  protocol = 'HTTP/1.1';
+  status = 0;
+  responseFlags = NO_RESPONSE_FLAGS;
+  responseCodeDetails = '-';
+  bytesSent = 0;
+  durationMs = 0;
+  upstreamServiceTimeMs: number | undefined;
+  attempts = 0;
+  upstreamHost: string | undefined;
+  upstreamCluster: string | undefined;
+  routeName: string | undefined;
+  #lastHost: Host | undefined;
+  #firstAttemptAt = 0;
+  #responseHeaders: IncomingHttpHeaders | undefined;
+  /** Flags raised before the router (`DI`). */
+  #extraFlags = NO_RESPONSE_FLAGS;
+  #ended = false;
+  /** The x-request-id sent upstream (the caller's, or one generated). */
+  #requestId: string | undefined;
+  /** Set when tracing is on. */
+  #trace: OutboundTraceContext | undefined;
+  #parentContext: Context | undefined;
+  #span: Span | undefined;
+  #spanStarted = false;
+
+  constructor(
+    telemetry: MeshTelemetry,
+    request: IncomingRequest,
+    target: RequestTarget,
+    options: Dispatcher.DispatchOptions,
+  ) {
+    this.#telemetry = telemetry;
+    this.#request = request;
+    this.#target = target;
+    this.method = request.method;
+    this.pathAndQuery = options.path;
+    this.authority = request.authority;
+    this.bytesReceived = bodyBytes(options.body);
+    const tracing = telemetry.tracing;
+    const callerRequestId = request.get(REQUEST_ID);
+    this.#requestId =
+      callerRequestId !== undefined && callerRequestId !== ''
+        ? callerRequestId
+        : tracing?.requestId === true
+          ? generateRequestId()
+          : undefined;
+    if (tracing !== undefined) this.#decide(tracing.samplingPerTenThousand);
+  }
+
+  /**
+   * Picks the parent (the active OTel span, else the trace context the request carries) and
+   * decides sampling. Nothing of the SDK runs here.
+   */
+  #decide(samplingPerTenThousand: number): void {
+    const active = context.active();
+    let parent = trace.getSpanContext(active);
+    let parentContext = active;
+    let debug = false;
+    let parentSampled: boolean | undefined;
+    if (parent !== undefined && isSpanContextValid(parent)) {
+      parentSampled = (parent.traceFlags & FLAG_SAMPLED) !== 0;
+    } else {
+      const extracted = extractTraceContext((name) => this.#request.get(name));
+      parent = extracted.spanContext;
+      debug = extracted.debug;
+      parentSampled = extracted.sampled;
+      if (parent !== undefined) parentContext = trace.setSpanContext(active, parent);
+    }
+    const sampled = decideSampling(parentSampled, debug, samplingPerTenThousand, this.#telemetry.random);
+    this.#parentContext = parentContext;
+    this.#trace = {
+      traceId: parent?.traceId ?? randomTraceId(),
+      spanId: randomSpanId(),
+      sampled,
+      debug,
+      parentSpanId: parent?.spanId,
+      traceState: parent?.traceState,
+    };
+  }
+
+  /** The request was routed to `cluster` by the route named `routeName`. */
+  routed(cluster: string, routeName: string | undefined, http2: boolean): void {
+    this.upstreamCluster = cluster;
+    this.routeName = routeName;
+    if (http2) this.protocol = 'HTTP/2';
+    if (this.#trace?.sampled === true) this.#startSpan();
+  }
+
+  /**
+   * Writes the trace context, `x-request-id` and baggage into the upstream request's headers
+   * (a copy the mesh owns). Call after `routed`.
+   */
+  inject(headers: Record<string, string | string[]>): void {
+    const tracing = this.#telemetry.tracing;
+    if (tracing === undefined || this.#trace === undefined) return;
+    injectTraceContext(headers, this.#trace, tracing);
+    if (this.#requestId !== undefined) headers[REQUEST_ID] = this.#requestId;
+    if (tracing.baggage && headers[BAGGAGE] === undefined) {
+      const baggage = propagation.getBaggage(context.active());
+      const value = baggage === undefined ? undefined : formatBaggage(baggage);
+      if (value !== undefined) headers[BAGGAGE] = value;
+    }
+  }
+
+  /** Whether `inject` has anything to write (tracing is on). */
+  get injects(): boolean {
+    return this.#trace !== undefined;
+  }
+
+  /** The fault filter delayed the request (`DI`). */
+  delayed(): void {
+    this.#extraFlags = 'DI';
+  }
+
+  #startSpan(): void {
+    if (this.#spanStarted) return;
+    this.#spanStarted = true;
+    const t = this.#trace!;
+    const telemetry = this.#telemetry;
+    const name =
+      telemetry.tracing!.spanName === 'otel'
+        ? this.method
+        : istioOperationName(this.upstreamCluster, this.authority);
+    const target = this.#target;
+    const attributes: Attributes = {
+      ...telemetry.spanTags,
+      'http.request.method': this.method,
+      'url.full': `${target.scheme}://${this.authority}${this.pathAndQuery}`,
+      'server.address': target.hostname,
+      'server.port': target.port,
+    };
+    if (this.#requestId !== undefined) attributes['guid:x-request-id'] = this.#requestId;
+    const userAgent = this.#request.get('user-agent');
+    if (userAgent !== undefined) attributes['user_agent.original'] = userAgent;
+    const cluster = this.upstreamCluster;
+    if (cluster !== undefined) {
+      attributes.upstream_cluster = cluster;
+      attributes['upstream_cluster.name'] = cluster;
+      const subset = istioSubset(cluster);
+      if (subset !== undefined) attributes['dabba.subset'] = subset;
+    }
+    if (this.routeName) attributes['dabba.route.name'] = this.routeName;
+    const span = telemetry.tracer!.startSpan(
+      name,
+      { kind: SpanKind.CLIENT, startTime: this.startTime, attributes },
+      this.#parentContext,
+    );
+    const sc = span.spanContext();
+    // A no-op tracer returns the parent's context (or an invalid one): nothing records, so
+    // Dabba's own ids are propagated instead.
+    if (!isSpanContextValid(sc) || sc.spanId === t.parentSpanId) return;
+    this.#span = span;
+    this.#trace = {
+      traceId: sc.traceId,
+      spanId: sc.spanId,
+      sampled: (sc.traceFlags & FLAG_SAMPLED) !== 0,
+      debug: t.debug,
+      parentSpanId: t.parentSpanId,
+      traceState: sc.traceState as TraceState | undefined,
+    };
+  }
+
+  // --- RequestObserver ---
+
+  attemptStarted(host: Host, attempt: number): void {
+    if (attempt === 1) this.#firstAttemptAt = performance.now();
+    this.attempts = attempt;
+    this.#lastHost = host;
+  }
+
+  attemptEnded(
+    host: Host,
+    attempt: number,
+    status: number,
+    failure: string | undefined,
+    retried: boolean,
+  ): void {
+    const span = this.#span;
+    if (span === undefined) return;
+    const attributes: Attributes = {
+      'dabba.attempt': attempt,
+      'network.peer.address': host.address,
+      'network.peer.port': host.port,
+      'dabba.retried': retried,
+    };
+    if (status > 0) attributes['http.response.status_code'] = status;
+    if (failure !== undefined) attributes['error.type'] = failure;
+    span.addEvent('dabba.attempt', attributes);
+  }
+
+  responseStarted(status: number, headers: IncomingHttpHeaders): void {
+    this.#responseHeaders = headers;
+    if (this.#firstAttemptAt > 0)
+      this.upstreamServiceTimeMs = Math.round(performance.now() - this.#firstAttemptAt);
+    this.status = status;
+  }
+
+  requestEnded(status: number, responseFlags: string, responseBytes: number, error: Error | undefined): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.status = status;
+    this.responseFlags = mergeFlags(this.#extraFlags, responseFlags);
+    this.bytesSent = responseBytes;
+    this.durationMs = Math.round(performance.now() - this.#startedAt);
+    if (this.responseCodeDetails === '-') {
+      this.responseCodeDetails =
+        this.#responseHeaders !== undefined ? 'via_upstream' : detailsOf(responseFlags);
+    }
+    const host = this.#lastHost;
+    if (host !== undefined) this.upstreamHost = `${host.address}:${host.port}`;
+    if (this.#trace?.sampled === true) this.#endSpan(error);
+    const log = this.#telemetry.accessLog;
+    if (log !== undefined) log.stream.write(log.render(this));
+  }
+
+  /** The mesh answered with a direct response or a redirect (`direct_response`). */
+  answeredLocally(status: number, bodyBytes: number, routeName: string | undefined): void {
+    this.routeName = routeName;
+    this.responseCodeDetails = 'direct_response';
+    this.requestEnded(status, NO_RESPONSE_FLAGS, bodyBytes, undefined);
+  }
+
+  /** The fault filter aborted the request (`FI`), answered as `respondFaultAbort` answers it. */
+  faultAborted(abort: { readonly httpStatus?: number }, contentType: string | undefined): void {
+    this.responseCodeDetails = 'fault_filter_abort';
+    // gRPC requests get a trailers-only 200; HEAD gets no body (local-response.ts).
+    const grpc = contentType?.startsWith('application/grpc') === true;
+    const bytes = grpc || this.method === 'HEAD' ? 0 : FAULT_ABORT_BODY.length;
+    this.requestEnded(grpc ? 200 : (abort.httpStatus ?? 200), 'FI', bytes, undefined);
+  }
+
+  /** The mesh failed the request itself (`NR`, `NC`, `UH`...) with `error`. */
+  failedLocally(error: Error, routeName: string | undefined): void {
+    this.routeName = routeName;
+    const flags = responseFlagsOf(error);
+    this.requestEnded(localReplyStatus(flags), flags, 0, error);
+  }
+
+  #endSpan(error: Error | undefined): void {
+    this.#startSpan();
+    const span = this.#span;
+    if (span === undefined) return;
+    const status = this.status;
+    const host = this.#lastHost;
+    if (status > 0) span.setAttribute('http.response.status_code', status);
+    span.setAttribute('response_flags', this.responseFlags);
+    if (host !== undefined) {
+      span.setAttribute('network.peer.address', host.address);
+      span.setAttribute('network.peer.port', host.port);
+      const l = host.locality;
+      if (l.region !== '' || l.zone !== '')
+        span.setAttribute('dabba.upstream.locality', `${l.region}/${l.zone}/${l.subZone}`);
+    }
+    if (this.attempts > 1) span.setAttribute('http.request.resend_count', this.attempts - 1);
+    if (this.bytesReceived > 0) span.setAttribute('http.request.body.size', this.bytesReceived);
+    span.setAttribute('http.response.body.size', this.bytesSent);
+    // Envoy marks a span `error` for 5xx and for requests with no response; 4xx stays unset.
+    if (status >= 500 || (status === 0 && error !== undefined)) {
+      const type =
+        status >= 500 && error === undefined ? String(status) : errorType(error, this.responseFlags);
+      span.setAttribute('error.type', type);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: error?.message ?? '' });
+    }
+    span.end();
+  }
+
+  // --- AccessLogEntry ---
+
+  requestHeader(name: string): string | undefined {
+    if (name === REQUEST_ID) return this.#requestId;
+    return this.#request.get(name);
+  }
+
+  responseHeader(name: string): string | undefined {
+    const v = this.#responseHeaders?.[name];
+    return Array.isArray(v) ? v.join(',') : v;
+  }
+}
+
+/** `error.type`: the Dabba error code when there is one, else the response flags. */
+function errorType(error: Error | undefined, flags: string): string {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (typeof code === 'string') return code;
+  return flags === NO_RESPONSE_FLAGS ? '_OTHER' : flags;
+}
+
+/** The request body's length when known up front (a string or bytes); 0 otherwise. */
+function bodyBytes(body: Dispatcher.DispatchOptions['body']): number {
+  if (body === undefined || body === null) return 0;
+  if (typeof body === 'string') return Buffer.byteLength(body);
+  if (ArrayBuffer.isView(body)) return body.byteLength;
+  return 0;
+}

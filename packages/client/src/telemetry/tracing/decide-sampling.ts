@@ -1,0 +1,18 @@
+/**
+ * Envoy's tracing decision for a request (ConnectionManagerUtility::mutateTracingRequestHeader
+ * and the tracers' own reading of the incoming context): a caller's decision wins (W3C sampled
+ * flag, B3 `x-b3-sampled`/`b3` sampling state); B3 debug forces sampling; otherwise
+ * `random_sampling`, a fraction with denominator 10000 as Envoy's runtime evaluates it.
+ */
+export function decideSampling(
+  parentSampled: boolean | undefined,
+  debug: boolean,
+  samplingPerTenThousand: number,
+  random: () => number,
+): boolean {
+  if (debug) return true;
+  if (parentSampled !== undefined) return parentSampled;
+  if (samplingPerTenThousand >= 10_000) return true;
+  if (samplingPerTenThousand <= 0) return false;
+  return Math.floor(random() * 10_000) < samplingPerTenThousand;
+}

@@ -1,0 +1,26 @@
+/**
+ * The name of a request's CLIENT span.
+ *
+ * Istio gives every outbound route the decorator operation `<service FQDN>:<port>/*`, which Envoy
+ * uses as the span name (route_components.proto Decorator.operation); that is what Jaeger and
+ * Kiali show for sidecar spans, so it is the default. OpenTelemetry's HTTP client conventions
+ * name the span `{http.request.method}` when no URL template is known (`spanName: 'otel'`).
+ */
+const OUTBOUND = 'outbound|';
+
+/** `<fqdn>:<port>/*` from an Istio cluster name (`outbound|<port>|<subset>|<fqdn>`), else from the authority. */
+export function istioOperationName(cluster: string | undefined, authority: string): string {
+  if (cluster?.startsWith(OUTBOUND)) {
+    const portEnd = cluster.indexOf('|', OUTBOUND.length);
+    const subsetEnd = portEnd < 0 ? -1 : cluster.indexOf('|', portEnd + 1);
+    if (subsetEnd > 0) return `${cluster.slice(subsetEnd + 1)}:${cluster.slice(OUTBOUND.length, portEnd)}/*`;
+  }
+  return `${authority}/*`;
+}
+
+/** The subset of an Istio cluster name (`outbound|9080|v1|reviews...` -> `v1`), `undefined` when none. */
+export function istioSubset(cluster: string): string | undefined {
+  if (!cluster.startsWith(OUTBOUND)) return undefined;
+  const parts = cluster.split('|');
+  return parts[2] === '' ? undefined : parts[2];
+}
