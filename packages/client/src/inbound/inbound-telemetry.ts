@@ -1,4 +1,5 @@
 import type { Workload } from '@dabba/discovery';
+import { grpcStatusOf, httpToGrpcStatus, isGrpcContentType } from '../telemetry/grpc-response-status.ts';
 import { NO_RESPONSE_FLAGS } from '../telemetry/istio-metric-names.ts';
 import type { IstioDestinationLabels, IstioSourceLabels } from '../telemetry/istio-peer-labels.ts';
 import type { IstioRequestMetrics } from '../telemetry/istio-request-metrics.ts';
@@ -9,17 +10,10 @@ import {
   PEER_METADATA_ID_HEADER,
 } from '../telemetry/peer-metadata/peer-metadata-headers.ts';
 import type { ResponseLabelSets } from '../telemetry/response-label-sets.ts';
-import { grpcResponseStatus, isGrpcContentType, parseGrpcStatus } from './grpc-outcome.ts';
 import { inboundDestinationLabels } from './inbound-destination-labels.ts';
 import type { ResolvedInboundOptions } from './inbound-options.ts';
 import type { InboundService } from './inbound-service.ts';
 import type { InboundNext, InboundRequest, InboundResponse } from './inbound-step.ts';
-
-/** One calling workload's label sets, by request protocol. */
-interface InboundPeer {
-  readonly http: ResponseLabelSets;
-  readonly grpc: ResponseLabelSets;
-}
 
 /** `connection_security_policy` on the destination side: `mutual_tls` needs mTLS, not there yet. */
 const SECURITY_POLICY = 'none';
@@ -38,7 +32,8 @@ export class InboundTelemetry {
   readonly #options: ResolvedInboundOptions;
   readonly #local: LocalPeerMetadata;
   #destination: IstioDestinationLabels | undefined;
-  #peers!: PeerLabelCache<InboundPeer>;
+  /** Per calling workload: its `request_protocol="http"` sets (`.grpc` for gRPC requests). */
+  #peers!: PeerLabelCache<ResponseLabelSets>;
 
   /**
    * @param metrics - the mesh's recorder for `reporter="destination"`.
@@ -78,20 +73,14 @@ export class InboundTelemetry {
     if (previous !== undefined && sameLabels(previous, destination)) return;
     this.#destination = destination;
     const metrics = this.#metrics;
-    this.#peers = new PeerLabelCache(this.#options.maxPeers, (source: IstioSourceLabels) => ({
-      http: metrics.forPeer({
+    this.#peers = new PeerLabelCache(this.#options.maxPeers, (source: IstioSourceLabels) =>
+      metrics.forPeer({
         ...source,
         ...destination,
         request_protocol: 'http',
         connection_security_policy: SECURITY_POLICY,
       }),
-      grpc: metrics.forPeer({
-        ...source,
-        ...destination,
-        request_protocol: 'grpc',
-        connection_security_policy: SECURITY_POLICY,
-      }),
-    }));
+    );
   }
 
   /** The inbound step: exchange metadata, then run the rest and record when the response closes. */
@@ -112,8 +101,9 @@ export class InboundTelemetry {
       delete headers[PEER_METADATA_ID_HEADER];
       res.setHeader(PEER_METADATA_ID_HEADER, this.#local.id);
     }
-    const grpc = isGrpcContentType(headers['content-type']);
-    const sets = grpc ? peer.grpc : peer.http;
+    const contentType = headers['content-type'];
+    const grpc = typeof contentType === 'string' && isGrpcContentType(contentType);
+    const sets = grpc ? peer.grpc : peer;
     const requestBytes = headerBytes(req.rawHeaders) + contentLength(headers['content-length']);
     const socket = req.httpVersionMajor === 2 ? undefined : req.socket;
     const writtenAtStart = socket?.bytesWritten ?? 0;
@@ -125,8 +115,11 @@ export class InboundTelemetry {
         const status = res.headersSent ? res.statusCode : 0;
         // Envoy's DC: the downstream connection ended before the response was complete.
         const flags = finished ? NO_RESPONSE_FLAGS : 'DC';
+        // Envoy's getGrpcStatus(trailers, headers, info): trailer, header, then the HTTP status.
         const grpcStatus = grpc
-          ? grpcResponseStatus(trailers?.status, parseGrpcStatus(res.getHeader('grpc-status')), status)
+          ? (trailers?.status ??
+            grpcStatusOf({ 'grpc-status': res.getHeader('grpc-status') }) ??
+            (status === 0 ? '' : httpToGrpcStatus(status)))
           : '';
         const responseBytes =
           socket !== undefined
@@ -168,14 +161,11 @@ function contentLength(value: unknown): number {
  * Node keeps trailers only as formatted text, so the `grpc-status` trailer of a gRPC response is
  * caught as the application adds it. Only gRPC requests pay for this.
  */
-function captureGrpcTrailer(res: InboundResponse): { status: number | undefined } {
-  const seen: { status: number | undefined } = { status: undefined };
+function captureGrpcTrailer(res: InboundResponse): { status: string | undefined } {
+  const seen: { status: string | undefined } = { status: undefined };
   const add = res.addTrailers;
   res.addTrailers = function (this: InboundResponse, trailers: Parameters<typeof add>[0]) {
-    const entries = Array.isArray(trailers) ? trailers : Object.entries(trailers);
-    for (const [k, v] of entries as [string, unknown][]) {
-      if (k.toLowerCase() === 'grpc-status') seen.status = parseGrpcStatus(v);
-    }
+    seen.status = grpcStatusOf(trailers as never) ?? seen.status;
     return add.call(this, trailers as never);
   } as typeof add;
   return seen;

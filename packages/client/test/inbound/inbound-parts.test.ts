@@ -1,19 +1,12 @@
 /**
  * The pure parts of the inbound side: option validation, the step chain, the inbound service a
- * request reached (Istio's inbound cluster metadata), this workload's destination labels, and
- * Envoy's gRPC status rules.
+ * request reached (Istio's inbound cluster metadata) and this workload's destination labels.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { resolveWorkload } from '@dabba/discovery';
 import type { CompiledCluster } from '../../src/compile/compile-cluster.ts';
 import { ConfigError } from '../../src/errors.ts';
-import {
-  grpcResponseStatus,
-  httpToGrpcStatus,
-  isGrpcContentType,
-  parseGrpcStatus,
-} from '../../src/inbound/grpc-outcome.ts';
 import { inboundDestinationLabels } from '../../src/inbound/inbound-destination-labels.ts';
 import { resolveInboundOptions } from '../../src/inbound/inbound-options.ts';
 import { resolveInboundService } from '../../src/inbound/inbound-service.ts';
@@ -134,41 +127,5 @@ describe('resolveInboundService (Istio inbound cluster istio.services metadata)'
     assert.equal(without.destination_workload, 'reviews');
     assert.equal(without.destination_canonical_revision, 'v1');
     assert.equal(without.destination_principal, 'unknown');
-  });
-});
-
-describe('gRPC (Envoy Grpc::Common / Grpc::Utility)', () => {
-  test('content types', () => {
-    for (const ok of ['application/grpc', 'application/grpc+proto', 'application/grpc;charset=utf-8'])
-      assert.ok(isGrpcContentType(ok), ok);
-    for (const no of [undefined, 'application/json', 'application/grpc-web', 'application/grpcx'])
-      assert.ok(!isGrpcContentType(no), String(no));
-  });
-
-  test('httpToGrpcStatus table', () => {
-    const table: [number, number][] = [
-      [400, 13],
-      [401, 16],
-      [403, 7],
-      [404, 12],
-      [429, 14],
-      [502, 14],
-      [503, 14],
-      [504, 14],
-      [200, 2],
-      [500, 2],
-    ];
-    for (const [http, grpc] of table) assert.equal(httpToGrpcStatus(http), grpc, String(http));
-  });
-
-  test('trailer, then header, then the HTTP status; no response: empty', () => {
-    assert.equal(grpcResponseStatus(5, 3, 200), '5');
-    assert.equal(grpcResponseStatus(undefined, 3, 200), '3');
-    assert.equal(grpcResponseStatus(undefined, undefined, 503), '14');
-    assert.equal(grpcResponseStatus(undefined, undefined, 0), '');
-    assert.equal(parseGrpcStatus('16'), 16);
-    assert.equal(parseGrpcStatus('17'), undefined);
-    assert.equal(parseGrpcStatus('x'), undefined);
-    assert.equal(parseGrpcStatus(['4']), 4);
   });
 });
