@@ -102,3 +102,22 @@ export function mayRetryResponse(
 export function isReplayableBody(body: unknown): boolean {
   return body == null || typeof body === 'string' || body instanceof Uint8Array;
 }
+
+/** The largest retried response body read to its end to keep the connection (64 KiB). */
+export const MAX_DRAINED_BODY_BYTES = 64 * 1024;
+
+/**
+ * Whether a response that is being retried should be read to its end instead of reset. Resetting
+ * an HTTP/1.1 response closes its connection, and opening another costs far more than reading a
+ * small body, so a body of known small length (or none) is drained and the connection goes
+ * back to the pool. A body of unknown length (chunked, or read until close) is reset, as Envoy
+ * resets every retried response.
+ */
+export function isDrainableResponse(method: string, status: number, headers: IncomingHttpHeaders): boolean {
+  // Responses without a body (RFC 9110 6.4.1).
+  if (method === 'HEAD' || status === 204 || status === 304) return true;
+  const length = headers['content-length'];
+  if (typeof length !== 'string') return false;
+  if (!/^[0-9]{1,6}$/.test(length)) return false;
+  return Number(length) <= MAX_DRAINED_BODY_BYTES;
+}

@@ -73,10 +73,18 @@ import type { IstioRequestMetrics } from '../telemetry/istio-request-metrics.ts'
 import { removePeerMetadataHeaders } from '../telemetry/peer-metadata/peer-metadata-headers.ts';
 import type { RequestObserver } from '../telemetry/request-observer.ts';
 import { localReplyStatus, responseFlagsOf } from '../telemetry/response-outcome.ts';
-import { classifyAttemptError, mayRetryResponse, responseFlagOf } from './attempt-outcome.ts';
+import {
+  classifyAttemptError,
+  isDrainableResponse,
+  mayRetryResponse,
+  responseFlagOf,
+} from './attempt-outcome.ts';
 import { EXPECTED_RQ_TIMEOUT_MS, expectedTimeoutMs } from './envoy-request-headers.ts';
 import { failLocally } from './local-response.ts';
 import { admissionOf, retryAdmissionOf } from './retry-admission.ts';
+
+/** How long a dropped response's small body may take to arrive before its stream is reset. */
+const DRAIN_LIMIT_MS = 1000;
 
 /** The abort reason given to an attempt the router abandons; never reaches the caller. */
 const ABANDONED = new Error('dabba: upstream attempt abandoned (retry, timeout or abort)');
@@ -337,8 +345,9 @@ export class RouterRequest implements Dispatcher.DispatchController {
       const decision = this.#decide({ kind: 'response', status, headers: lookup });
       if (decision.retry) {
         this.#route.observer?.attemptEnded(attempt.host, this.#attempts, status, undefined, true);
-        // The response and its body are dropped; the connection goes with the aborted stream.
-        this.#abandon(attempt);
+        // The response is dropped: a small body of known length is read to its end so the
+        // HTTP/1.1 connection stays in the pool; any other is reset, closing its connection.
+        this.#abandon(attempt, isDrainableResponse(this.#route.options.method, status, headers));
         this.#scheduleRetry(decision.backoffMs);
         return;
       }
@@ -565,12 +574,13 @@ export class RouterRequest implements Dispatcher.DispatchController {
   }
 
   /** Detaches the current attempt and resets it; its later callbacks are ignored. */
-  #abandon(attempt: AttemptHandler): void {
+  #abandon(attempt: AttemptHandler, drain = false): void {
     this.#attempt = undefined;
     this.#clearPerTry();
     this.#clearIdle();
     attempt.finish();
-    attempt.controller?.abort(ABANDONED);
+    if (drain) attempt.drain();
+    else attempt.controller?.abort(ABANDONED);
   }
 
   /** The request ended with a forwarded response (or its error): stop every timer. */
@@ -793,6 +803,8 @@ export class AttemptHandler implements Dispatcher.DispatchHandler {
   /** undici called onRequestStart: the request is being written. */
   started = false;
   #finished = false;
+  /** Bounds the reading of a dropped response's body (see {@link drain}). */
+  #drainTimer: NodeJS.Timeout | undefined;
 
   constructor(router: RouterRequest, host: Host) {
     this.router = router;
@@ -804,6 +816,20 @@ export class AttemptHandler implements Dispatcher.DispatchHandler {
     if (this.#finished) return;
     this.#finished = true;
     this.host.activeRequests--;
+  }
+
+  /**
+   * The router dropped this response: read its body to the end (the router ignores it) so undici
+   * keeps the connection, but reset it if it has not ended within {@link DRAIN_LIMIT_MS}.
+   */
+  drain(): void {
+    this.#drainTimer = setTimeout(AttemptHandler.#onDrainLimit, DRAIN_LIMIT_MS, this);
+    this.#drainTimer.unref();
+  }
+
+  static #onDrainLimit(attempt: AttemptHandler): void {
+    attempt.#drainTimer = undefined;
+    attempt.controller?.abort(ABANDONED);
   }
 
   onRequestStart(controller: Dispatcher.DispatchController, _context: unknown): void {
@@ -841,11 +867,13 @@ export class AttemptHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseEnd(_controller: Dispatcher.DispatchController, trailers: IncomingHttpHeaders): void {
+    if (this.#drainTimer !== undefined) clearTimeout(this.#drainTimer);
     this.finish();
     this.router.attemptEnd(this, trailers);
   }
 
   onResponseError(_controller: Dispatcher.DispatchController | null, error: Error): void {
+    if (this.#drainTimer !== undefined) clearTimeout(this.#drainTimer);
     this.finish();
     this.router.attemptError(this, error);
   }

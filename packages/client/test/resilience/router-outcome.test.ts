@@ -12,6 +12,7 @@ import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import {
   classifyAttemptError,
+  isDrainableResponse,
   isReplayableBody,
   mayRetryResponse,
   responseFlagOf,
@@ -130,4 +131,27 @@ test('request bodies: none, a string or bytes are replayed on a retry; a stream 
     ),
     false,
   );
+});
+
+test('a retried response is drained only with a known body of at most 64 KiB, or none', () => {
+  const table: [string, number, Record<string, string>, boolean][] = [
+    ['GET', 503, { 'content-length': '11' }, true],
+    ['GET', 503, { 'content-length': '0' }, true],
+    ['GET', 503, { 'content-length': '65536' }, true],
+    ['GET', 503, { 'content-length': '65537' }, false],
+    ['GET', 503, { 'content-length': '1e3' }, false],
+    ['GET', 503, { 'content-length': '' }, false],
+    ['GET', 503, { 'transfer-encoding': 'chunked' }, false],
+    ['GET', 503, {}, false],
+    ['HEAD', 503, {}, true],
+    ['GET', 204, {}, true],
+    ['GET', 304, {}, true],
+  ];
+  for (const [method, status, headers, want] of table) {
+    assert.equal(
+      isDrainableResponse(method, status, headers),
+      want,
+      `${method} ${status} ${JSON.stringify(headers)}`,
+    );
+  }
 });
