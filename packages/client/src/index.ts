@@ -32,6 +32,7 @@ export type {
 export { createMesh, Mesh, type MeshEvents } from './mesh.ts';
 export type { FailureBreakerOptions, MeshLogger, MeshOptions, MetricsOptions } from './options.ts';
 export { type ServeMetricsOptions, serveMetrics } from './serve-metrics.ts';
+export type { AccessLogOptions, AccessLogStream } from './telemetry/access-log/access-log-options.ts';
 export type { MetricsRegistry } from './telemetry/istio-request-metrics.ts';
 export {
   contextWithTraceContext,
@@ -40,3 +41,4 @@ export {
   type TraceContextFormat,
 } from './telemetry/propagation/extract.ts';
 export type { HeaderSource } from './telemetry/propagation/trace-headers.ts';
+export type { PropagationFormat, SpanNaming, TracingOptions } from './telemetry/tracing/tracing-options.ts';
