@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { createMesh, type Mesh, serveMetrics } from '@dabba/client';
 import { istioFiles } from '@dabba/discovery';
@@ -45,6 +45,19 @@ function one(samples: Sample[], name: string, labels: Record<string, string>): n
   const found = pick(samples, name, labels);
   assert.equal(found.length, 1, `${name} ${JSON.stringify(labels)}: ${found.length} series`);
   return found[0]!.value;
+}
+
+/** The length of an upstream's HTTP/1.1 response head, read off a raw socket. */
+async function rawResponseHeadBytes(port: number, host: string): Promise<number> {
+  const socket = connect(port, '127.0.0.1');
+  socket.write(`GET /r HTTP/1.1\r\nhost: ${host}\r\nconnection: close\r\n\r\n`);
+  const chunks: Buffer[] = [];
+  for await (const chunk of socket) chunks.push(chunk as Buffer);
+  const text = Buffer.concat(chunks).toString('latin1');
+  // `connection: close` makes the server answer `Connection: close` where the mesh's pooled
+  // requests get `Connection: keep-alive` and `Keep-Alive: timeout=5`.
+  const keepAlive = 'Connection: keep-alive\r\nKeep-Alive: timeout=5\r\n'.length;
+  return text.indexOf('\r\n\r\n') + 4 - 'Connection: close\r\n'.length + keepAlive;
 }
 
 const SOURCE = {
@@ -223,10 +236,15 @@ spec:
         for (let i = 1; i < buckets.length; i++) assert.ok(buckets[i]!.value >= buckets[i - 1]!.value);
       }
     }
+    // Istio records wire bytes (istio_stats.cc: the downstream bytes meter): the response head as
+    // HTTP/1.1 writes it plus the body. The head is measured here off a raw socket to the upstream.
+    const head = await rawResponseHeadBytes(reviews.port, 'reviews:9080');
     assert.equal(
       one(samples, 'istio_response_bytes_sum', { destination_service_name: 'reviews' }),
-      30 * BODY.length,
+      30 * (head + BODY.length),
     );
+    // `GET /r HTTP/1.1\r\n` + `host: reviews:9080\r\n` + `\r\n`, no body.
+    assert.equal(one(samples, 'istio_request_bytes_sum', { destination_service_name: 'reviews' }), 30 * 39);
     assert.equal(one(samples, 'istio_response_bytes_sum', { destination_service_name: 'details' }), 0);
     assert.equal(
       one(samples, 'istio_request_duration_milliseconds_bucket', {

@@ -73,6 +73,7 @@ import type { IstioRequestMetrics } from '../telemetry/istio-request-metrics.ts'
 import { removePeerMetadataHeaders } from '../telemetry/peer-metadata/peer-metadata-headers.ts';
 import type { RequestObserver } from '../telemetry/request-observer.ts';
 import { localReplyStatus, responseFlagsOf } from '../telemetry/response-outcome.ts';
+import { responseHeadBytes } from '../telemetry/wire-size.ts';
 import {
   classifyAttemptError,
   isDrainableResponse,
@@ -652,7 +653,9 @@ export class RouterRequest implements Dispatcher.DispatchController {
       sets.get(code, flags, grpcStatus),
       performance.now() - this.#startedAt,
       this.#route.requestBytes,
-      this.#responseBytes,
+      forwarded === undefined
+        ? 0
+        : responseHeadBytes(this.#status, forwarded.rawHeaders) + this.#responseBytes,
     );
     const traffic = sets.traffic;
     if (traffic !== undefined) {

@@ -82,11 +82,13 @@ function headerValue(headers: RawHeaders, name: string): string | undefined {
     }
     return undefined;
   }
+  // The common case first: a plain object with the lowercase name.
+  const direct = (headers as Readonly<Record<string, unknown>>)[name];
+  if (typeof direct === 'string') return direct;
   if (typeof (headers as Iterable<unknown>)[Symbol.iterator] === 'function') {
     return pairValue(headers as Iterable<unknown>, name);
   }
   const record = headers as Readonly<Record<string, unknown>>;
-  const direct = record[name];
   if (direct !== undefined) return stringOf(direct);
   for (const key in record) if (sameName(key, name)) return stringOf(record[key]);
   return undefined;
@@ -99,9 +101,16 @@ function pairValue(pairs: Iterable<unknown>, name: string): string | undefined {
   return undefined;
 }
 
+/** Case-insensitive name match without allocating; `name` is lowercase ASCII. */
 function sameName(raw: unknown, name: string): boolean {
-  const s = typeof raw === 'string' ? raw : Buffer.isBuffer(raw) ? raw.toString('latin1') : undefined;
-  return s !== undefined && s.length === name.length && s.toLowerCase() === name;
+  if (typeof raw === 'string') return raw.length === name.length && raw.toLowerCase() === name;
+  if (!(raw instanceof Uint8Array) || raw.length !== name.length) return false;
+  for (let i = 0; i < raw.length; i++) {
+    // ASCII letters differ from their uppercase by 0x20; other bytes must match exactly.
+    const b = raw[i]!;
+    if ((b >= 65 && b <= 90 ? b | 0x20 : b) !== name.charCodeAt(i)) return false;
+  }
+  return true;
 }
 
 function stringOf(value: unknown): string | undefined {
