@@ -39,6 +39,7 @@ import {
 import { type ExplainRequest, type Explanation, explainRequest } from './explain.ts';
 import { inboundSteps } from './inbound/inbound-chain.ts';
 import { type InboundOptions, resolveInboundOptions } from './inbound/inbound-options.ts';
+import type { InboundTracingConfig } from './inbound/inbound-span.ts';
 import {
   composeInbound,
   type InboundListener,
@@ -83,6 +84,7 @@ import {
 } from './telemetry/peer-metadata/peer-metadata-headers.ts';
 import type { ResponseLabelSets } from './telemetry/response-label-sets.ts';
 import { localReplyStatus, responseFlagsOf } from './telemetry/response-outcome.ts';
+import { decideSampling } from './telemetry/tracing/decide-sampling.ts';
 
 /** Events a Mesh emits (it is an EventEmitter, like every undici Dispatcher). */
 export interface MeshEvents {
@@ -495,10 +497,24 @@ export class Mesh extends Dispatcher {
       onSnapshot: (listener) => this.on('snapshot', listener),
       metrics: this.#inboundMetrics,
       peerMetadata: this.#peerMetadata,
-      tracing: undefined,
+      tracing: this.#inboundTracing(),
     });
     if (steps.length === 0) return listener;
     return composeInbound(steps, listener as InboundNext) as InboundListener<Req, Res>;
+  }
+
+  /** The SERVER span settings of `inbound()`, from the `tracing` option; `undefined` when off. */
+  #inboundTracing(): InboundTracingConfig | undefined {
+    const tracing = this.#options.tracing;
+    if (tracing === undefined) return undefined;
+    const random = this.#options.random;
+    return {
+      tracerProvider: tracing.tracerProvider,
+      spanName: tracing.spanName,
+      sample: (parentSampled, debug) =>
+        decideSampling(parentSampled, debug, tracing.samplingPerTenThousand, random),
+      tags: this.#telemetry!.spanTags,
+    };
   }
 
   /**

@@ -10,12 +10,10 @@ import {
   type TracerProvider,
   trace,
 } from '@opentelemetry/api';
+import { TRACER_NAME } from '../telemetry/mesh-telemetry.ts';
 import { contextWithTraceContext, extractTraceContext } from '../telemetry/propagation/extract.ts';
 import { randomSpanId, randomTraceId } from '../telemetry/propagation/hex-ids.ts';
 import type { InboundNext, InboundRequest, InboundResponse } from './inbound-step.ts';
-
-/** The instrumentation scope of Dabba's spans. */
-const TRACER_NAME = '@dabba/client';
 
 /** What the SERVER span step needs from the mesh's `tracing` option. */
 export interface InboundTracingConfig {
@@ -28,6 +26,8 @@ export interface InboundTracingConfig {
    * else the configured percentage.
    */
   readonly sample: (parentSampled: boolean | undefined, debug: boolean) => boolean;
+  /** Tags Istio's proxies put on every span (`component`, `istio.namespace`, `istio.canonical_service`). */
+  readonly tags: Attributes;
 }
 
 /** The inbound service for span names (`<host>:<port>/*`); `undefined` when not resolved. */
@@ -97,11 +97,9 @@ export class InboundSpans {
       if (remote !== undefined && (remote.traceFlags & 1) === 0) {
         parent = trace.setSpanContext(parent, { ...remote, traceFlags: remote.traceFlags | 1 });
       }
-      span = tracer.startSpan(
-        this.#spanName(req),
-        { kind: SpanKind.SERVER, attributes: requestAttributes(req) },
-        parent,
-      );
+      const attributes = requestAttributes(req, this.#config.tags);
+      if (extracted.requestId !== undefined) attributes['guid:x-request-id'] = extracted.requestId;
+      span = tracer.startSpan(this.#spanName(req), { kind: SpanKind.SERVER, attributes }, parent);
       res.once('close', () => endSpan(span, res));
     }
     context.with(trace.setSpan(parent, span), next, undefined, req, res);
@@ -145,7 +143,7 @@ function methodOf(raw: string | undefined): { method: string; original: string |
  * method, scheme, path and query, server address and port from the Host header, client address,
  * protocol version, user agent.
  */
-function requestAttributes(req: InboundRequest): Attributes {
+function requestAttributes(req: InboundRequest, tags: Attributes): Attributes {
   const { method, original } = methodOf(req.method);
   const url = req.url ?? '/';
   const q = url.indexOf('?');
@@ -153,6 +151,7 @@ function requestAttributes(req: InboundRequest): Attributes {
     | { encrypted?: boolean; remoteAddress?: string; remotePort?: number }
     | undefined;
   const attributes: Attributes = {
+    ...tags,
     'http.request.method': method,
     'url.scheme': socket?.encrypted === true ? 'https' : 'http',
     'url.path': q < 0 ? url : url.slice(0, q),
@@ -181,19 +180,21 @@ function requestAttributes(req: InboundRequest): Attributes {
 
 /**
  * Ends a SERVER span when its response closes. Semantic conventions: 5xx is an error on the
- * server side (4xx is the client's); a response cut short by the client's disconnect ends with
- * no status code and `error.type` set.
+ * server side (4xx is the client's). A response cut short by the client's disconnect is Envoy's
+ * `DC`, with the error Envoy's tracer reports for it.
  */
 function endSpan(span: Span, res: InboundResponse): void {
+  const finished = res.writableFinished;
   if (res.headersSent) {
     span.setAttribute('http.response.status_code', res.statusCode);
-    if (res.statusCode >= 500) {
+    if (res.statusCode >= 500 && finished) {
       span.setAttribute('error.type', String(res.statusCode));
       span.setStatus({ code: SpanStatusCode.ERROR });
     }
   }
-  if (!res.writableFinished) {
-    span.setAttribute('error.type', 'downstream_disconnect');
+  span.setAttribute('response_flags', finished ? '-' : 'DC');
+  if (!finished) {
+    span.setAttribute('error.type', 'downstream_remote_disconnect');
     span.setStatus({ code: SpanStatusCode.ERROR });
   }
   span.end();
