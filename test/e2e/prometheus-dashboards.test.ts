@@ -306,6 +306,31 @@ spec:
       SLOW,
     );
 
+    // Envoy's cluster stats as a sidecar exports them, through the same scrape: one 5xx charged
+    // per request to the v2 subset cluster, one attempt per request to v1 (no retries here).
+    const v1Cluster = `outbound|9080|v1|${REVIEWS}`;
+    const v2Cluster = `outbound|9080|v2|${REVIEWS}`;
+    assert.equal(
+      Math.round(
+        await prom.scalar(
+          `sum(increase(envoy_cluster_upstream_rq{cluster_name="${v2Cluster}",response_code_class="5xx"}[${w}]))`,
+          end,
+        ),
+      ),
+      FAIL_V2,
+    );
+    assert.equal(
+      Math.round(
+        await prom.scalar(
+          `sum(increase(envoy_cluster_upstream_rq_total{cluster_name="${v1Cluster}"}[${w}]))`,
+          end,
+        ),
+      ),
+      OK_V1,
+    );
+    assert.equal(await prom.scalar(`envoy_cluster_membership_healthy{cluster_name="${v1Cluster}"}`, end), 1);
+    assert.equal(await prom.scalar(`dabba_config_updates_total{result="accepted"}`, end), 1);
+
     // Client Success Rate (non-5xx responses), istio-service-dashboard.json, over the window:
     // both sums share samples and extrapolation, so the ratio is exact.
     const successRate = await prom.scalar(
