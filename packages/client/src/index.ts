@@ -29,11 +29,17 @@ export type {
   ExplainRequest,
   Explanation,
 } from './explain.ts';
+export type { InboundOptions } from './inbound/inbound-options.ts';
+export type { InboundListener, InboundRequest, InboundResponse } from './inbound/inbound-step.ts';
 export { createMesh, Mesh, type MeshEvents } from './mesh.ts';
 export type { FailureBreakerOptions, MeshLogger, MeshOptions, MetricsOptions } from './options.ts';
 export { type ServeMetricsOptions, serveMetrics } from './serve-metrics.ts';
 export type { AccessLogOptions, AccessLogStream } from './telemetry/access-log/access-log-options.ts';
 export type { MetricsRegistry } from './telemetry/istio-request-metrics.ts';
+export {
+  PEER_METADATA_HEADER,
+  PEER_METADATA_ID_HEADER,
+} from './telemetry/peer-metadata/peer-metadata-headers.ts';
 export {
   contextWithTraceContext,
   type ExtractedTraceContext,
