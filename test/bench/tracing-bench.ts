@@ -1,0 +1,107 @@
+/**
+ * Micro-benchmark of the per-request telemetry (tracing option): the whole life of one request's
+ * observer (decision, routed, header injection into a copy, end) for a request not sampled, a
+ * sampled one with no SDK registered (the API's no-op provider), and a sampled one recorded by a
+ * BasicTracerProvider with no processor. Run alone:
+ * `node --conditions=dabba-source test/bench/tracing-bench.ts`.
+ */
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Workload } from '@dabba/discovery';
+import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
+import { consumeSink, nsPerOp } from './time-loop.ts';
+
+const CLIENT_SRC = path.join(import.meta.dirname, '..', '..', 'packages', 'client', 'src');
+const load = async <T>(relative: string): Promise<T> =>
+  (await import(pathToFileURL(path.join(CLIENT_SRC, relative)).href)) as T;
+
+interface Observed {
+  routed(cluster: string, route: string | undefined, http2: boolean): void;
+  inject(headers: Record<string, string | string[]>): void;
+  attemptStarted(host: unknown, n: number): void;
+  responseStarted(status: number, headers: Record<string, string>): void;
+  requestEnded(status: number, flags: string, bytes: number, err: undefined): void;
+}
+type TelemetryCtor = new (
+  tracing: unknown,
+  accessLog: unknown,
+  workload: Workload,
+  random: () => number,
+) => { begin(request: unknown, target: unknown, options: unknown): Observed };
+type RequestCtor = new (
+  m: string,
+  s: string,
+  a: string,
+  p: string,
+  h: unknown,
+) => { toRecord(): Record<string, string> };
+
+const { MeshTelemetry } = await load<{ MeshTelemetry: TelemetryCtor }>('telemetry/mesh-telemetry.ts');
+const { IncomingRequest } = await load<{ IncomingRequest: RequestCtor }>('dispatch/incoming-request.ts');
+const { resolveTracingOptions } = await load<{
+  resolveTracingOptions: (v: unknown, s: string, i: unknown[]) => unknown;
+}>('telemetry/tracing/tracing-options.ts');
+
+const workload = { namespace: 'default', labels: { app: 'bench' } } as unknown as Workload;
+const target = {
+  authority: 'reviews:9080',
+  hostname: 'reviews',
+  port: 9080,
+  scheme: 'http',
+  origin: 'http://reviews:9080',
+};
+const host = {
+  key: '10.0.0.1:9080',
+  address: '10.0.0.1',
+  port: 9080,
+  locality: { region: '', zone: '', subZone: '' },
+};
+const options = {
+  method: 'GET',
+  path: '/reviews/1',
+  origin: 'http://reviews:9080',
+  headers: { 'user-agent': 'bench' },
+};
+const responseHeaders = { 'content-length': '2' };
+const cluster = 'outbound|9080|v1|reviews.default.svc.cluster.local';
+
+function life(telemetry: InstanceType<TelemetryCtor>): number {
+  const request = new IncomingRequest('GET', 'http', 'reviews:9080', '/reviews/1', options.headers);
+  const o = telemetry.begin(request, target, options);
+  o.routed(cluster, 'r', false);
+  const record = request.toRecord();
+  o.inject(record);
+  o.attemptStarted(host, 1);
+  o.responseStarted(200, responseHeaders);
+  o.requestEnded(200, '-', 2, undefined);
+  return Object.keys(record).length;
+}
+
+function baseline(): number {
+  // What an untraced request that needs a header copy pays anyway.
+  const request = new IncomingRequest('GET', 'http', 'reviews:9080', '/reviews/1', options.headers);
+  return Object.keys(request.toRecord()).length;
+}
+
+const loop = { iterations: 200_000, runs: 7 };
+const tracing = (v: object) => resolveTracingOptions(v, 'bench', []);
+const unsampled = new MeshTelemetry(tracing({ samplingPercent: 0 }), undefined, workload, Math.random);
+const noSdk = new MeshTelemetry(tracing({ samplingPercent: 100 }), undefined, workload, Math.random);
+const rows: [string, number][] = [
+  ['header copy only (baseline)', nsPerOp(baseline, loop)],
+  ['not sampled (0%)', nsPerOp(() => life(unsampled), loop)],
+  ['sampled, no SDK (100%, no-op API)', nsPerOp(() => life(noSdk), loop)],
+];
+const provider = new BasicTracerProvider();
+const recorded = new MeshTelemetry(
+  tracing({ samplingPercent: 100, tracerProvider: provider }),
+  undefined,
+  workload,
+  Math.random,
+);
+rows.push([
+  'sampled, recorded (BasicTracerProvider)',
+  nsPerOp(() => life(recorded), { iterations: 50_000, runs: 5 }),
+]);
+for (const [name, ns] of rows) console.log(`${name.padEnd(42)} ${ns.toFixed(0).padStart(6)} ns/request`);
+console.log(consumeSink() > 0 ? '' : 'sink empty');
