@@ -157,9 +157,19 @@ export class RouterRequest implements Dispatcher.DispatchController {
   #otherHosts: Host[] | undefined;
   /** previous_priorities state; created on the first retry of a route that configures it. */
   #previousPriorities: PreviousPriorities | undefined;
+  /** The route deadline (`performance.now()` ms); undefined without a route timeout. */
   #deadline: number | undefined;
-  #routeTimer: NodeJS.Timeout | undefined;
-  #perTryTimer: NodeJS.Timeout | undefined;
+  /** The current attempt's per-try deadline; undefined when none is running. */
+  #perTryDeadline: number | undefined;
+  #perTryAttempt: AttemptHandler | undefined;
+  /**
+   * One timer for both deadlines, armed for the earlier one: most requests end before either,
+   * and then pay one timer instead of two. A per-try deadline that no longer applies is left
+   * armed; the timer finds nothing due and re-arms for what is left.
+   */
+  #timer: NodeJS.Timeout | undefined;
+  /** The deadline the timer is armed for. */
+  #timerAt = 0;
   /** per_try_idle_timeout of the current attempt: re-armed by every response event. */
   #idleTimer: NodeJS.Timeout | undefined;
   #backoffTimer: NodeJS.Timeout | undefined;
@@ -246,8 +256,8 @@ export class RouterRequest implements Dispatcher.DispatchController {
     const timeoutMs = this.#route.timeoutMs;
     if (timeoutMs > 0) {
       this.#deadline = performance.now() + timeoutMs;
-      this.#routeTimer = setTimeout(RouterRequest.#onRouteTimeout, timeoutMs, this);
-      this.#routeTimer.unref();
+      // With a per-try timeout, the first attempt arms the timer for its earlier deadline.
+      if (this.#perTryTimeoutMs === 0) this.#arm(this.#deadline);
     }
     this.#caller.onRequestStart?.(this, null);
     if (this.#done) return true;
@@ -299,8 +309,9 @@ export class RouterRequest implements Dispatcher.DispatchController {
     const attempt = new AttemptHandler(this, host);
     this.#attempt = attempt;
     if (this.#perTryTimeoutMs > 0) {
-      this.#perTryTimer = setTimeout(RouterRequest.#onPerTryTimeout, this.#perTryTimeoutMs, this, attempt);
-      this.#perTryTimer.unref();
+      this.#perTryDeadline = performance.now() + this.#perTryTimeoutMs;
+      this.#perTryAttempt = attempt;
+      this.#arm(this.#perTryDeadline);
     }
     return pool.dispatcher.dispatch(this.#route.options, attempt);
   }
@@ -690,11 +701,21 @@ export class RouterRequest implements Dispatcher.DispatchController {
     this.#caller.onResponseError?.(this, err);
   }
 
+  /** The per-try deadline no longer applies (the timer, if armed for it, re-arms when it fires). */
   #clearPerTry(): void {
-    if (this.#perTryTimer !== undefined) {
-      clearTimeout(this.#perTryTimer);
-      this.#perTryTimer = undefined;
+    this.#perTryDeadline = undefined;
+    this.#perTryAttempt = undefined;
+  }
+
+  /** Makes the timer fire by `at` (a `performance.now()` time); an earlier arming stands. */
+  #arm(at: number): void {
+    if (this.#timer !== undefined) {
+      if (this.#timerAt <= at) return;
+      clearTimeout(this.#timer);
     }
+    this.#timerAt = at;
+    this.#timer = setTimeout(RouterRequest.#onTimer, Math.max(0, at - performance.now()), this);
+    this.#timer.unref();
   }
 
   #clearIdle(): void {
@@ -707,9 +728,9 @@ export class RouterRequest implements Dispatcher.DispatchController {
   #clearTimers(): void {
     this.#clearPerTry();
     this.#clearIdle();
-    if (this.#routeTimer !== undefined) {
-      clearTimeout(this.#routeTimer);
-      this.#routeTimer = undefined;
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
     }
     if (this.#backoffTimer !== undefined) {
       clearTimeout(this.#backoffTimer);
@@ -758,34 +779,61 @@ export class RouterRequest implements Dispatcher.DispatchController {
     );
   }
 
-  static #onPerTryTimeout(router: RouterRequest, attempt: AttemptHandler): void {
-    router.#perTryTimer = undefined;
-    if (attempt !== router.#attempt || router.#forwardedController !== undefined) return;
-    router.outlier?.record(attempt.host, 'timeout');
-    router.#attemptFailed(attempt, { kind: 'per-try-timeout' }, undefined);
+  /**
+   * The timer reached the deadline it was armed for. Deadlines are compared with that, not with
+   * the clock, which Node's millisecond timers may leave a fraction short. The route deadline
+   * wins a tie: a retry after it could not run anyway.
+   */
+  static #onTimer(router: RouterRequest): void {
+    router.#timer = undefined;
+    if (router.#done) return;
+    const at = router.#timerAt;
+    if (router.#deadline !== undefined && router.#deadline <= at) {
+      router.#onRouteTimeout();
+      return;
+    }
+    const perTry = router.#perTryDeadline;
+    if (perTry !== undefined && perTry <= at) {
+      const attempt = router.#perTryAttempt!;
+      router.#clearPerTry();
+      router.#onPerTryTimeout(attempt);
+      if (router.#done) return;
+    }
+    // Whatever is still ahead: the route deadline, or a later attempt's per-try deadline.
+    const next =
+      router.#perTryDeadline === undefined
+        ? router.#deadline
+        : router.#deadline === undefined
+          ? router.#perTryDeadline
+          : Math.min(router.#deadline, router.#perTryDeadline);
+    if (next !== undefined && router.#timer === undefined) router.#arm(next);
   }
 
-  static #onRouteTimeout(router: RouterRequest): void {
-    router.#routeTimer = undefined;
-    if (router.#done) return;
-    const route = router.#route;
+  #onPerTryTimeout(attempt: AttemptHandler): void {
+    if (attempt !== this.#attempt || this.#forwardedController !== undefined) return;
+    this.outlier?.record(attempt.host, 'timeout');
+    this.#attemptFailed(attempt, { kind: 'per-try-timeout' }, undefined);
+  }
+
+  #onRouteTimeout(): void {
+    const route = this.#route;
     // Only an attempt still awaiting headers timed out (Envoy: awaitingHeaders()); during a
     // backoff there is none, and its predecessor already reported its own failure.
     if (
-      router.outlier !== undefined &&
-      router.#attempt !== undefined &&
-      router.#forwardedController === undefined
+      this.outlier !== undefined &&
+      this.#attempt !== undefined &&
+      this.#forwardedController === undefined
     ) {
-      router.outlier.record(router.#attempt.host, 'timeout');
+      this.outlier.record(this.#attempt.host, 'timeout');
     }
-    const last = router.#attempt?.host ?? router.#otherHosts?.at(-1) ?? router.#firstHost;
-    router.#fail(
+    const last = this.#attempt?.host ?? this.#otherHosts?.at(-1) ?? this.#firstHost;
+    this.#fail(
       new UpstreamTimeoutError({
         authority: route.requestAuthority,
         path: route.requestPath,
         cluster: route.cluster.name,
         endpoint: last?.key,
-        attempts: router.#attempts,
+        attempts: this.#attempts,
         responseFlags: [ResponseFlag.UPSTREAM_REQUEST_TIMEOUT],
         timeout: 'route',
         timeoutMs: route.timeoutMs,

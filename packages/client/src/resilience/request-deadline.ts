@@ -9,7 +9,8 @@
  * the route timeout never is (UT, 504).
  *
  * The caller-supplied overrides Envoy honours (x-envoy-upstream-rq-timeout-ms,
- * x-envoy-upstream-rq-per-try-timeout-ms, grpc-timeout with max_grpc_timeout) are not read here.
+ * x-envoy-upstream-rq-per-try-timeout-ms) are read by dispatch/envoy-request-headers.ts and
+ * arrive here as the route's values; grpc-timeout with max_grpc_timeout is not read.
  */
 
 /** Which timer bounds an attempt. */
