@@ -20,7 +20,13 @@ import { fmt, formatTable, type ReportRow, row } from './report.ts';
 import { type RouteBenchResult, runRouteBench } from './route-bench.ts';
 import { runSoak, type SoakResult } from './soak.ts';
 import type { Spread } from './stats.ts';
-import { MODES, type ModeName, runThroughput, type ThroughputResult } from './throughput.ts';
+import {
+  type MeshModeName,
+  MODES,
+  type ModeName,
+  runThroughput,
+  type ThroughputResult,
+} from './throughput.ts';
 import { consumeSink, type LoopOptions, nsPerOp } from './time-loop.ts';
 
 const SECTIONS = ['throughput', 'failure', 'micro', 'scale', 'soak'] as const;
@@ -33,6 +39,8 @@ const TARGETS = {
   addedCpuUs: 1,
   resilientThroughputRatio: 0.92,
   resilientAddedCpuUs: 1.5,
+  telemetryThroughputRatio: 0.9,
+  fullTracingThroughputRatio: 0.8,
   soakGrowthBytes: 2 * 1048576,
   routeNs: 100,
   lbNs: 50,
@@ -142,51 +150,51 @@ if (throughput) {
     if (s.errors > 0) rows.push(row(sec, `${name} errors`, String(s.errors)));
   }
   const ran = (mode: ModeName) => m.raw.rounds.length > 0 && m[mode].rounds.length > 0;
-  if (ran('mesh-routed')) {
-    const r = throughput.routedRatio;
-    const c = throughput.routedAddedCpuUs;
+  const ratioRows = (mode: MeshModeName, target?: { ratio: number; cpuUs?: number }) => {
+    if (!ran(mode)) return;
+    const r = throughput!.ratio[mode];
+    const c = throughput!.addedCpuUs[mode];
     rows.push(
-      row(sec, 'mesh-routed / raw rps (paired)', range(r, fmt.ratio), {
-        target: `>= ${TARGETS.throughputRatio}x`,
-        pass: r.median >= TARGETS.throughputRatio,
-      }),
+      row(
+        sec,
+        `${mode} / raw rps (paired)`,
+        range(r, fmt.ratio),
+        target && { target: `>= ${target.ratio}x`, pass: r.median >= target.ratio },
+      ),
     );
+    const cpu = target?.cpuUs;
     rows.push(
-      row(sec, 'mesh-routed added CPU/req (paired)', range(c, fmt.us), {
-        target: `<= ${TARGETS.addedCpuUs} µs`,
-        pass: c.median <= TARGETS.addedCpuUs,
-      }),
+      row(
+        sec,
+        `${mode} added CPU/req (paired)`,
+        range(c, fmt.us),
+        cpu === undefined ? undefined : { target: `<= ${cpu} µs`, pass: c.median <= cpu },
+      ),
     );
-  }
-  if (ran('mesh-floor')) {
-    rows.push(row(sec, 'mesh-floor / raw rps (paired)', range(throughput.floorRatio, fmt.ratio)));
-    rows.push(row(sec, 'mesh-floor added CPU/req (paired)', range(throughput.floorAddedCpuUs, fmt.us)));
-  }
-  if (ran('mesh-resilient')) {
-    const r = throughput.resilientRatio;
-    const c = throughput.resilientAddedCpuUs;
-    rows.push(
-      row(sec, 'mesh-resilient / raw rps (paired)', range(r, fmt.ratio), {
-        target: `>= ${TARGETS.resilientThroughputRatio}x`,
-        pass: r.median >= TARGETS.resilientThroughputRatio,
-      }),
-    );
-    rows.push(
-      row(sec, 'mesh-resilient added CPU/req (paired)', range(c, fmt.us), {
-        target: `<= ${TARGETS.resilientAddedCpuUs} µs`,
-        pass: c.median <= TARGETS.resilientAddedCpuUs,
-      }),
-    );
-    if (m['mesh-routed'].rounds.length > 0) {
+    if (mode !== 'mesh-routed' && mode !== 'mesh-floor' && m['mesh-routed'].rounds.length > 0)
       rows.push(
-        row(
-          sec,
-          'mesh-resilient minus mesh-routed CPU/req',
-          range(throughput.resilientOverRoutedCpuUs, fmt.us),
-        ),
+        row(sec, `${mode} minus mesh-routed CPU/req`, range(throughput!.overRoutedCpuUs[mode], fmt.us)),
       );
-    }
-  }
+  };
+  ratioRows('mesh-routed', { ratio: TARGETS.throughputRatio, cpuUs: TARGETS.addedCpuUs });
+  ratioRows('mesh-floor');
+  ratioRows('mesh-resilient', {
+    ratio: TARGETS.resilientThroughputRatio,
+    cpuUs: TARGETS.resilientAddedCpuUs,
+  });
+  ratioRows('mesh-metrics', { ratio: TARGETS.telemetryThroughputRatio });
+  ratioRows('mesh-telemetry-1pct', { ratio: TARGETS.telemetryThroughputRatio });
+  ratioRows('mesh-telemetry-100pct', { ratio: TARGETS.fullTracingThroughputRatio });
+  ratioRows('mesh-tracing-no-sdk');
+  const spans = throughput.spansEnded;
+  const sampledShare = (mode: MeshModeName, n: number) => {
+    const requests = m[mode].rounds.reduce((t, x) => t + x.requests, 0);
+    return requests > 0 ? `${n} spans / ${requests} requests (${pct(n / requests)})` : 'not run';
+  };
+  rows.push(row(sec, 'mesh-telemetry-1pct spans', sampledShare('mesh-telemetry-1pct', spans.onePercent)));
+  rows.push(
+    row(sec, 'mesh-telemetry-100pct spans', sampledShare('mesh-telemetry-100pct', spans.hundredPercent)),
+  );
 }
 if (failure) {
   const f = failure;

@@ -1,10 +1,13 @@
 /**
  * Throughput and latency: raw undici Pool vs the mesh (routed; routed with every resilience feature
- * configured and none firing; and the no-VirtualService floor)
- * against one upstream process. Modes run in interleaved rounds whose order rotates, so drift
- * (thermal, page cache, JIT) lands on every mode alike; mesh/raw ratios are paired per round.
+ * configured and none firing; the no-VirtualService floor; and the routed service with telemetry:
+ * Istio metrics, tracing at 1% and 100% sampling through an OpenTelemetry SDK, and tracing with no
+ * SDK registered) against one upstream process. Modes run in interleaved rounds whose order
+ * rotates, so drift (thermal, page cache, JIT) lands on every mode alike; mesh/raw ratios are
+ * paired per round.
  */
-import { createMesh, type Mesh } from '@dabba/client';
+import type { Mesh, MeshOptions } from '@dabba/client';
+import { createMesh } from '@dabba/client';
 import { istioFiles } from '@dabba/discovery';
 import { Pool } from 'undici';
 import { createMeshFolder, type MeshFolder } from '../support/mesh-folder.ts';
@@ -20,10 +23,21 @@ import {
   routedServiceYaml,
   SERVICE_PORT,
 } from './throughput-config.ts';
+import { type BenchTracing, createBenchTracing } from './tracing-provider.ts';
 import { startUpstreamProcess } from './upstream-process.ts';
 
-export const MODES = ['raw', 'mesh-routed', 'mesh-resilient', 'mesh-floor'] as const;
+export const MODES = [
+  'raw',
+  'mesh-routed',
+  'mesh-resilient',
+  'mesh-floor',
+  'mesh-metrics',
+  'mesh-telemetry-1pct',
+  'mesh-telemetry-100pct',
+  'mesh-tracing-no-sdk',
+] as const;
 export type ModeName = (typeof MODES)[number];
+export type MeshModeName = Exclude<ModeName, 'raw'>;
 
 export interface ThroughputOptions {
   readonly rounds: number;
@@ -48,56 +62,84 @@ export interface ThroughputResult {
   readonly upstreamPorts: number;
   readonly modes: Record<ModeName, ModeSummary>;
   /** mesh rps / raw rps, paired per round. */
-  readonly routedRatio: Spread;
-  readonly resilientRatio: Spread;
-  readonly floorRatio: Spread;
+  readonly ratio: Record<MeshModeName, Spread>;
   /** mesh CPU µs/request minus raw CPU µs/request, paired per round. */
-  readonly routedAddedCpuUs: Spread;
-  readonly resilientAddedCpuUs: Spread;
-  readonly floorAddedCpuUs: Spread;
-  /** mesh-resilient minus mesh-routed CPU µs/request: what the resilience features add. */
-  readonly resilientOverRoutedCpuUs: Spread;
+  readonly addedCpuUs: Record<MeshModeName, Spread>;
+  /** mode CPU µs/request minus mesh-routed CPU µs/request: what the mode's features add. */
+  readonly overRoutedCpuUs: Record<MeshModeName, Spread>;
+  /** Spans the SDK modes ended (sampled requests), to show sampling did what it says. */
+  readonly spansEnded: { readonly onePercent: number; readonly hundredPercent: number };
 }
 
 const gc = (globalThis as { gc?: () => void }).gc;
 
-async function meshFor(folder: MeshFolder, yaml: string): Promise<Mesh> {
+async function meshFor(folder: MeshFolder, yaml: string, extra: Partial<MeshOptions> = {}): Promise<Mesh> {
   await folder.write('mesh.yaml', yaml);
   return createMesh({
-    workload: { namespace: 'default' },
+    workload: { namespace: 'default', labels: { app: 'bench-client', version: 'v1' } },
     config: istioFiles(folder.dir, { watch: false }),
     logger: null,
+    ...extra,
   });
 }
 
+const NAN: Spread = { median: Number.NaN, min: Number.NaN, max: Number.NaN };
+
 export async function runThroughput(pinning: Pinning, options: ThroughputOptions): Promise<ThroughputResult> {
   const upstream = await startUpstreamProcess(pinning, 4);
-  const routedFolder = await createMeshFolder();
-  const resilientFolder = await createMeshFolder();
-  const floorFolder = await createMeshFolder();
-  const ports = upstream.ports;
-  const raw = new Pool(`http://127.0.0.1:${ports[0]}`);
-  const routed = await meshFor(routedFolder, routedServiceYaml(ports));
-  const resilient = await meshFor(resilientFolder, routedServiceYaml(ports, RESILIENT_HOST, RESILIENT));
-  const floor = await meshFor(floorFolder, floorServiceYaml(ports[0]!));
-  const targets: Record<ModeName, LoadTarget> = {
-    raw: { url: `http://127.0.0.1:${ports[0]}${REQUEST_PATH}`, dispatcher: raw },
-    'mesh-routed': { url: `http://${ROUTED_HOST}:${SERVICE_PORT}${REQUEST_PATH}`, dispatcher: routed },
-    'mesh-resilient': {
-      url: `http://${RESILIENT_HOST}:${SERVICE_PORT}${REQUEST_PATH}`,
-      dispatcher: resilient,
-    },
-    'mesh-floor': { url: `http://${FLOOR_HOST}:${SERVICE_PORT}${REQUEST_PATH}`, dispatcher: floor },
+  const folders: MeshFolder[] = [];
+  const folder = async () => {
+    const f = await createMeshFolder();
+    folders.push(f);
+    return f;
   };
+  const ports = upstream.ports;
+  const routedYaml = routedServiceYaml(ports);
+  const onePercent: BenchTracing = createBenchTracing();
+  const hundredPercent: BenchTracing = createBenchTracing();
+  const raw = new Pool(`http://127.0.0.1:${ports[0]}`);
+  const meshes: Record<MeshModeName, Mesh> = {
+    'mesh-routed': await meshFor(await folder(), routedYaml),
+    'mesh-resilient': await meshFor(await folder(), routedServiceYaml(ports, RESILIENT_HOST, RESILIENT)),
+    'mesh-floor': await meshFor(await folder(), floorServiceYaml(ports[0]!)),
+    'mesh-metrics': await meshFor(await folder(), routedYaml, { metrics: {} }),
+    'mesh-telemetry-1pct': await meshFor(await folder(), routedYaml, {
+      metrics: {},
+      tracing: { samplingPercent: 1, tracerProvider: onePercent.provider },
+    }),
+    'mesh-telemetry-100pct': await meshFor(await folder(), routedYaml, {
+      metrics: {},
+      tracing: { samplingPercent: 100, tracerProvider: hundredPercent.provider },
+    }),
+    // No provider given and none registered globally: the OpenTelemetry API's no-op.
+    'mesh-tracing-no-sdk': await meshFor(await folder(), routedYaml, { tracing: { samplingPercent: 100 } }),
+  };
+  const hostOf: Record<MeshModeName, string> = {
+    'mesh-routed': ROUTED_HOST,
+    'mesh-resilient': RESILIENT_HOST,
+    'mesh-floor': FLOOR_HOST,
+    'mesh-metrics': ROUTED_HOST,
+    'mesh-telemetry-1pct': ROUTED_HOST,
+    'mesh-telemetry-100pct': ROUTED_HOST,
+    'mesh-tracing-no-sdk': ROUTED_HOST,
+  };
+  const targets = Object.fromEntries([
+    ['raw', { url: `http://127.0.0.1:${ports[0]}${REQUEST_PATH}`, dispatcher: raw }],
+    ...(Object.entries(meshes) as [MeshModeName, Mesh][]).map(([mode, mesh]) => [
+      mode,
+      { url: `http://${hostOf[mode]}:${SERVICE_PORT}${REQUEST_PATH}`, dispatcher: mesh },
+    ]),
+  ]) as Record<ModeName, LoadTarget>;
   try {
     const modes = options.modes ?? MODES;
     for (const mode of modes) await runRound(targets[mode], options.warmupMs, options.concurrency);
-    const results: Record<ModeName, RoundResult[]> = {
-      raw: [],
-      'mesh-routed': [],
-      'mesh-resilient': [],
-      'mesh-floor': [],
-    };
+    await Promise.all([onePercent.flush(), hundredPercent.flush()]);
+    onePercent.reset();
+    hundredPercent.reset();
+    const results = Object.fromEntries(MODES.map((m) => [m, [] as RoundResult[]])) as Record<
+      ModeName,
+      RoundResult[]
+    >;
     for (let r = 0; r < options.rounds; r++) {
       // Rotate the order each round so no mode always runs first after a GC or always last.
       for (let k = 0; k < modes.length; k++) {
@@ -121,31 +163,28 @@ export async function runThroughput(pinning: Pinning, options: ThroughputOptions
     ): Spread =>
       results[mode].length === results[base].length && results[mode].length > 0
         ? spread(results[mode].map((m, i) => f(m, results[base][i]!)))
-        : { median: Number.NaN, min: Number.NaN, max: Number.NaN };
+        : NAN;
+    const meshModes = MODES.filter((m): m is MeshModeName => m !== 'raw');
+    const per = (f: (mode: MeshModeName) => Spread) =>
+      Object.fromEntries(meshModes.map((m) => [m, f(m)])) as Record<MeshModeName, Spread>;
+    await Promise.all([onePercent.flush(), hundredPercent.flush()]);
     return {
       options,
       upstreamPorts: ports.length,
-      modes: {
-        raw: summary(results.raw),
-        'mesh-routed': summary(results['mesh-routed']),
-        'mesh-resilient': summary(results['mesh-resilient']),
-        'mesh-floor': summary(results['mesh-floor']),
-      },
-      routedRatio: paired('mesh-routed', (m, r) => m.rps / r.rps),
-      resilientRatio: paired('mesh-resilient', (m, r) => m.rps / r.rps),
-      floorRatio: paired('mesh-floor', (m, r) => m.rps / r.rps),
-      routedAddedCpuUs: paired('mesh-routed', (m, r) => m.cpuUsPerRequest - r.cpuUsPerRequest),
-      resilientAddedCpuUs: paired('mesh-resilient', (m, r) => m.cpuUsPerRequest - r.cpuUsPerRequest),
-      floorAddedCpuUs: paired('mesh-floor', (m, r) => m.cpuUsPerRequest - r.cpuUsPerRequest),
-      resilientOverRoutedCpuUs: paired(
-        'mesh-resilient',
-        (m, r) => m.cpuUsPerRequest - r.cpuUsPerRequest,
-        'mesh-routed',
+      modes: Object.fromEntries(MODES.map((m) => [m, summary(results[m])])) as Record<ModeName, ModeSummary>,
+      ratio: per((mode) => paired(mode, (m, r) => m.rps / r.rps)),
+      addedCpuUs: per((mode) => paired(mode, (m, r) => m.cpuUsPerRequest - r.cpuUsPerRequest)),
+      overRoutedCpuUs: per((mode) =>
+        mode === 'mesh-routed'
+          ? NAN
+          : paired(mode, (m, r) => m.cpuUsPerRequest - r.cpuUsPerRequest, 'mesh-routed'),
       ),
+      spansEnded: { onePercent: onePercent.ended(), hundredPercent: hundredPercent.ended() },
     };
   } finally {
-    await Promise.allSettled([raw.close(), routed.close(), resilient.close(), floor.close()]);
-    await Promise.allSettled([routedFolder.remove(), resilientFolder.remove(), floorFolder.remove()]);
+    await Promise.allSettled([raw.close(), ...Object.values(meshes).map((m) => m.close())]);
+    await Promise.allSettled([onePercent.shutdown(), hundredPercent.shutdown()]);
+    await Promise.allSettled(folders.map((f) => f.remove()));
     await upstream.stop();
   }
 }
