@@ -286,6 +286,12 @@ describe('inbound metrics and peer metadata exchange', () => {
       assert.equal(res.headers['x-envoy-peer-metadata'], undefined, 'the client strips the answer');
       assert.equal(res.headers['x-envoy-peer-metadata-id'], undefined);
     }
+    // Metadata the application tries to send is replaced by the workload's own, as Envoy sets it.
+    const forged = await request('http://reviews:9080/dabba', {
+      dispatcher: client,
+      headers: { 'x-envoy-peer-metadata': ISTIO_PRODUCTPAGE },
+    });
+    await forged.body.text();
     const app = seen.get('/dabba')!;
     assert.equal(app['x-envoy-peer-metadata'], undefined);
 
@@ -296,8 +302,8 @@ describe('inbound metrics and peer metadata exchange', () => {
     });
     assert.equal(source.length, 1);
     assert.equal(destination.length, 1);
-    assert.equal(source[0]!.value, 3);
-    assert.equal(destination[0]!.value, 3);
+    assert.equal(source[0]!.value, 4);
+    assert.equal(destination[0]!.value, 4);
     // Every workload label agrees; only the reporter and what Istio writes per side differ
     // (connection_security_policy: `unknown` on the source side, `none` without mTLS on the other).
     const strip = (l: Readonly<Record<string, string>>) => {

@@ -82,6 +82,7 @@ import {
   PEER_METADATA_HEADER,
   PEER_METADATA_ID_HEADER,
 } from './telemetry/peer-metadata/peer-metadata-headers.ts';
+import { withPeerMetadataHeaders } from './telemetry/peer-metadata/with-peer-metadata.ts';
 import type { ResponseLabelSets } from './telemetry/response-label-sets.ts';
 import { localReplyStatus, responseFlagsOf } from './telemetry/response-outcome.ts';
 import { decideSampling } from './telemetry/tracing/decide-sampling.ts';
@@ -401,7 +402,6 @@ export class Mesh extends Dispatcher {
       decision.requestHeaderMutations.length > 0 ||
       authority !== request.authority ||
       !pool.writesAuthority ||
-      peerMetadata !== undefined ||
       overrides !== undefined ||
       expectedTimeout !== undefined ||
       observer?.injects === true
@@ -419,6 +419,16 @@ export class Mesh extends Dispatcher {
       // Envoy's router injects the span's context last, over the route's header mutations.
       observer?.inject(record);
       upstream = { ...options, path: rewritten ?? options.path, headers: record };
+    } else if (peerMetadata !== undefined) {
+      // Only the exchange headers to add: a copy of the caller's headers, not a full record.
+      let headers = withPeerMetadataHeaders(options.headers, peerMetadata);
+      if (headers === undefined) {
+        const record = request.toRecord();
+        record[PEER_METADATA_HEADER] = peerMetadata.value;
+        record[PEER_METADATA_ID_HEADER] = peerMetadata.id;
+        headers = record;
+      }
+      upstream = { ...options, path: rewritten ?? options.path, headers };
     } else if (rewritten !== undefined) {
       upstream = { ...options, path: rewritten };
     }

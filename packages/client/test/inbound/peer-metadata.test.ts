@@ -1,7 +1,8 @@
 /**
  * Istio's HTTP metadata exchange values (istio/proxy extensions/common/metadata_object.{h,cc},
  * source/extensions/filters/http/peer_metadata/filter.cc): the Struct Dabba sends for its
- * workload, what it reads from a sidecar's, and how untrusted input is bounded.
+ * workload, what it reads from a sidecar's, how untrusted input is bounded, and how the headers
+ * are set on an outbound request.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -12,6 +13,7 @@ import { decodePeerMetadata } from '../../src/telemetry/peer-metadata/decode-pee
 import { encodePeerMetadata } from '../../src/telemetry/peer-metadata/encode-peer-metadata.ts';
 import { MAX_PEER_METADATA_LENGTH } from '../../src/telemetry/peer-metadata/peer-metadata-headers.ts';
 import { istioPeerSourceLabels } from '../../src/telemetry/peer-metadata/peer-source-labels.ts';
+import { withPeerMetadataHeaders } from '../../src/telemetry/peer-metadata/with-peer-metadata.ts';
 
 const str = (value: string): Value => create(ValueSchema, { kind: { case: 'stringValue', value } });
 
@@ -172,5 +174,49 @@ describe('decodePeerMetadata (MXMethod::lookup, convertStructToWorkloadMetadata)
       const peer = decodePeerMetadata(bytes.toString('base64'));
       if (peer !== undefined) for (const v of Object.values(peer)) assert.equal(typeof v, 'string');
     }
+  });
+});
+
+describe('withPeerMetadataHeaders (outbound, MXPropagationMethod::inject)', () => {
+  const local = { value: 'VALUE', id: 'ID' };
+
+  test('a flat array and an object are copied with both headers set; the input is untouched', () => {
+    const arr = ['accept', '*/*'];
+    assert.deepEqual(withPeerMetadataHeaders(arr, local), [
+      'accept',
+      '*/*',
+      'x-envoy-peer-metadata',
+      'VALUE',
+      'x-envoy-peer-metadata-id',
+      'ID',
+    ]);
+    assert.deepEqual(arr, ['accept', '*/*']);
+    const obj = { accept: '*/*' };
+    assert.deepEqual(withPeerMetadataHeaders(obj, local), {
+      accept: '*/*',
+      'x-envoy-peer-metadata': 'VALUE',
+      'x-envoy-peer-metadata-id': 'ID',
+    });
+    assert.deepEqual(obj, { accept: '*/*' });
+    assert.deepEqual(withPeerMetadataHeaders(undefined, local), {
+      'x-envoy-peer-metadata': 'VALUE',
+      'x-envoy-peer-metadata-id': 'ID',
+    });
+  });
+
+  test('values the application sent are replaced, in any case, as Envoy sets the headers', () => {
+    assert.deepEqual(
+      withPeerMetadataHeaders(['X-Envoy-Peer-Metadata', 'forged', 'x-envoy-peer-metadata-id', 'f'], local),
+      ['x-envoy-peer-metadata', 'VALUE', 'x-envoy-peer-metadata-id', 'ID'],
+    );
+    assert.deepEqual(withPeerMetadataHeaders({ 'X-ENVOY-PEER-METADATA': 'forged' }, local), {
+      'x-envoy-peer-metadata': 'VALUE',
+      'x-envoy-peer-metadata-id': 'ID',
+    });
+  });
+
+  test('an iterable of pairs is left to the caller (a header record)', () => {
+    assert.equal(withPeerMetadataHeaders([['accept', '*/*']] as never, local), undefined);
+    assert.equal(withPeerMetadataHeaders(new Map([['accept', '*/*']]) as never, local), undefined);
   });
 });
