@@ -11,18 +11,31 @@
  *   global timeout on the shadow's async client), never retried, its response body discarded
  *   and its errors ignored, so it can neither delay nor fail the primary.
  *
+ * A copy goes through the mirror cluster like any request of that cluster (Envoy sends shadows
+ * through its async client, whose router uses the cluster's connection pools): it takes a slot of
+ * the cluster's circuit breakers (`max_requests`, `max_pending_requests`), and when one is full
+ * the copy is dropped without a sound and counted as Envoy counts it
+ * (`upstream_rq_pending_overflow`); its outcome is reported to the cluster's outlier detection
+ * as an attempt's is (status, connect failure, reset, timeout); it counts as the host's active
+ * request for LEAST_REQUEST. The pick carries no request hash: Envoy's shadow options set no
+ * hash policy, so a RING_HASH or MAGLEV mirror cluster picks as without a hash (at random).
+ *
  * Only a body that can be sent twice is mirrored: none, a string or bytes. An async iterable or
  * stream is consumed by the primary (Envoy tees it into a streaming shadow; Dabba does not
  * buffer streams), so such a request goes to the primary only. Upgrade requests are not mirrored.
  */
 import type { Dispatcher } from 'undici';
+import type { ClusterOutlier } from '../compile/cluster-outlier.ts';
 import type { CompiledCluster } from '../compile/compile-cluster.ts';
 import type { EndpointPools } from '../connection/endpoint-pools.ts';
+import type { Host } from '../lb/host.ts';
 import { type RandomSource, randomUint32 } from '../lb/random-source.ts';
+import type { AdmissionTicket, RequestAdmission } from '../resilience/request-admission.ts';
 import { applyHeaderMutations, type HeaderMutations } from '../route/header-mutations.ts';
 import type { MirrorPolicy } from '../route/route-action.ts';
-import { isReplayableBody } from './attempt-outcome.ts';
+import { classifyAttemptError, isReplayableBody } from './attempt-outcome.ts';
 import type { IncomingRequest } from './incoming-request.ts';
+import { admissionOf } from './retry-admission.ts';
 
 /** What sending the mirrors of one forwarded request needs. */
 export interface MirrorRequest {
@@ -63,46 +76,111 @@ export function sendMirrors(mirrors: readonly MirrorPolicy[], req: MirrorRequest
     if (cluster === undefined || cluster.kind !== 'endpoints') continue;
     const host = cluster.balancer?.pick(undefined);
     if (!host) continue;
+    // The mirror cluster's circuit breakers: over a limit the copy is dropped (admit() counts
+    // the overflow in the cluster's stats, as Envoy's pool does for a shadow).
+    let admission: RequestAdmission | undefined;
+    let ticket: AdmissionTicket | undefined;
+    const a = admissionOf(cluster);
+    if (a.counting) {
+      const t = a.admit();
+      if (typeof t === 'string') continue;
+      admission = a;
+      ticket = t;
+    }
     const authority = m.keepAuthority ? req.authority : shadowAuthority(req.authority);
     const headers = req.request.toRecord();
     if (req.stripHeaders !== undefined) for (const name of req.stripHeaders) delete headers[name];
     if (req.requestHeaderMutations.length > 0) applyHeaderMutations(req.requestHeaderMutations, headers);
     headers.host = authority;
+    const handler = new MirrorHandler(req.timeoutMs, host, cluster.outlier, admission, ticket);
     try {
       const pool = req.pools.get(host, cluster, authority);
-      pool.dispatcher.dispatch({ ...options, headers }, new MirrorHandler(req.timeoutMs));
+      pool.dispatcher.dispatch({ ...options, headers }, handler);
     } catch {
       // A pool closing under the mesh: the copy is dropped, the primary is unaffected.
+      handler.end();
     }
   }
 }
 
-/** Discards the mirror's response and swallows its errors; aborts it at the route timeout. */
+/**
+ * Discards the mirror's response and swallows its errors; aborts it at the route timeout. Reports
+ * the outcome to the cluster's outlier detection as the router does for an attempt, and gives
+ * the circuit-breaker slot and the host's active count back exactly once.
+ */
 class MirrorHandler implements Dispatcher.DispatchHandler {
   readonly #timeoutMs: number;
+  readonly #host: Host;
+  readonly #outlier: ClusterOutlier | undefined;
+  readonly #admission: RequestAdmission | undefined;
+  readonly #ticket: AdmissionTicket | undefined;
   #timer: NodeJS.Timeout | undefined;
+  #started = false;
+  #responded = false;
+  #timedOut = false;
+  #ended = false;
 
-  constructor(timeoutMs: number) {
+  constructor(
+    timeoutMs: number,
+    host: Host,
+    outlier: ClusterOutlier | undefined,
+    admission: RequestAdmission | undefined,
+    ticket: AdmissionTicket | undefined,
+  ) {
     this.#timeoutMs = timeoutMs;
+    this.#host = host;
+    this.#outlier = outlier;
+    this.#admission = admission;
+    this.#ticket = ticket;
+    host.activeRequests++;
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#started = true;
+    this.#outlier?.record(this.#host, 'local-success');
     if (this.#timeoutMs > 0 && this.#timer === undefined) {
-      this.#timer = setTimeout(() => controller.abort(new Error('mirror timed out')), this.#timeoutMs);
+      this.#timer = setTimeout(() => {
+        this.#timedOut = true;
+        controller.abort(new Error('mirror timed out'));
+      }, this.#timeoutMs);
       this.#timer.unref();
     }
   }
 
-  // undici requires every callback; the status and body of a copy are of no interest.
-  onResponseStart(): void {}
+  onResponseStart(_controller: Dispatcher.DispatchController, status: number): void {
+    if (status < 200) return;
+    this.#responded = true;
+    this.#outlier?.record(this.#host, status);
+  }
 
+  // undici requires the callback; the body of a copy is of no interest.
   onResponseData(): void {}
 
   onResponseEnd(): void {
-    clearTimeout(this.#timer);
+    this.end();
   }
 
-  onResponseError(): void {
+  onResponseError(_controller: Dispatcher.DispatchController | null, err: Error): void {
+    const outlier = this.#outlier;
+    if (outlier !== undefined) {
+      if (this.#timedOut) {
+        // Envoy reports a timeout only for an upstream request still awaiting headers.
+        if (!this.#responded) outlier.record(this.#host, 'timeout');
+      } else {
+        const kind = classifyAttemptError(err, this.#started || this.#responded);
+        if (kind === 'connect-failure') outlier.record(this.#host, 'connect-failure');
+        else if (kind !== 'local') outlier.record(this.#host, 'reset');
+      }
+    }
+    this.end();
+  }
+
+  /** Ends the copy: its timer, its circuit-breaker slot and the host's active count. */
+  end(): void {
+    if (this.#ended) return;
+    this.#ended = true;
     clearTimeout(this.#timer);
+    this.#host.activeRequests--;
+    if (this.#ticket !== undefined) this.#admission!.release(this.#ticket);
   }
 }
