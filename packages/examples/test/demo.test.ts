@@ -204,7 +204,24 @@ test('the demo runs every scene and measures what the YAML configures', { timeou
   assert.equal(breaker['instance-requests'], breaker.served, 'refused requests never reach the instance');
   assert.equal(breaker['peak-connections'], '1', 'the instance never saw a second connection');
 
-  assert.equal(scenes.get('summary')?.scenes, '11');
+  // Scene 12, telemetry: every request of client -> frontend (mesh.inbound) -> ratings is counted
+  // once by each reporter with the peer's workload labels (Istio's metadata exchange), and the
+  // last request's trace is CLIENT -> SERVER -> CLIENT under one trace id.
+  const telemetry = scenes.get('telemetry');
+  assert.ok(telemetry, 'telemetry scene line');
+  const sent = telemetry.requests;
+  assert.equal(telemetry['source-reported'], sent, 'client: reporter=source, destination_app=frontend');
+  assert.equal(
+    telemetry['destination-reported'],
+    sent,
+    'frontend: reporter=destination, source_app=demo-client',
+  );
+  assert.equal(telemetry['frontend-to-ratings'], sent, 'frontend: reporter=source, destination_app=ratings');
+  assert.equal(telemetry.traces, sent, 'one trace (root span) per request at 100% sampling');
+  assert.equal(telemetry['trace-kinds'], 'CLIENT,SERVER,CLIENT');
+  assert.equal(telemetry['trace-linked'], 'yes');
+
+  assert.equal(scenes.get('summary')?.scenes, '12');
   assert.equal(scenes.get('summary')?.off, '0');
   await assertCleanedUp(run.stdout);
 });

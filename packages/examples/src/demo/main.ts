@@ -4,7 +4,7 @@
  * `createMesh()` to show canary splits, header routing, consistent hashing, locality
  * preference, a live configuration edit and `mesh.explain()`; then resilience: retries hiding a
  * flaky instance, outlier ejection, locality failover, fault injection and circuit-breaker
- * overflow.
+ * overflow; last, telemetry: Istio metrics from two Dabba hops and the trace of one request.
  *
  * Exit codes: 0 when every scene ran (whatever it measured), 1 on an error or a crashed
  * instance, 130 on Ctrl-C (SIGINT), 143 on SIGTERM. Whatever the ending, the child processes
@@ -27,7 +27,14 @@ import { localityScene } from './scenes/locality.ts';
 import { localityFailoverScene } from './scenes/locality-failover.ts';
 import { outlierEjectionScene } from './scenes/outlier-ejection.ts';
 import { retriesScene } from './scenes/retries.ts';
-import { formatSceneLine, type Scene, type SceneContext, type SceneResult } from './scenes/scene.ts';
+import {
+  type ClientExtras,
+  formatSceneLine,
+  type Scene,
+  type SceneContext,
+  type SceneResult,
+} from './scenes/scene.ts';
+import { telemetryScene } from './scenes/telemetry.ts';
 import { CLIENT_LOCALITY, INSTANCES } from './topology.ts';
 import { workloadEntriesYaml } from './workload-entries.ts';
 
@@ -43,6 +50,7 @@ const SCENES: readonly Scene[] = [
   localityFailoverScene,
   faultInjectionScene,
   circuitBreakerScene,
+  telemetryScene,
 ];
 
 /** Why the demo stopped early: a signal, with the exit code a shell expects for it. */
@@ -127,12 +135,14 @@ async function run(): Promise<SceneResult[]> {
     error: (message: string) => display.line(display.bad(`config error: ${message}`)),
     notice: (message: string) => display.line(display.dim(`config notice: ${message}`)),
   };
-  const createClient = async (locality: string) => {
+  const createClient = async (locality: string, extra: ClientExtras = {}) => {
+    const { labels = { app: 'demo-client' }, ...telemetry } = extra;
     const mesh = await unlessAborted(
       createMesh({
-        workload: { namespace: 'default', labels: { app: 'demo-client' }, locality },
+        workload: { namespace: 'default', labels, locality },
         config,
         logger,
+        ...telemetry,
       }),
     );
     meshes.push(mesh);

@@ -3,7 +3,7 @@
  * sees, and returns a result for the final table and one machine-readable line.
  */
 import { once } from 'node:events';
-import type { Mesh } from '@dabba/client';
+import type { Mesh, MeshOptions } from '@dabba/client';
 import type { Display } from '../display.ts';
 import { bar } from '../display.ts';
 import type { Fleet } from '../fleet.ts';
@@ -20,10 +20,21 @@ export interface SceneContext {
   readonly display: Display;
   /** Aborted when the demo is interrupted or an instance crashes. */
   readonly signal: AbortSignal;
-  /** Creates another client of the same configuration in `locality`; the demo closes it. */
-  createClient(locality: string): Promise<Mesh>;
+  /**
+   * Creates another client of the same configuration in `locality`, with the `app: demo-client`
+   * workload labels unless `extra.labels` says otherwise, and any other mesh options in `extra`;
+   * the demo closes it.
+   */
+  createClient(locality: string, extra?: ClientExtras): Promise<Mesh>;
   /** The demo instance listening on `address:port`, if any. */
   nameOf(address: string, port: number): string | undefined;
+}
+
+/** What a scene may add to a client it creates: workload labels and telemetry options. */
+export interface ClientExtras {
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly metrics?: NonNullable<MeshOptions['metrics']>;
+  readonly tracing?: NonNullable<MeshOptions['tracing']>;
 }
 
 /** What a scene found, for the summary table and the `scene <name>: key=value ...` line. */
