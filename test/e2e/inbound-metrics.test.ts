@@ -14,6 +14,12 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http';
+import {
+  connect as connectH2,
+  createServer as createH2Server,
+  type Http2ServerRequest,
+  type Http2ServerResponse,
+} from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
@@ -372,6 +378,65 @@ describe('inbound metrics and peer metadata exchange', () => {
     assert.equal(found.length, 1);
     assert.equal(found[0]!.labels.grpc_response_status, '5');
     assert.equal(found[0]!.labels.response_code, '200');
+  });
+});
+
+describe('inbound over HTTP/2 (compatibility API)', () => {
+  test('an h2c server wrapped with mesh.inbound records the caller and answers with metadata', async () => {
+    const folder = await createMeshFolder();
+    await folder.write(
+      'svc.yaml',
+      serviceYaml('details', 9080, [{ name: 'details-1', port: 1, labels: {} }]),
+    );
+    const registry = new Registry();
+    const mesh = await createMesh({
+      config: istioFiles(folder.dir, { watch: false }),
+      logger: null,
+      workload: { namespace: 'default', labels: { app: 'details' } },
+      metrics: { registry },
+    });
+    let sawHeader: unknown = 'not called';
+    const server = createH2Server(
+      mesh.inbound<Http2ServerRequest, Http2ServerResponse>((req, res) => {
+        sawHeader = req.headers['x-envoy-peer-metadata'];
+        res.setHeader('content-length', '2');
+        res.end('ok');
+      }),
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const session = connectH2(`http://127.0.0.1:${port}`);
+    try {
+      const answer = await new Promise<Record<string, unknown>>((resolve, reject) => {
+        const stream = session.request({ ':path': '/', 'x-envoy-peer-metadata': ISTIO_PRODUCTPAGE });
+        let headers: Record<string, unknown> = {};
+        stream.on('response', (h) => (headers = h));
+        stream.on('data', () => {});
+        stream.on('end', () => resolve(headers));
+        stream.on('error', reject);
+        stream.end();
+      });
+      assert.equal(answer[':status'], 200);
+      assert.equal(decodeStruct(String(answer['x-envoy-peer-metadata'])).WORKLOAD_NAME, 'details');
+      assert.equal(sawHeader, undefined, 'the application does not see the peer header');
+      await waitFor(
+        async () =>
+          (await series(registry, { reporter: 'destination', source_workload: 'productpage-v1' })).length ===
+          1,
+        5000,
+        'the HTTP/2 series',
+      );
+      const text = await registry.metrics();
+      assert.match(
+        text,
+        /istio_response_bytes_sum\{reporter="destination",[^}]*source_workload="productpage-v1"[^}]*\} 2/,
+      );
+    } finally {
+      session.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await mesh.close();
+      await folder.remove();
+    }
   });
 });
 
