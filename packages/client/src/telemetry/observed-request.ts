@@ -72,8 +72,12 @@ export class ObservedRequest implements RequestObserver, AccessLogEntry {
   readonly #telemetry: MeshTelemetry;
   readonly #request: IncomingRequest;
   readonly #target: RequestTarget;
-  readonly startTime = Date.now();
-  readonly #startedAt = performance.now();
+  /** `Date.now()` at dispatch, for the span's start and the log's START_TIME. */
+  readonly startTime: number;
+  /** `performance.now()` at dispatch when access logs are on (durations); 0 otherwise. */
+  readonly #startedAt: number;
+  /** Access logs are on: time the request. */
+  readonly #timed: boolean;
   readonly method: string;
   readonly pathAndQuery: string;
   readonly authority: string;
@@ -110,6 +114,9 @@ export class ObservedRequest implements RequestObserver, AccessLogEntry {
     options: Dispatcher.DispatchOptions,
   ) {
     this.#telemetry = telemetry;
+    // Clocks are read only for what needs them: a request traced but not sampled reads none.
+    this.#timed = telemetry.accessLog !== undefined;
+    this.#startedAt = this.#timed ? performance.now() : 0;
     this.#request = request;
     this.#target = target;
     this.method = request.method;
@@ -125,6 +132,7 @@ export class ObservedRequest implements RequestObserver, AccessLogEntry {
           ? generateRequestId()
           : undefined;
     if (tracing !== undefined) this.#decide(tracing.samplingPerTenThousand);
+    this.startTime = this.#timed || this.#trace?.sampled === true ? Date.now() : 0;
   }
 
   /**
@@ -243,7 +251,7 @@ export class ObservedRequest implements RequestObserver, AccessLogEntry {
   // --- RequestObserver ---
 
   attemptStarted(host: Host, attempt: number): void {
-    if (attempt === 1) this.#firstAttemptAt = performance.now();
+    if (attempt === 1 && this.#timed) this.#firstAttemptAt = performance.now();
     this.attempts = attempt;
     this.#lastHost = host;
   }
@@ -281,7 +289,7 @@ export class ObservedRequest implements RequestObserver, AccessLogEntry {
     this.status = status;
     this.responseFlags = mergeFlags(this.#extraFlags, responseFlags);
     this.bytesSent = responseBytes;
-    this.durationMs = Math.round(performance.now() - this.#startedAt);
+    if (this.#timed) this.durationMs = Math.round(performance.now() - this.#startedAt);
     if (this.responseCodeDetails === '-') {
       this.responseCodeDetails =
         this.#responseHeaders !== undefined ? 'via_upstream' : detailsOf(responseFlags);

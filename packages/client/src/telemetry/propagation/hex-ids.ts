@@ -25,31 +25,34 @@ export function isValidSpanId(id: string): boolean {
   return isLowerHex(id, 16) && id !== ZERO_SPAN_ID;
 }
 
-// Random bytes come from a pooled buffer refilled in batches: one crypto call per 512 ids.
+// Random bytes come from a pooled buffer refilled in batches and hex-encoded once per batch:
+// an id is then a slice of that string (one crypto call and one encoding per 256 span ids).
 const POOL_BYTES = 4096;
 const pool = Buffer.allocUnsafe(POOL_BYTES);
-let offset = POOL_BYTES;
+let poolHex = '';
+let offset = POOL_BYTES * 2;
 
-function randomHex(bytes: number): string {
-  if (offset + bytes > POOL_BYTES) {
+function randomHex(chars: number): string {
+  if (offset + chars > poolHex.length) {
     randomFillSync(pool);
+    poolHex = pool.toString('hex');
     offset = 0;
   }
-  const hex = pool.toString('hex', offset, offset + bytes);
-  offset += bytes;
+  const hex = poolHex.slice(offset, offset + chars);
+  offset += chars;
   return hex;
 }
 
 /** A random 128-bit trace id (never all zeros). */
 export function randomTraceId(): string {
-  let id = randomHex(16);
-  while (id === ZERO_TRACE_ID) id = randomHex(16);
+  let id = randomHex(32);
+  while (id === ZERO_TRACE_ID) id = randomHex(32);
   return id;
 }
 
 /** A random 64-bit span id (never all zeros). */
 export function randomSpanId(): string {
-  let id = randomHex(8);
-  while (id === ZERO_SPAN_ID) id = randomHex(8);
+  let id = randomHex(16);
+  while (id === ZERO_SPAN_ID) id = randomHex(16);
   return id;
 }

@@ -45,20 +45,21 @@ export function injectTraceContext(
     headers[TRACEPARENT] = formatTraceparent(t.traceId, t.spanId, t.sampled);
     const state = t.traceState?.serialize();
     if (state) headers[TRACESTATE] = state;
-    else delete headers[TRACESTATE];
+    else if (headers[TRACESTATE] !== undefined) delete headers[TRACESTATE];
   }
   if (formats.b3multi) {
     headers[B3_TRACE_ID] = t.traceId;
     headers[B3_SPAN_ID] = t.spanId;
     if (t.parentSpanId !== undefined) headers[B3_PARENT_SPAN_ID] = t.parentSpanId;
-    else delete headers[B3_PARENT_SPAN_ID];
+    else if (headers[B3_PARENT_SPAN_ID] !== undefined) delete headers[B3_PARENT_SPAN_ID];
     // B3: debug implies sampled, and X-B3-Sampled is not sent with X-B3-Flags: 1.
     if (t.debug) {
       headers[B3_FLAGS] = '1';
-      delete headers[B3_SAMPLED];
+      if (headers[B3_SAMPLED] !== undefined) delete headers[B3_SAMPLED];
     } else {
       headers[B3_SAMPLED] = t.sampled ? '1' : '0';
-      delete headers[B3_FLAGS];
+      // Deletes only what is there: the usual request carries none of these headers.
+      if (headers[B3_FLAGS] !== undefined) delete headers[B3_FLAGS];
     }
   }
   if (formats.b3)
