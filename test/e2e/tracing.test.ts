@@ -7,7 +7,9 @@
  */
 import assert from 'node:assert/strict';
 import type { IncomingHttpHeaders } from 'node:http';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
 import { createMesh, type Mesh, type MeshOptions } from '@dabba/client';
 import { istioFiles } from '@dabba/discovery';
 import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
@@ -285,12 +287,62 @@ spec:
     spans();
   });
 
+  test('PassthroughCluster (an address outside the registry, ALLOW_ANY): traced and injected too', async () => {
+    const m = await mesh({ samplingPercent: 100, tracerProvider: provider });
+    spans();
+    assert.equal(await get(m, `http://127.0.0.1:${reviews.port}/direct`), 200);
+    const [span] = spans();
+    assert.ok(span);
+    assert.equal(span.attributes.upstream_cluster, 'PassthroughCluster');
+    assert.equal(span.attributes['http.response.status_code'], 200);
+    assert.equal(span.name, `127.0.0.1:${reviews.port}/*`);
+    assert.equal(
+      last(reviews).traceparent,
+      `00-${span.spanContext().traceId}-${span.spanContext().spanId}-01`,
+    );
+  });
+
   test('with no SDK (the API no-op provider) a sampled request still propagates its decision and ids', async () => {
     const m = await mesh({ samplingPercent: 100 });
     spans();
     await get(m, 'http://reviews:9080/');
     assert.equal(spans().length, 0);
     assert.match(String(last(reviews).traceparent), /^00-[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-01$/);
+  });
+
+  test('tracing and access logs off: no per-request observer is ever created', async () => {
+    // The module the mesh uses, reached by path (the package exports only its public API).
+    const url = pathToFileURL(
+      path.join(
+        import.meta.dirname,
+        '..',
+        '..',
+        'packages',
+        'client',
+        'src',
+        'telemetry',
+        'mesh-telemetry.ts',
+      ),
+    ).href;
+    const { MeshTelemetry } = (await import(url)) as {
+      MeshTelemetry: { prototype: { begin: () => unknown } };
+    };
+    const begin = MeshTelemetry.prototype.begin;
+    let calls = 0;
+    MeshTelemetry.prototype.begin = function (this: unknown, ...args: unknown[]) {
+      calls++;
+      return (begin as (...a: unknown[]) => unknown).apply(this, args);
+    };
+    try {
+      const off = await mesh(undefined);
+      for (let i = 0; i < 20; i++) await get(off, 'http://reviews:9080/');
+      assert.equal(calls, 0, 'n = 20 requests with both options off');
+      const on = await mesh({ samplingPercent: 0, tracerProvider: provider });
+      for (let i = 0; i < 20; i++) await get(on, 'http://reviews:9080/');
+      assert.equal(calls, 20, 'one observer per request with tracing on');
+    } finally {
+      MeshTelemetry.prototype.begin = begin;
+    }
   });
 
   test('tracing off: no span and no header beyond what the caller sent', async () => {
