@@ -2,7 +2,11 @@
  * Envoy's tracing decision for a request (ConnectionManagerUtility::mutateTracingRequestHeader
  * and the tracers' own reading of the incoming context): a caller's decision wins (W3C sampled
  * flag, B3 `x-b3-sampled`/`b3` sampling state); B3 debug forces sampling; otherwise
- * `random_sampling`, a fraction with denominator 10000 as Envoy's runtime evaluates it.
+ * `random_sampling`, a fraction with denominator 10000 as Envoy's runtime evaluates it (the HCM
+ * config rounds the percentage to ten-thousandths: source/extensions/filters/network/
+ * http_connection_manager/config.cc, `FractionalPercent::TEN_THOUSAND`). Envoy draws the random
+ * value from the x-request-id (UuidRequestIdConfig `use_request_id_for_trace_sampling`); Dabba
+ * draws it from the mesh's random source.
  */
 export function decideSampling(
   parentSampled: boolean | undefined,

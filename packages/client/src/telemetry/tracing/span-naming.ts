@@ -1,10 +1,17 @@
 /**
  * The name of a request's CLIENT span.
  *
- * Istio gives every outbound route the decorator operation `<service FQDN>:<port>/*`, which Envoy
- * uses as the span name (route_components.proto Decorator.operation); that is what Jaeger and
- * Kiali show for sidecar spans, so it is the default. OpenTelemetry's HTTP client conventions
- * name the span `{http.request.method}` when no URL template is known (`spanName: 'otel'`).
+ * Envoy names a span after the matched route's decorator operation (route_components.proto
+ * `Decorator.operation`), and Istio sets one on every outbound route (istio/istio
+ * pilot/pkg/networking/core route translation, `getRouteOperation`): `<host>:<port><path>`, the
+ * host and port parsed from the route's single cluster (`outbound|<port>|<subset>|<host>`), the
+ * path `/*` for the default and catch-all routes. That is what Jaeger and Kiali show for sidecar
+ * spans, so it is the default. Differences: a route matching a path prefix `/p` is `/p*` in
+ * Istio, an exact path that path, a regex the regex, and a route splitting over several clusters
+ * is named after its VirtualService; Dabba names every span `<host of the chosen cluster>:<port>/*`.
+ *
+ * OpenTelemetry's HTTP client conventions name the span `{http.request.method}` when no URL
+ * template is known (`spanName: 'otel'`).
  */
 const OUTBOUND = 'outbound|';
 
