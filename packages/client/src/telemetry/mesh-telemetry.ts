@@ -23,6 +23,7 @@ export class MeshTelemetry {
   readonly random: () => number;
   /** Tags Istio's proxies put on every span (component, istio.namespace, istio.canonical_service). */
   readonly spanTags: Attributes;
+  #logFailed = false;
 
   constructor(
     tracing: ResolvedTracingOptions | undefined,
@@ -44,6 +45,20 @@ export class MeshTelemetry {
       'istio.namespace': labels.source_workload_namespace,
       'istio.canonical_service': labels.source_canonical_service,
     });
+  }
+
+  /**
+   * Writes one access log line. A stream that throws must not fail the request that just ended
+   * (it runs inside the router's completion): the first failure becomes a process warning.
+   */
+  writeLog(line: string): void {
+    try {
+      this.accessLog!.stream.write(line);
+    } catch (err) {
+      if (this.#logFailed) return;
+      this.#logFailed = true;
+      process.emitWarning(`dabba: access log write failed: ${(err as Error).message}`);
+    }
   }
 
   begin(

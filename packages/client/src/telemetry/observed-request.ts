@@ -298,7 +298,7 @@ export class ObservedRequest implements RequestObserver, AccessLogEntry {
     if (host !== undefined) this.upstreamHost = `${host.address}:${host.port}`;
     if (this.#trace?.sampled === true) this.#endSpan(error);
     const log = this.#telemetry.accessLog;
-    if (log !== undefined) log.stream.write(log.render(this));
+    if (log !== undefined) this.#telemetry.writeLog(log.render(this));
   }
 
   /** The mesh answered with a direct response or a redirect (`direct_response`). */
