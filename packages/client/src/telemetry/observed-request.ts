@@ -30,7 +30,7 @@ import type { Host } from '../lb/host.ts';
 import type { AccessLogEntry } from './access-log/access-log-entry.ts';
 import { ENVOY_RESPONSE_FLAGS, NO_RESPONSE_FLAGS } from './istio-metric-names.ts';
 import type { MeshTelemetry } from './mesh-telemetry.ts';
-import { extractTraceContext } from './propagation/extract.ts';
+import { readTraceContext } from './propagation/extract.ts';
 import { randomSpanId, randomTraceId } from './propagation/hex-ids.ts';
 import { injectTraceContext, type OutboundTraceContext } from './propagation/inject.ts';
 import { generateRequestId } from './propagation/request-id.ts';
@@ -148,7 +148,7 @@ export class ObservedRequest implements RequestObserver, AccessLogEntry {
     if (parent !== undefined && isSpanContextValid(parent)) {
       parentSampled = (parent.traceFlags & FLAG_SAMPLED) !== 0;
     } else {
-      const extracted = extractTraceContext((name) => this.#request.get(name));
+      const extracted = readTraceContext((name) => this.#request.get(name));
       parent = extracted.spanContext;
       debug = extracted.debug;
       parentSampled = extracted.sampled;

@@ -11,6 +11,7 @@ import { randomSpanId, randomTraceId } from './hex-ids.ts';
 import {
   B3_SINGLE,
   BAGGAGE,
+  type HeaderGetter,
   type HeaderSource,
   headerGetter,
   REQUEST_ID,
@@ -58,43 +59,46 @@ export interface ExtractedTraceContext {
 export function extractTraceContext(headers: HeaderSource): ExtractedTraceContext {
   const get = headerGetter(headers);
   const rawId = get(REQUEST_ID)?.trim();
-  const requestId = rawId === undefined || rawId === '' ? undefined : rawId;
-  const baggage = parseBaggage(get(BAGGAGE));
+  return {
+    ...readTraceContext(get),
+    baggage: parseBaggage(get(BAGGAGE)),
+    requestId: rawId === undefined || rawId === '' ? undefined : rawId,
+  };
+}
+
+/** The trace part of {@link ExtractedTraceContext}: what the outbound path needs, nothing more. */
+export type RemoteTraceContext = Omit<ExtractedTraceContext, 'baggage' | 'requestId'>;
+
+/** No trace context: shared, so a request without one allocates nothing here. */
+const NONE: RemoteTraceContext = Object.freeze({
+  spanContext: undefined,
+  sampled: undefined,
+  debug: false,
+  format: undefined,
+  parentSpanId: undefined,
+});
+
+/** The caller's span and sampling decision, in the precedence of {@link extractTraceContext}. */
+export function readTraceContext(get: HeaderGetter): RemoteTraceContext {
   const parent = parseTraceparent(get(TRACEPARENT));
   if (parent !== undefined) {
     const traceState = parseTracestate(get(TRACESTATE));
-    const spanContext = traceState === undefined ? parent : { ...parent, traceState };
     return {
-      spanContext,
+      spanContext: traceState === undefined ? parent : { ...parent, traceState },
       sampled: (parent.traceFlags & FLAG_SAMPLED) !== 0,
       debug: false,
       format: 'w3c',
       parentSpanId: undefined,
-      baggage,
-      requestId,
     };
   }
   const single = parseB3Single(get(B3_SINGLE));
-  if (single !== undefined) return fromB3(single, 'b3', baggage, requestId);
+  if (single !== undefined) return fromB3(single, 'b3');
   const multi = parseB3Multi(get);
-  if (multi !== undefined) return fromB3(multi, 'b3multi', baggage, requestId);
-  return {
-    spanContext: undefined,
-    sampled: undefined,
-    debug: false,
-    format: undefined,
-    parentSpanId: undefined,
-    baggage,
-    requestId,
-  };
+  if (multi !== undefined) return fromB3(multi, 'b3multi');
+  return NONE;
 }
 
-function fromB3(
-  b3: B3Context,
-  format: TraceContextFormat,
-  baggage: Baggage | undefined,
-  requestId: string | undefined,
-): ExtractedTraceContext {
+function fromB3(b3: B3Context, format: TraceContextFormat): RemoteTraceContext {
   const spanContext: SpanContext | undefined =
     b3.traceId === undefined || b3.spanId === undefined
       ? undefined
@@ -110,8 +114,6 @@ function fromB3(
     debug: b3.debug,
     format: spanContext === undefined ? undefined : format,
     parentSpanId: b3.parentSpanId,
-    baggage,
-    requestId,
   };
 }
 
