@@ -26,8 +26,8 @@ describe('mirror copies and the mirror cluster', () => {
 
   before(async () => {
     for (const name of ['cb', 'od', 'rh']) up[name] = await startUpstream(name);
-    // The mirror of `cb` holds each copy 300 ms; its cluster admits one request at a time.
-    up.cbmirror = await startUpstream('cbmirror', slowHandler(300));
+    // The mirror of `cb` holds each copy 1.5 s; its cluster admits one request at a time.
+    up.cbmirror = await startUpstream('cbmirror', slowHandler(1500));
     up.odbad = await startUpstream('odbad', switchableHandler({ status: 503 }));
     up.odgood = await startUpstream('odgood', switchableHandler({ status: 200 }));
     up.rh1 = await startUpstream('rh1');
@@ -136,13 +136,14 @@ spec:
 
   test('copies over the mirror cluster’s max_requests are dropped and counted; the primaries are not', async () => {
     // Five requests at once: the first copy takes the mirror cluster's one request slot for
-    // 300 ms, the other four overflow it.
+    // 1.5 s, the other four overflow it.
     const statuses = await Promise.all([1, 2, 3, 4, 5].map(() => get('cb')));
     assert.deepEqual(statuses, [200, 200, 200, 200, 200]);
     assert.equal(up.cb!.received.length, 5);
-    await sleep(400);
-    assert.equal(up.cbmirror!.received.length, 1);
+    await waitFor(() => up.cbmirror!.received.length === 1, 1000, 'the first copy');
     assert.equal(await overflowCount('outbound|9080||cbmirror.default.svc.cluster.local'), 4);
+    await sleep(1600);
+    assert.equal(up.cbmirror!.received.length, 1);
     // The slot came back when the copy ended: the next copy goes through.
     assert.equal(await get('cb'), 200);
     await waitFor(() => up.cbmirror!.received.length === 2, 2000, 'the next copy');

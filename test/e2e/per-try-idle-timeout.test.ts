@@ -17,7 +17,7 @@ import { istioWithXdsEdits } from '../support/xds-overrides.ts';
 
 type MeshError = Error & { code?: string; timeout?: string; responseFlags?: string[] };
 
-const IDLE_MS = 100;
+const IDLE_MS = 250;
 
 /** Holds the response `ms` before answering, then (`then`) answers at once. */
 function stallFirst(ms: number): Handler {
@@ -38,23 +38,23 @@ describe('per_try_idle_timeout', () => {
   const up: Record<string, Upstream> = {};
   const handlers: Record<string, Handler> = {
     // Headers never come on the first attempt; the retry answers.
-    stall: stallFirst(1000),
+    stall: stallFirst(3000),
     // Same, on a route that does not retry timeouts (retryOn connect-failure): the request fails.
-    stallnoretry: stallFirst(1000),
+    stallnoretry: stallFirst(3000),
     // Headers and a first chunk, then nothing for a second.
     bodystall: (_req, res) => {
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.write('first;');
-      const t = setTimeout(() => res.end('rest'), 1000);
+      const t = setTimeout(() => res.end('rest'), 3000);
       res.on('close', () => clearTimeout(t));
     },
-    // A chunk every 40 ms for 400 ms: slower than IDLE_MS in total, never idle that long.
+    // A chunk every 40 ms for 480 ms: longer than IDLE_MS in total, never idle that long.
     trickle: (_req, res) => {
       res.writeHead(200, { 'content-type': 'text/plain' });
       let n = 0;
       const t = setInterval(() => {
         res.write(`${n};`);
-        if (++n === 10) {
+        if (++n === 12) {
           clearInterval(t);
           res.end('done');
         }
@@ -122,7 +122,7 @@ spec:
     assert.equal(err.code, 'DABBA_UPSTREAM_TIMEOUT');
     assert.equal(err.timeout, 'per-try-idle');
     assert.deepEqual(err.responseFlags, ['UT']);
-    assert.ok(performance.now() - started < 800, 'ended by the idle timer, not the upstream');
+    assert.ok(performance.now() - started < 2000, 'ended by the idle timer, not the upstream');
   });
 
   test('it still applies once the body streams: a stalled body fails with the timeout', async () => {
@@ -136,8 +136,8 @@ spec:
     assert.equal(err.timeout, 'per-try-idle');
   });
 
-  test('every chunk re-arms it: a 400 ms response trickling every 40 ms completes', async () => {
+  test('every chunk re-arms it: a 480 ms response trickling every 40 ms completes', async () => {
     const res = await get('trickle');
-    assert.equal(await res.body.text(), '0;1;2;3;4;5;6;7;8;9;done');
+    assert.equal(await res.body.text(), '0;1;2;3;4;5;6;7;8;9;10;11;done');
   });
 });
