@@ -21,7 +21,7 @@ export class MeshTelemetry {
   readonly tracer: Tracer | undefined;
   readonly accessLog: ResolvedAccessLogOptions | undefined;
   readonly random: () => number;
-  /** Tags Istio's proxies put on every span (component, istio.namespace, istio.canonical_service). */
+  /** Tags Istio's proxies put on every span (`component`, `istio.namespace`, `istio.canonical_*`). */
   readonly spanTags: Attributes;
   #logFailed = false;
 
@@ -44,6 +44,7 @@ export class MeshTelemetry {
       component: 'proxy',
       'istio.namespace': labels.source_workload_namespace,
       'istio.canonical_service': labels.source_canonical_service,
+      'istio.canonical_revision': labels.source_canonical_revision,
     });
   }
 
