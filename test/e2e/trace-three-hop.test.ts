@@ -173,10 +173,6 @@ ${serviceYaml('svcb', 9080, [{ name: 'svcb-1', port: portB, labels: { version: '
     assert.equal(serverB.attributes['http.response.status_code'], 200);
     // Envoy's x-request-id travels with the trace: B's span carries the id A generated.
     assert.equal(serverB.attributes['guid:x-request-id'], receivedByB?.['x-request-id']);
-    // A's CLIENT span ends with B's response body, before A answers (B's SERVER span ends when
-    // B's socket write completes, which may come after A read the response, so it is not ordered).
-    const end = (s: ReadableSpan) => s.endTime[0] * 1e9 + s.endTime[1];
-    assert.ok(end(clientA) <= end(serverA));
   }
 
   test('W3C caller (traceparent, sampled)', async () => {
