@@ -26,7 +26,9 @@ type MeshError = Error & {
 };
 
 const PORT = 8080;
-const RESET_MS = 500;
+// Long enough that the open-state checks (10 sequential requests) finish before half-open on a
+// loaded machine.
+const RESET_MS = 1500;
 const cluster = (name: string) => `outbound|${PORT}||${name}.default.svc.cluster.local`;
 
 /** One request: its status, or the error it failed with, and how long it took. */

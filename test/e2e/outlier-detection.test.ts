@@ -166,8 +166,11 @@ spec:
 
   test('an endpoint answering 503 is ejected after consecutive5xxErrors (3), shows unhealthy, and returns after baseEjectionTime', async () => {
     const mesh = await meshAt();
-    const first = await sendMany(mesh, url('eject'), 60);
+    // Sequential: the third 503 (the 9th request) ejects, so the ejection clock starts there, not
+    // after all 60 (a loaded machine would otherwise shorten the measured ejection).
+    const first = await sendMany(mesh, url('eject'), 9);
     const ejectedSeenAt = performance.now();
+    first.push(...(await sendMany(mesh, url('eject'), 51)));
     // Bound: round robin picks the bad endpoint every third request until its third 503
     // ejects it (synchronously, before that response reaches us), so exactly 3 of 60 fail.
     const failed = first.filter((s) => s.status !== 200);
