@@ -26,7 +26,8 @@ import { startUpstream, type Upstream } from '../support/upstream.ts';
 
 const TRACE = '0af7651916cd43dd8448eb211c80319c';
 const PARENT = 'b7ad6b7169203331';
-const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+/** A UUIDv4 as Envoy forwards it: character 14 is `9` once the request is sampled (pack_trace_reason). */
+const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-[49][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const TRACE_HEADERS = [
   'traceparent',
   'tracestate',
@@ -161,14 +162,36 @@ spec:
     assert.equal(h['x-b3-sampled'], '1');
     assert.equal(h['x-b3-parentspanid'], undefined);
     assert.match(String(h['x-request-id']), UUID_V4);
+    assert.equal(String(h['x-request-id'])[14], '9', 'the sampling reason packed into the id');
     assert.equal(a['guid:x-request-id'], h['x-request-id']);
   });
 
-  test("the caller's x-request-id is kept", async () => {
+  test("the caller's x-request-id is kept, with Envoy's trace reason packed in when the rate samples it", async () => {
     const m = await mesh({ samplingPercent: 100, tracerProvider: provider });
+    spans();
+    await get(m, 'http://reviews:9080/', { 'x-request-id': 'f0f0f0f0-0000-4000-8000-000000000000' });
+    assert.equal(last(reviews)['x-request-id'], 'f0f0f0f0-0000-9000-8000-000000000000');
+    assert.equal(spans()[0]?.attributes['guid:x-request-id'], 'f0f0f0f0-0000-9000-8000-000000000000');
+    // Not a UUID, no hex prefix: Envoy cannot draw from it, so the rate does not sample it.
     await get(m, 'http://reviews:9080/', { 'x-request-id': 'my-id' });
     assert.equal(last(reviews)['x-request-id'], 'my-id');
-    assert.equal(spans()[0]?.attributes['guid:x-request-id'], 'my-id');
+    assert.equal(spans().length, 0);
+    assert.match(String(last(reviews).traceparent), /-00$/);
+  });
+
+  test('x-request-id decides the rate as Envoy does: first 8 hex digits mod 10000; an id marked 9 is traced at 0%', async () => {
+    const half = await mesh({ samplingPercent: 50, tracerProvider: provider });
+    spans();
+    // 0x00001388 = 5000: not below 5000 (50%); 0x00001387 = 4999: below.
+    await get(half, 'http://reviews:9080/', { 'x-request-id': '00001388-0000-4000-8000-000000000000' });
+    assert.equal(spans().length, 0);
+    assert.equal(last(reviews)['x-request-id'], '00001388-0000-4000-8000-000000000000');
+    await get(half, 'http://reviews:9080/', { 'x-request-id': '00001387-0000-4000-8000-000000000000' });
+    assert.equal(spans().length, 1);
+    assert.equal(last(reviews)['x-request-id'], '00001387-0000-9000-8000-000000000000');
+    const none = await mesh({ samplingPercent: 0, tracerProvider: provider });
+    await get(none, 'http://reviews:9080/', { 'x-request-id': '00001388-0000-9000-8000-000000000000' });
+    assert.equal(spans().length, 1, 'a proxy before this one decided to trace');
   });
 
   test('retries are span events; a forwarded 503 after retries is an error span with URX', async () => {

@@ -39,7 +39,7 @@ import { formatBaggage } from './propagation/w3c-baggage.ts';
 import { FLAG_SAMPLED } from './propagation/w3c-trace-context.ts';
 import type { RequestObserver } from './request-observer.ts';
 import { localReplyStatus, responseFlagsOf } from './response-outcome.ts';
-import { decideSampling } from './tracing/decide-sampling.ts';
+import { requestIdReason } from './tracing/request-id-sampling.ts';
 import { istioOperationName, istioSubset } from './tracing/span-naming.ts';
 
 const FLAG_ORDER = new Map<string, number>(ENVOY_RESPONSE_FLAGS.map((f, i) => [f, i]));
@@ -154,7 +154,11 @@ export class ObservedRequest implements RequestObserver, AccessLogEntry {
       parentSampled = extracted.sampled;
       if (parent !== undefined) parentContext = trace.setSpanContext(active, parent);
     }
-    const sampled = decideSampling(parentSampled, debug, samplingPerTenThousand, this.#telemetry.random);
+    // Envoy's connection manager first derives a reason from x-request-id (and marks the id);
+    // the tracer then honours B3 debug and a caller's sampled flag over it.
+    const reason = requestIdReason(this.#requestId, samplingPerTenThousand, this.#telemetry.random);
+    this.#requestId = reason.requestId;
+    const sampled = debug || (parentSampled ?? reason.traceable);
     this.#parentContext = parentContext;
     this.#trace = {
       traceId: parent?.traceId ?? randomTraceId(),

@@ -5,8 +5,8 @@
  * `random_sampling`, a fraction with denominator 10000 as Envoy's runtime evaluates it (the HCM
  * config rounds the percentage to ten-thousandths: source/extensions/filters/network/
  * http_connection_manager/config.cc, `FractionalPercent::TEN_THOUSAND`). Envoy draws the random
- * value from the x-request-id (UuidRequestIdConfig `use_request_id_for_trace_sampling`); Dabba
- * draws it from the mesh's random source.
+ * value from the x-request-id (UuidRequestIdConfig `use_request_id_for_trace_sampling`): the
+ * outbound path does the same (`request-id-sampling.ts`); this function draws from `random`.
  */
 export function decideSampling(
   parentSampled: boolean | undefined,
