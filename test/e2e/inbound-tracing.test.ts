@@ -1,7 +1,7 @@
 /**
  * End to end: the SERVER span of `mesh.inbound()` on real sockets, with a tracer provider passed in
- * the `tracing` option (nothing registered globally): sampling as Envoy decides it (the caller's
- * decision, B3 debug, else the percentage), OTel HTTP server attributes, errors for 5xx and for a
+ * the `tracing` option (nothing registered globally): sampling as Envoy decides it (B3 debug, the
+ * caller's decision, else the x-request-id reason or the percentage), OTel HTTP server attributes, errors for 5xx and for a
  * caller that disconnects (Envoy's DC), the `otel` span name; and no span at all without a
  * provider.
  */
@@ -100,7 +100,13 @@ describe('inbound SERVER span', () => {
   test('sampling 100%, no caller context: a root SERVER span with HTTP server attributes', async () => {
     const port = await serve({ tracerProvider: provider, samplingPercent: 100, spanName: 'otel' });
     exporter.reset();
-    assert.equal(await call(port, '/ok?x=1', { 'user-agent': 'probe/1', 'x-request-id': 'rid-1' }), 200);
+    assert.equal(
+      await call(port, '/ok?x=1', {
+        'user-agent': 'probe/1',
+        'x-request-id': 'f47ac10b-58cc-4372-a567-0e02b2c3d479',
+      }),
+      200,
+    );
     const [span] = await finished(1);
     assert.equal(span!.kind, SpanKind.SERVER);
     assert.equal(span!.name, 'GET', "spanName 'otel': the method");
@@ -108,7 +114,8 @@ describe('inbound SERVER span', () => {
     assert.equal(span!.attributes['url.path'], '/ok');
     assert.equal(span!.attributes['url.query'], 'x=1');
     assert.equal(span!.attributes['user_agent.original'], 'probe/1');
-    assert.equal(span!.attributes['guid:x-request-id'], 'rid-1');
+    // Sampled by rate: the id carries Envoy's traced mark (UUID extension, character 14 = 9).
+    assert.equal(span!.attributes['guid:x-request-id'], 'f47ac10b-58cc-9372-a567-0e02b2c3d479');
     assert.equal(span!.attributes['http.response.status_code'], 200);
     assert.equal(span!.attributes.response_flags, '-');
     assert.equal(span!.attributes['istio.canonical_service'], 'details');
@@ -140,23 +147,27 @@ describe('inbound SERVER span', () => {
     assert.equal(dc!.status.code, SpanStatusCode.ERROR);
   });
 
-  test('sampling 0%: only the caller decides; B3 debug forces sampling', async () => {
+  test('sampling 0%: only the caller, B3 debug or a traced x-request-id samples', async () => {
     const port = await serve({ tracerProvider: provider, samplingPercent: 0 });
     exporter.reset();
     await call(port, '/ok');
     await call(port, '/ok', { traceparent: `00-${TRACE}-00f067aa0ba902b7-00` });
     await call(port, '/ok', { traceparent: `00-${TRACE}-00f067aa0ba902b7-01` });
     await call(port, '/ok', { 'x-b3-traceid': TRACE, 'x-b3-spanid': '00f067aa0ba902b8', 'x-b3-flags': '1' });
-    const spans = await finished(2);
+    // An x-request-id a proxy before marked traced (Envoy's UUID extension) is sampled at any rate.
+    await call(port, '/ok', { 'x-request-id': 'f47ac10b-58cc-9372-a567-0e02b2c3d479' });
+    await call(port, '/ok', { 'x-request-id': 'f47ac10b-58cc-4372-a567-0e02b2c3d479' });
+    const spans = await finished(3);
     await new Promise((r) => setTimeout(r, 50));
     assert.equal(
       spans.length + exporter.getFinishedSpans().length,
-      2,
-      'the sampled caller and the debug one',
+      3,
+      'the sampled caller, debug, the traced id',
     );
-    assert.deepEqual(spans.map((s) => s.parentSpanContext?.spanId).sort(), [
+    assert.deepEqual(spans.map((s) => s.parentSpanContext?.spanId ?? 'root').sort(), [
       '00f067aa0ba902b7',
       '00f067aa0ba902b8',
+      'root',
     ]);
   });
 

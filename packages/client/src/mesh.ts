@@ -85,7 +85,6 @@ import {
 import { withPeerMetadataHeaders } from './telemetry/peer-metadata/with-peer-metadata.ts';
 import type { ResponseLabelSets } from './telemetry/response-label-sets.ts';
 import { localReplyStatus, responseFlagsOf } from './telemetry/response-outcome.ts';
-import { decideSampling } from './telemetry/tracing/decide-sampling.ts';
 
 /** Events a Mesh emits (it is an EventEmitter, like every undici Dispatcher). */
 export interface MeshEvents {
@@ -517,12 +516,11 @@ export class Mesh extends Dispatcher {
   #inboundTracing(): InboundTracingConfig | undefined {
     const tracing = this.#options.tracing;
     if (tracing === undefined) return undefined;
-    const random = this.#options.random;
     return {
       tracerProvider: tracing.tracerProvider,
       spanName: tracing.spanName,
-      sample: (parentSampled, debug) =>
-        decideSampling(parentSampled, debug, tracing.samplingPerTenThousand, random),
+      samplingPerTenThousand: tracing.samplingPerTenThousand,
+      random: this.#options.random,
       tags: this.#telemetry!.spanTags,
     };
   }

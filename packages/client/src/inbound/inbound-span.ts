@@ -13,6 +13,7 @@ import {
 import { TRACER_NAME } from '../telemetry/mesh-telemetry.ts';
 import { contextWithTraceContext, extractTraceContext } from '../telemetry/propagation/extract.ts';
 import { randomSpanId, randomTraceId } from '../telemetry/propagation/hex-ids.ts';
+import { requestIdReason } from '../telemetry/tracing/request-id-sampling.ts';
 import type { InboundNext, InboundRequest, InboundResponse } from './inbound-step.ts';
 
 /** What the SERVER span step needs from the mesh's `tracing` option. */
@@ -21,11 +22,10 @@ export interface InboundTracingConfig {
   readonly tracerProvider: TracerProvider | undefined;
   /** `'istio'`: `<service FQDN>:<port>/*`, as Istio's inbound route decorator names it; `'otel'`: the method. */
   readonly spanName: 'istio' | 'otel';
-  /**
-   * The sampling decision: the caller's when it sent one (`parentSampled`), B3 debug forces it,
-   * else the configured percentage.
-   */
-  readonly sample: (parentSampled: boolean | undefined, debug: boolean) => boolean;
+  /** `tracing.samplingPercent` in ten-thousandths, as Envoy evaluates `random_sampling`. */
+  readonly samplingPerTenThousand: number;
+  /** The mesh's random source, for requests without an `x-request-id`. */
+  readonly random: () => number;
   /** Tags Istio's proxies put on every span (`component`, `istio.namespace`, `istio.canonical_service`). */
   readonly tags: Attributes;
 }
@@ -52,7 +52,7 @@ const KNOWN_METHODS = new Set([
 /**
  * A SERVER span per inbound request, like the span an Envoy sidecar starts for an inbound request:
  * a child of the trace context the caller sent (W3C, B3 single or multi; `extractTraceContext`),
- * sampled as the caller decided (else by the configured percentage), active while the
+ * sampled as the caller decided (else by its `x-request-id`, else the configured percentage), active while the
  * application's listener runs (so its outbound mesh requests become CLIENT children), and ended
  * when the response closes, with OpenTelemetry's HTTP server attributes.
  *
@@ -81,7 +81,18 @@ export class InboundSpans {
     const extracted = extractTraceContext(
       req.headers as Readonly<Record<string, string | string[] | undefined>>,
     );
-    const sampled = this.#config.sample(extracted.sampled, extracted.debug);
+    // Envoy's order: B3 debug forces it, the caller's decision wins, else the x-request-id reason
+    // (traced mark, or the rate drawn from the id as the UUID extension does; random without one).
+    const reason = requestIdReason(
+      extracted.requestId,
+      this.#config.samplingPerTenThousand,
+      this.#config.random,
+    );
+    const sampled = extracted.debug || (extracted.sampled ?? reason.traceable);
+    if (reason.requestId !== extracted.requestId && reason.requestId !== undefined) {
+      // The id now carries the traced mark, as Envoy forwards it to the application.
+      (req.headers as Record<string, string | string[] | undefined>)['x-request-id'] = reason.requestId;
+    }
     let parent: Context = contextWithTraceContext(context.active(), extracted);
     let span: Span;
     if (!sampled) {
@@ -98,7 +109,7 @@ export class InboundSpans {
         parent = trace.setSpanContext(parent, { ...remote, traceFlags: remote.traceFlags | 1 });
       }
       const attributes = requestAttributes(req, this.#config.tags);
-      if (extracted.requestId !== undefined) attributes['guid:x-request-id'] = extracted.requestId;
+      if (reason.requestId !== undefined) attributes['guid:x-request-id'] = reason.requestId;
       span = tracer.startSpan(this.#spanName(req), { kind: SpanKind.SERVER, attributes }, parent);
       res.once('close', () => endSpan(span, res));
     }
