@@ -34,7 +34,7 @@ import { readTraceContext } from './propagation/extract.ts';
 import { randomSpanId, randomTraceId } from './propagation/hex-ids.ts';
 import { injectTraceContext, type OutboundTraceContext } from './propagation/inject.ts';
 import { generateRequestId } from './propagation/request-id.ts';
-import { BAGGAGE, REQUEST_ID } from './propagation/trace-headers.ts';
+import { BAGGAGE, CLIENT_TRACE_ID, FORCE_TRACE, REQUEST_ID } from './propagation/trace-headers.ts';
 import { formatBaggage } from './propagation/w3c-baggage.ts';
 import { FLAG_SAMPLED } from './propagation/w3c-trace-context.ts';
 import type { RequestObserver } from './request-observer.ts';
@@ -156,7 +156,15 @@ export class ObservedRequest implements RequestObserver, AccessLogEntry {
     }
     // Envoy's connection manager first derives a reason from x-request-id (and marks the id);
     // the tracer then honours B3 debug and a caller's sampled flag over it.
-    const reason = requestIdReason(this.#requestId, samplingPerTenThousand, this.#telemetry.random);
+    const request = this.#request;
+    const clientTraceId = request.get(CLIENT_TRACE_ID) !== undefined;
+    const forceTrace = request.get(FORCE_TRACE) !== undefined;
+    const reason = requestIdReason(
+      this.#requestId,
+      samplingPerTenThousand,
+      this.#telemetry.random,
+      clientTraceId || forceTrace ? { clientTraceId, forceTrace } : undefined,
+    );
     this.#requestId = reason.requestId;
     const sampled = debug || (parentSampled ?? reason.traceable);
     this.#parentContext = parentContext;

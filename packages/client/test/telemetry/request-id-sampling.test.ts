@@ -36,6 +36,22 @@ describe('requestIdReason', () => {
     });
     assert.deepEqual(requestIdReason('00000001', 10_000, never), { traceable: true, requestId: '00000001' });
   });
+  it('x-client-trace-id marks b, x-envoy-force-trace marks a, both at 0%; client first', () => {
+    const id = 'ffffffff-0000-4000-8000-000000000000';
+    assert.deepEqual(requestIdReason(id, 0, never, { clientTraceId: true, forceTrace: true }), {
+      traceable: true,
+      requestId: 'ffffffff-0000-b000-8000-000000000000',
+    });
+    assert.deepEqual(requestIdReason(id, 0, never, { clientTraceId: false, forceTrace: true }), {
+      traceable: true,
+      requestId: 'ffffffff-0000-a000-8000-000000000000',
+    });
+    // An id Envoy cannot read forces nothing either.
+    assert.equal(
+      requestIdReason('my-id', 0, never, { clientTraceId: true, forceTrace: true }).traceable,
+      false,
+    );
+  });
   it('no id: a random draw', () => {
     assert.equal(requestIdReason(undefined, 5000, () => 0.4999).traceable, true);
     assert.equal(requestIdReason(undefined, 5000, () => 0.5).traceable, false);

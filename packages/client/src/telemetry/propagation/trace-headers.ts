@@ -14,6 +14,10 @@ export const B3_PARENT_SPAN_ID = 'x-b3-parentspanid';
 export const B3_SAMPLED = 'x-b3-sampled';
 export const B3_FLAGS = 'x-b3-flags';
 export const REQUEST_ID = 'x-request-id';
+/** Envoy: trace this request (client forced, subject to client sampling). */
+export const CLIENT_TRACE_ID = 'x-client-trace-id';
+/** Envoy: trace this request (service forced). */
+export const FORCE_TRACE = 'x-envoy-force-trace';
 
 /** A header read by name (lowercase); several values already joined or the first one. */
 export type HeaderGetter = (name: string) => string | undefined;
