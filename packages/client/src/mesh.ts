@@ -58,7 +58,6 @@ import { MatchContext, type RequestView } from './route/match/index.ts';
 import { type ClusterStats, createClusterStats } from './telemetry/cluster-stats.ts';
 import { type ControlPlaneStats, createControlPlaneStats } from './telemetry/control-plane-stats.ts';
 import { httpToGrpcStatus, isGrpcRequest } from './telemetry/grpc-response-status.ts';
-import { requestHeadBytes } from './telemetry/wire-size.ts';
 import {
   type IstioSourceLabels,
   istioOutboundPeerLabels,
@@ -85,6 +84,7 @@ import {
 import { withPeerMetadataHeaders } from './telemetry/peer-metadata/with-peer-metadata.ts';
 import type { ResponseLabelSets } from './telemetry/response-label-sets.ts';
 import { localReplyStatus, responseFlagsOf } from './telemetry/response-outcome.ts';
+import { requestHeadBytes } from './telemetry/wire-size.ts';
 
 /** Events a Mesh emits (it is an EventEmitter, like every undici Dispatcher). */
 export interface MeshEvents {
