@@ -186,6 +186,26 @@ if (throughput) {
   ratioRows('mesh-telemetry-1pct', { ratio: TARGETS.telemetryThroughputRatio });
   ratioRows('mesh-telemetry-100pct', { ratio: TARGETS.fullTracingThroughputRatio });
   ratioRows('mesh-tracing-no-sdk');
+  if (ran('raw-telemetry-headers')) {
+    const h = throughput.telemetryHeaders;
+    rows.push(row(sec, 'telemetry headers (raw undici sending them)', `${h.bytes} B: ${h.names.join(', ')}`));
+    rows.push(
+      row(sec, 'raw-telemetry-headers / raw rps (paired)', range(throughput.headersRatio, fmt.ratio)),
+    );
+    rows.push(
+      row(sec, 'raw-telemetry-headers added CPU/req (paired)', range(throughput.headersAddedCpuUs, fmt.us)),
+    );
+    for (const mode of ['mesh-telemetry-1pct', 'mesh-telemetry-100pct', 'mesh-tracing-no-sdk'] as const) {
+      if (m[mode].rounds.length > 0)
+        rows.push(
+          row(
+            sec,
+            `${mode} / raw-telemetry-headers rps`,
+            range(throughput.overHeadersRatio[mode], fmt.ratio),
+          ),
+        );
+    }
+  }
   const spans = throughput.spansEnded;
   const sampledShare = (mode: MeshModeName, n: number) => {
     const requests = m[mode].rounds.reduce((t, x) => t + x.requests, 0);

@@ -2,14 +2,17 @@
  * Throughput and latency: raw undici Pool vs the mesh (routed; routed with every resilience feature
  * configured and none firing; the no-VirtualService floor; and the routed service with telemetry:
  * Istio metrics, tracing at 1% and 100% sampling through an OpenTelemetry SDK, and tracing with no
- * SDK registered) against one upstream process. Modes run in interleaved rounds whose order
+ * SDK registered) against one upstream process. `raw-telemetry-headers` is raw undici sending the
+ * headers the telemetry modes add (Istio's metadata exchange, W3C and B3 trace context,
+ * x-request-id; captured from a real request): the cost of those bytes on the wire and in both
+ * HTTP stacks, which an Envoy sidecar's upstream request carries too. Modes run in interleaved rounds whose order
  * rotates, so drift (thermal, page cache, JIT) lands on every mode alike; mesh/raw ratios are
  * paired per round.
  */
 import type { Mesh, MeshOptions } from '@dabba/client';
 import { createMesh } from '@dabba/client';
 import { istioFiles } from '@dabba/discovery';
-import { Pool } from 'undici';
+import { Dispatcher, Pool, request } from 'undici';
 import { createMeshFolder, type MeshFolder } from '../support/mesh-folder.ts';
 import type { Pinning } from './cpu-pinning.ts';
 import { type LoadTarget, type RoundResult, runRound } from './load-round.ts';
@@ -28,6 +31,7 @@ import { startUpstreamProcess } from './upstream-process.ts';
 
 export const MODES = [
   'raw',
+  'raw-telemetry-headers',
   'mesh-routed',
   'mesh-resilient',
   'mesh-floor',
@@ -37,7 +41,7 @@ export const MODES = [
   'mesh-tracing-no-sdk',
 ] as const;
 export type ModeName = (typeof MODES)[number];
-export type MeshModeName = Exclude<ModeName, 'raw'>;
+export type MeshModeName = Exclude<ModeName, 'raw' | 'raw-telemetry-headers'>;
 
 export interface ThroughputOptions {
   readonly rounds: number;
@@ -67,6 +71,14 @@ export interface ThroughputResult {
   readonly addedCpuUs: Record<MeshModeName, Spread>;
   /** mode CPU µs/request minus mesh-routed CPU µs/request: what the mode's features add. */
   readonly overRoutedCpuUs: Record<MeshModeName, Spread>;
+  /** raw-telemetry-headers rps / raw rps, paired per round: what the headers alone cost. */
+  readonly headersRatio: Spread;
+  /** raw-telemetry-headers CPU µs/request minus raw, paired per round. */
+  readonly headersAddedCpuUs: Spread;
+  /** The headers raw-telemetry-headers sends (names), and their size on the wire. */
+  readonly telemetryHeaders: { readonly names: readonly string[]; readonly bytes: number };
+  /** mode rps / raw-telemetry-headers rps, paired per round: the telemetry modes net of the headers. */
+  readonly overHeadersRatio: Record<MeshModeName, Spread>;
   /** Spans the SDK modes ended (sampled requests), to show sampling did what it says. */
   readonly spansEnded: { readonly onePercent: number; readonly hundredPercent: number };
 }
@@ -81,6 +93,34 @@ async function meshFor(folder: MeshFolder, yaml: string, extra: Partial<MeshOpti
     logger: null,
     ...extra,
   });
+}
+
+/** What a routed request through `mesh` carries beyond what raw undici sends, read off the upstream. */
+async function capturedTelemetryHeaders(mesh: Mesh): Promise<Record<string, string>> {
+  const res = await request(`http://${ROUTED_HOST}:${SERVICE_PORT}/__headers`, { dispatcher: mesh });
+  const seen = (await res.body.json()) as Record<string, string>;
+  const added: Record<string, string> = {};
+  for (const [name, value] of Object.entries(seen)) if (!RAW_HEADERS.has(name)) added[name] = value;
+  return added;
+}
+const RAW_HEADERS = new Set(['host', 'connection']);
+
+/** Raw undici with fixed extra headers: an object spread, as an application adding them would. */
+class HeaderAddingDispatcher extends Dispatcher {
+  readonly #inner: Pool;
+  readonly #headers: Record<string, string>;
+  constructor(inner: Pool, headers: Record<string, string>) {
+    super();
+    this.#inner = inner;
+    this.#headers = headers;
+  }
+  override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    const headers = { ...(options.headers as Record<string, string> | undefined), ...this.#headers };
+    return this.#inner.dispatch({ ...options, headers }, handler);
+  }
+  override close(): Promise<void> {
+    return this.#inner.close();
+  }
 }
 
 const NAN: Spread = { median: Number.NaN, min: Number.NaN, max: Number.NaN };
@@ -114,6 +154,11 @@ export async function runThroughput(pinning: Pinning, options: ThroughputOptions
     // No provider given and none registered globally: the OpenTelemetry API's no-op.
     'mesh-tracing-no-sdk': await meshFor(await folder(), routedYaml, { tracing: { samplingPercent: 100 } }),
   };
+  const telemetryHeaders = await capturedTelemetryHeaders(meshes['mesh-telemetry-1pct']);
+  const rawWithHeaders = new HeaderAddingDispatcher(
+    new Pool(`http://127.0.0.1:${ports[0]}`),
+    telemetryHeaders,
+  );
   const hostOf: Record<MeshModeName, string> = {
     'mesh-routed': ROUTED_HOST,
     'mesh-resilient': RESILIENT_HOST,
@@ -125,6 +170,10 @@ export async function runThroughput(pinning: Pinning, options: ThroughputOptions
   };
   const targets = Object.fromEntries([
     ['raw', { url: `http://127.0.0.1:${ports[0]}${REQUEST_PATH}`, dispatcher: raw }],
+    [
+      'raw-telemetry-headers',
+      { url: `http://127.0.0.1:${ports[0]}${REQUEST_PATH}`, dispatcher: rawWithHeaders },
+    ],
     ...(Object.entries(meshes) as [MeshModeName, Mesh][]).map(([mode, mesh]) => [
       mode,
       { url: `http://${hostOf[mode]}:${SERVICE_PORT}${REQUEST_PATH}`, dispatcher: mesh },
@@ -164,7 +213,7 @@ export async function runThroughput(pinning: Pinning, options: ThroughputOptions
       results[mode].length === results[base].length && results[mode].length > 0
         ? spread(results[mode].map((m, i) => f(m, results[base][i]!)))
         : NAN;
-    const meshModes = MODES.filter((m): m is MeshModeName => m !== 'raw');
+    const meshModes = MODES.filter((m): m is MeshModeName => !m.startsWith('raw'));
     const per = (f: (mode: MeshModeName) => Spread) =>
       Object.fromEntries(meshModes.map((m) => [m, f(m)])) as Record<MeshModeName, Spread>;
     await Promise.all([onePercent.flush(), hundredPercent.flush()]);
@@ -179,10 +228,21 @@ export async function runThroughput(pinning: Pinning, options: ThroughputOptions
           ? NAN
           : paired(mode, (m, r) => m.cpuUsPerRequest - r.cpuUsPerRequest, 'mesh-routed'),
       ),
+      headersRatio: paired('raw-telemetry-headers', (m, r) => m.rps / r.rps),
+      headersAddedCpuUs: paired('raw-telemetry-headers', (m, r) => m.cpuUsPerRequest - r.cpuUsPerRequest),
+      telemetryHeaders: {
+        names: Object.keys(telemetryHeaders),
+        bytes: Object.entries(telemetryHeaders).reduce((n, [k, v]) => n + k.length + v.length + 4, 0),
+      },
+      overHeadersRatio: per((mode) => paired(mode, (m, r) => m.rps / r.rps, 'raw-telemetry-headers')),
       spansEnded: { onePercent: onePercent.ended(), hundredPercent: hundredPercent.ended() },
     };
   } finally {
-    await Promise.allSettled([raw.close(), ...Object.values(meshes).map((m) => m.close())]);
+    await Promise.allSettled([
+      raw.close(),
+      rawWithHeaders.close(),
+      ...Object.values(meshes).map((m) => m.close()),
+    ]);
     await Promise.allSettled([onePercent.shutdown(), hundredPercent.shutdown()]);
     await Promise.allSettled(folders.map((f) => f.remove()));
     await upstream.stop();

@@ -9,6 +9,7 @@
  * - `?failport=N`: the port N answers 503 to every such request, the others 200.
  * `GET /__counts` answers `{"requests":n,"failed":n}` over all ports (itself not counted), so the
  * benchmark can count attempts, retries included, which the client does not report.
+ * `GET /__headers` answers the request's headers as JSON (not counted): what a dispatcher sends.
  */
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -39,6 +40,11 @@ for (let i = 0; i < count; i++) {
     if (url === '/__counts') {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(counts));
+      return;
+    }
+    if (url === '/__headers') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(req.headers));
       return;
     }
     counts.requests++;
