@@ -18,26 +18,8 @@ import { istioFiles } from '@dabba/discovery';
 import { Registry } from 'prom-client';
 import { request } from 'undici';
 import { createMeshFolder, type MeshFolder, serviceYaml, waitFor } from '../support/mesh-folder.ts';
+import { parseSamples, type Sample } from '../support/prom-samples.ts';
 import { startUpstream, type Upstream } from '../support/upstream.ts';
-
-interface Sample {
-  readonly name: string;
-  readonly labels: Readonly<Record<string, string>>;
-  readonly value: number;
-}
-
-function parse(text: string): Sample[] {
-  const samples: Sample[] = [];
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    assert.ok(m, `not a sample line: ${line}`);
-    const labels: Record<string, string> = {};
-    for (const [, k, v] of (m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[k!] = v!;
-    samples.push({ name: m[1]!, labels, value: Number(m[3]) });
-  }
-  return samples;
-}
 
 const cluster = (name: string) => `outbound|9080||${name}.default.svc.cluster.local`;
 
@@ -67,7 +49,7 @@ describe('Envoy cluster stats, config stats and gRPC in the metrics registry', (
   let grpc: Server;
   let mesh: Mesh;
   let registry: Registry;
-  const scrape = async () => parse(await registry.metrics());
+  const scrape = async () => parseSamples(await registry.metrics());
   const value = (samples: Sample[], name: string, labels: Record<string, string>) => {
     const found = samples.filter(
       (s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v),

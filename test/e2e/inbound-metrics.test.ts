@@ -29,29 +29,11 @@ import { istioFiles } from '@dabba/discovery';
 import { Registry } from 'prom-client';
 import { request } from 'undici';
 import { createMeshFolder, type MeshFolder, serviceYaml, waitFor } from '../support/mesh-folder.ts';
+import { parseSamples, type Sample } from '../support/prom-samples.ts';
 import { seededRandom } from '../support/stats.ts';
 
-interface Sample {
-  readonly name: string;
-  readonly labels: Readonly<Record<string, string>>;
-  readonly value: number;
-}
-
-function parse(text: string): Sample[] {
-  const samples: Sample[] = [];
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    assert.ok(m, `not a sample line: ${line}`);
-    const labels: Record<string, string> = {};
-    for (const [, k, v] of (m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[k!] = v!;
-    samples.push({ name: m[1]!, labels, value: Number(m[3]) });
-  }
-  return samples;
-}
-
 async function series(registry: Registry, labels: Record<string, string>): Promise<Sample[]> {
-  const samples = parse(await registry.metrics());
+  const samples = parseSamples(await registry.metrics());
   return samples.filter(
     (s) => s.name === 'istio_requests_total' && Object.entries(labels).every(([k, v]) => s.labels[k] === v),
   );

@@ -13,36 +13,11 @@ import { istioFiles } from '@dabba/discovery';
 import { register as defaultRegister, Registry } from 'prom-client';
 import { request } from 'undici';
 import { createMeshFolder, type MeshFolder, serviceYaml } from '../support/mesh-folder.ts';
+import { parseSamples, pickSamples, type Sample } from '../support/prom-samples.ts';
 import { closedPort, startUpstream, type Upstream } from '../support/upstream.ts';
 
-interface Sample {
-  readonly name: string;
-  readonly labels: Readonly<Record<string, string>>;
-  readonly value: number;
-}
-
-/** Parses the Prometheus text format (sample lines only). */
-function parse(text: string): Sample[] {
-  const samples: Sample[] = [];
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    assert.ok(m, `not a sample line: ${line}`);
-    const labels: Record<string, string> = {};
-    for (const [, k, v] of (m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[k!] = v!;
-    samples.push({ name: m[1]!, labels, value: Number(m[3]) });
-  }
-  return samples;
-}
-
-function pick(samples: Sample[], name: string, labels: Record<string, string>): Sample[] {
-  return samples.filter(
-    (s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v),
-  );
-}
-
 function one(samples: Sample[], name: string, labels: Record<string, string>): number {
-  const found = pick(samples, name, labels);
+  const found = pickSamples(samples, name, labels);
   assert.equal(found.length, 1, `${name} ${JSON.stringify(labels)}: ${found.length} series`);
   return found[0]!.value;
 }
@@ -183,17 +158,17 @@ spec:
     const res = await fetch(`http://127.0.0.1:${port}/metrics`);
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('content-type'), registry.contentType);
-    const samples = parse(await res.text());
+    const samples = parseSamples(await res.text());
 
     // Every label of the 200 series, exactly.
-    const ok = pick(samples, 'istio_requests_total', { destination_service_name: 'reviews' });
+    const ok = pickSamples(samples, 'istio_requests_total', { destination_service_name: 'reviews' });
     assert.equal(ok.length, 1);
     assert.deepEqual(ok[0]!.labels, REVIEWS_V1_200);
     assert.equal(ok[0]!.value, 30);
 
     // A 503 forwarded after its retries (2, on 503) were used up is flagged URX, as Envoy does.
     const ratingsLabels = { destination_service: 'ratings.default.svc.cluster.local' };
-    assert.equal(pick(samples, 'istio_requests_total', ratingsLabels).length, 1);
+    assert.equal(pickSamples(samples, 'istio_requests_total', ratingsLabels).length, 1);
     assert.equal(
       one(samples, 'istio_requests_total', { ...ratingsLabels, response_code: '503', response_flags: 'URX' }),
       10,
@@ -210,7 +185,7 @@ spec:
       }),
       5,
     );
-    const total = pick(samples, 'istio_requests_total', {}).reduce((n, s) => n + s.value, 0);
+    const total = pickSamples(samples, 'istio_requests_total', {}).reduce((n, s) => n + s.value, 0);
     assert.equal(total, 45);
 
     // Histograms agree with the counter, bucket by bucket.
@@ -229,7 +204,7 @@ spec:
           count,
           `${metric} ${series.destination_service_name}`,
         );
-        const buckets = pick(samples, `${metric}_bucket`, series);
+        const buckets = pickSamples(samples, `${metric}_bucket`, series);
         assert.equal(buckets.length, 20, 'Envoy default buckets + +Inf');
         assert.equal(buckets.at(-1)!.labels.le, '+Inf');
         assert.equal(buckets.at(-1)!.value, count);
