@@ -17,7 +17,13 @@ import { createMesh, type Mesh } from '@dabba/client';
 import { istioFiles } from '@dabba/discovery';
 import { Registry } from 'prom-client';
 import { request } from 'undici';
-import { createMeshFolder, type MeshFolder, serviceYaml, waitFor } from '../support/mesh-folder.ts';
+import {
+  createMeshFolder,
+  type MeshFolder,
+  routeYaml,
+  serviceYaml,
+  waitFor,
+} from '../support/mesh-folder.ts';
 import { parseSamples, type Sample } from '../support/prom-samples.ts';
 import { startUpstream, type Upstream } from '../support/upstream.ts';
 
@@ -72,15 +78,7 @@ describe('Envoy cluster stats, config stats and gRPC in the metrics registry', (
     });
     grpc = await startGrpcUpstream();
     folder = await createMeshFolder();
-    const retry503 = (host: string) => `apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: { name: ${host} }
-spec:
-  hosts: [${host}]
-  http:
-    - route: [{ destination: { host: ${host} } }]
-      retries: { attempts: 2, retryOn: '503' }
-`;
+    const retry503 = (host: string) => routeYaml(host, "retries: { attempts: 2, retryOn: '503' }");
     await folder.write(
       'svc.yaml',
       `${serviceYaml('ok', 9080, [{ name: 'ok-1', port: ok.port, labels: { version: 'v1' } }])}---

@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { createMesh, type Mesh } from '@dabba/client';
 import { istioFiles } from '@dabba/discovery';
 import { request } from 'undici';
-import { createMeshFolder, type MeshFolder, serviceYaml } from '../support/mesh-folder.ts';
+import { createMeshFolder, type MeshFolder, routeYaml, serviceYaml } from '../support/mesh-folder.ts';
 import { seededRandom } from '../support/stats.ts';
 import { type Handler, slowHandler, startUpstream, type Upstream } from '../support/upstream.ts';
 
@@ -88,17 +88,7 @@ describe('x-envoy-* request headers', () => {
     await folder.write(
       'routes.yaml',
       Object.entries(services)
-        .map(
-          ([name, s]) => `apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: { name: ${name} }
-spec:
-  hosts: [${name}]
-  http:
-    - route: [{ destination: { host: ${name} } }]
-      ${s.vs}
-`,
-        )
+        .map(([name, s]) => routeYaml(name, s.vs))
         .join('---\n'),
     );
     mesh = await createMesh({

@@ -12,7 +12,13 @@ import { createMesh, type Mesh } from '@dabba/client';
 import { istioFiles } from '@dabba/discovery';
 import { Registry } from 'prom-client';
 import { request } from 'undici';
-import { createMeshFolder, type MeshFolder, serviceYaml, waitFor } from '../support/mesh-folder.ts';
+import {
+  createMeshFolder,
+  type MeshFolder,
+  routeYaml,
+  serviceYaml,
+  waitFor,
+} from '../support/mesh-folder.ts';
 import { seededRandom } from '../support/stats.ts';
 import { slowHandler, startUpstream, switchableHandler, type Upstream } from '../support/upstream.ts';
 
@@ -54,16 +60,8 @@ describe('mirror copies and the mirror cluster', () => {
         ),
       ].join('---\n'),
     );
-    const mirrored = (name: string, mirror: string, hash = '') => `apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: { name: ${name} }
-spec:
-  hosts: [${name}]
-  http:
-    - route: [{ destination: { host: ${name} } }]
-      mirror: { host: ${mirror} }
-${hash}---
-`;
+    const mirrored = (name: string, mirror: string, hash = '') =>
+      `${routeYaml(name, `mirror: { host: ${mirror} }`)}${hash}---\n`;
     await folder.write(
       'rules.yaml',
       `${mirrored('cb', 'cbmirror')}${mirrored('od', 'odmirror')}${mirrored('rh', 'rhmirror')}apiVersion: networking.istio.io/v1

@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { createMesh, type ExplainedEndpoint, type Mesh } from '@dabba/client';
 import type { Cluster } from '@dabba/discovery';
 import { request } from 'undici';
-import { serviceYaml } from '../support/mesh-folder.ts';
+import { routeYaml, serviceYaml } from '../support/mesh-folder.ts';
 import { runMany, seededRandom } from '../support/stats.ts';
 import { startUpstream, switchableHandler, type Upstream } from '../support/upstream.ts';
 import { clusterFor, istioWithXdsEdits } from '../support/xds-overrides.ts';
@@ -74,15 +74,7 @@ spec:
     loadBalancer: { simple: ROUND_ROBIN }
     outlierDetection: { consecutive5xxErrors: 0, interval: ${INTERVAL_MS}ms, baseEjectionTime: 60s, maxEjectionPercent: 100 }
 ---
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: { name: ${name} }
-spec:
-  hosts: [${name}]
-  http:
-    - route: [{ destination: { host: ${name} } }]
-      retries: { attempts: 0 }
-`,
+${routeYaml(name, 'retries: { attempts: 0 }')}`,
       )
       .join('---\n');
     mesh = await createMesh({

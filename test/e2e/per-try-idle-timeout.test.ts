@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { createMesh, type Mesh } from '@dabba/client';
 import type { RetryPolicy } from '@dabba/discovery';
 import { request } from 'undici';
-import { serviceYaml } from '../support/mesh-folder.ts';
+import { routeYaml, serviceYaml } from '../support/mesh-folder.ts';
 import { seededRandom } from '../support/stats.ts';
 import { type Handler, startUpstream, type Upstream } from '../support/upstream.ts';
 import { istioWithXdsEdits } from '../support/xds-overrides.ts';
@@ -68,15 +68,7 @@ describe('per_try_idle_timeout', () => {
     const yaml = Object.keys(handlers)
       .map(
         (name) => `${serviceYaml(name, 9080, [{ name, port: up[name]!.port, labels: {} }])}---
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: { name: ${name} }
-spec:
-  hosts: [${name}]
-  http:
-    - route: [{ destination: { host: ${name} } }]
-      retries: { attempts: 1, retryOn: ${name === 'stallnoretry' ? 'connect-failure' : '5xx'}, backoff: 1ms }
-`,
+${routeYaml(name, `retries: { attempts: 1, retryOn: ${name === 'stallnoretry' ? 'connect-failure' : '5xx'}, backoff: 1ms }`)}`,
       )
       .join('---\n');
     const idle: NonNullable<RetryPolicy['perTryIdleTimeout']> = {

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createMesh, type Mesh } from '@dabba/client';
 import { istioFiles } from '@dabba/discovery';
-import { createMeshFolder, type MeshFolder, serviceYaml } from '../support/mesh-folder.ts';
+import { createMeshFolder, type MeshFolder, routeYaml, serviceYaml } from '../support/mesh-folder.ts';
 import { type Sent, send } from '../support/send.ts';
 import { seededRandom, tally } from '../support/stats.ts';
 import { type Handler, startUpstream, type Upstream } from '../support/upstream.ts';
@@ -80,17 +80,7 @@ describe('retried responses keep their HTTP/1.1 connection when drained', () => 
     await folder.write(
       'routes.yaml',
       Object.keys(up)
-        .map(
-          (name) => `apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: { name: ${name} }
-spec:
-  hosts: [${name}]
-  http:
-    - route: [{ destination: { host: ${name} } }]
-      retries: { attempts: 1, retryOn: "503" }
-`,
-        )
+        .map((name) => routeYaml(name, 'retries: { attempts: 1, retryOn: "503" }'))
         .join('---\n'),
     );
     mesh = await createMesh({

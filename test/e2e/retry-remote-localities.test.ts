@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createMesh, type Mesh } from '@dabba/client';
 import { istioFiles } from '@dabba/discovery';
-import { createMeshFolder, type MeshFolder, serviceYaml } from '../support/mesh-folder.ts';
+import { createMeshFolder, type MeshFolder, routeYaml, serviceYaml } from '../support/mesh-folder.ts';
 import { sendMany } from '../support/send.ts';
 import { seededRandom, tally } from '../support/stats.ts';
 import { startUpstream, switchableHandler, type Upstream } from '../support/upstream.ts';
@@ -50,15 +50,7 @@ spec:
     # Locality failover needs outlier detection; a threshold no test reaches keeps both hosts in.
     outlierDetection: { consecutive5xxErrors: 1000, interval: 10s, baseEjectionTime: 30s }
 ---
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: { name: ${svc} }
-spec:
-  hosts: [${svc}]
-  http:
-    - route: [{ destination: { host: ${svc} } }]
-      retries: { attempts: 2, retryOn: "503", backoff: 1ms, retryRemoteLocalities: ${svc === 'remote'} }
-`,
+${routeYaml(svc, `retries: { attempts: 2, retryOn: "503", backoff: 1ms, retryRemoteLocalities: ${svc === 'remote'} }`)}`,
     );
     await folder.write('rules.yaml', rules.join('---\n'));
     mesh = await createMesh({

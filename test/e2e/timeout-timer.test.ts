@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { createMesh, type Mesh } from '@dabba/client';
 import { istioFiles } from '@dabba/discovery';
 import { request } from 'undici';
-import { createMeshFolder, type MeshFolder, serviceYaml } from '../support/mesh-folder.ts';
+import { createMeshFolder, type MeshFolder, routeYaml, serviceYaml } from '../support/mesh-folder.ts';
 import { seededRandom } from '../support/stats.ts';
 import { type Handler, slowHandler, startUpstream, type Upstream } from '../support/upstream.ts';
 
@@ -58,15 +58,7 @@ describe('one timer for the route and per-try timeouts', () => {
       Object.entries(services)
         .map(
           ([name, s]) => `${serviceYaml(name, 9080, [{ name, port: up[name]!.port, labels: {} }])}---
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: { name: ${name} }
-spec:
-  hosts: [${name}]
-  http:
-    - route: [{ destination: { host: ${name} } }]
-      ${s.policy}
-`,
+${routeYaml(name, s.policy)}`,
         )
         .join('---\n'),
     );

@@ -91,6 +91,21 @@ spec:
   return `${docs.join('\n---\n')}\n`;
 }
 
+/**
+ * A VirtualService for `host` with one HTTP route to it, carrying `routeLines` (YAML entries of
+ * the route, e.g. `retries: { attempts: 1 }`), as the resilience tests configure one policy each.
+ */
+export function routeYaml(host: string, ...routeLines: string[]): string {
+  return `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: ${host} }
+spec:
+  hosts: [${host}]
+  http:
+    - route: [{ destination: { host: ${host} } }]
+${routeLines.map((l) => `      ${l}\n`).join('')}`;
+}
+
 /** Polls `check` until it returns true or `timeoutMs` passes. */
 export async function waitFor(
   check: () => boolean | Promise<boolean>,
