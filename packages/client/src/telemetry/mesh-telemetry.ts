@@ -11,6 +11,7 @@ import type { RequestTarget } from '../dispatch/request-target.ts';
 import type { ResolvedAccessLogOptions } from './access-log/access-log-options.ts';
 import { istioSourceLabels } from './istio-peer-labels.ts';
 import { ObservedRequest } from './observed-request.ts';
+import { RequestIdGenerator } from './propagation/request-id.ts';
 import type { ResolvedTracingOptions } from './tracing/tracing-options.ts';
 
 /** The instrumentation scope of Dabba's spans. */
@@ -21,6 +22,8 @@ export class MeshTelemetry {
   readonly tracer: Tracer | undefined;
   readonly accessLog: ResolvedAccessLogOptions | undefined;
   readonly random: () => number;
+  /** Generates the x-request-id of requests without one (the `requestId` option). */
+  readonly requestIds: RequestIdGenerator | undefined;
   /** Tags Istio's proxies put on every span (`component`, `istio.namespace`, `istio.canonical_*`). */
   readonly spanTags: Attributes;
   #logFailed = false;
@@ -34,6 +37,8 @@ export class MeshTelemetry {
     this.tracing = tracing;
     this.accessLog = accessLog;
     this.random = random;
+    this.requestIds =
+      tracing?.requestId === true ? new RequestIdGenerator(tracing.samplingPerTenThousand) : undefined;
     // The global provider is a proxy: an SDK registered after the mesh was created is used.
     this.tracer =
       tracing === undefined

@@ -17,6 +17,7 @@ import {
   isSpanContextValid,
   propagation,
   type Span,
+  type SpanContext,
   SpanKind,
   SpanStatusCode,
   type TraceState,
@@ -33,14 +34,28 @@ import type { MeshTelemetry } from './mesh-telemetry.ts';
 import { readTraceContext } from './propagation/extract.ts';
 import { randomSpanId, randomTraceId } from './propagation/hex-ids.ts';
 import { injectTraceContext, type OutboundTraceContext } from './propagation/inject.ts';
-import { generateRequestId } from './propagation/request-id.ts';
+import { isSampledMark, type RequestIdGenerator } from './propagation/request-id.ts';
 import { BAGGAGE, CLIENT_TRACE_ID, FORCE_TRACE, REQUEST_ID } from './propagation/trace-headers.ts';
 import { formatBaggage } from './propagation/w3c-baggage.ts';
+import {
+  HAS_CLIENT_TRACE_ID,
+  HAS_FORCE_TRACE,
+  HAS_REQUEST_ID,
+  HAS_TRACE_CONTEXT,
+  traceHeadersPresent,
+} from './propagation/trace-header-presence.ts';
 import { FLAG_SAMPLED } from './propagation/w3c-trace-context.ts';
 import type { RequestObserver } from './request-observer.ts';
 import { localReplyStatus, responseFlagsOf } from './response-outcome.ts';
-import { requestIdReason } from './tracing/request-id-sampling.ts';
+import {
+  FORCED_CLIENT,
+  FORCED_SERVICE,
+  forcedMark,
+  traceableRequestId,
+  withTraceMark,
+} from './tracing/request-id-sampling.ts';
 import { istioOperationName, istioSubset } from './tracing/span-naming.ts';
+import type { ResolvedTracingOptions } from './tracing/tracing-options.ts';
 
 const FLAG_ORDER = new Map<string, number>(ENVOY_RESPONSE_FLAGS.map((f, i) => [f, i]));
 
@@ -72,6 +87,7 @@ export class ObservedRequest implements RequestObserver, AccessLogEntry {
   readonly #telemetry: MeshTelemetry;
   readonly #request: IncomingRequest;
   readonly #target: RequestTarget;
+  readonly #body: Dispatcher.DispatchOptions['body'];
   /** `Date.now()` at dispatch, for the span's start and the log's START_TIME. */
   readonly startTime: number;
   /** `performance.now()` at dispatch when access logs are on (durations); 0 otherwise. */
@@ -81,7 +97,6 @@ export class ObservedRequest implements RequestObserver, AccessLogEntry {
   readonly method: string;
   readonly pathAndQuery: string;
   readonly authority: string;
-  readonly bytesReceived: number;
   protocol = 'HTTP/1.1';
   status = 0;
   responseFlags = NO_RESPONSE_FLAGS;
@@ -90,7 +105,6 @@ export class ObservedRequest implements RequestObserver, AccessLogEntry {
   durationMs = 0;
   upstreamServiceTimeMs: number | undefined;
   attempts = 0;
-  upstreamHost: string | undefined;
   upstreamCluster: string | undefined;
   routeName: string | undefined;
   #lastHost: Host | undefined;
@@ -99,11 +113,14 @@ export class ObservedRequest implements RequestObserver, AccessLogEntry {
   /** Flags raised before the router (`DI`). */
   #extraFlags = NO_RESPONSE_FLAGS;
   #ended = false;
-  /** The x-request-id sent upstream (the caller's, or one generated). */
+  /** The x-request-id sent upstream (the caller's, or one generated); read when tracing is on. */
   #requestId: string | undefined;
   /** Set when tracing is on. */
   #trace: OutboundTraceContext | undefined;
-  #parentContext: Context | undefined;
+  /** The active context at dispatch (the span's parent unless the request carried one). */
+  #activeContext: Context | undefined;
+  /** The caller's span read from the request's headers, when no span was active. */
+  #remoteParent: SpanContext | undefined;
   #span: Span | undefined;
   #spanStarted = false;
 
@@ -119,59 +136,78 @@ export class ObservedRequest implements RequestObserver, AccessLogEntry {
     this.#startedAt = this.#timed ? performance.now() : 0;
     this.#request = request;
     this.#target = target;
+    this.#body = options.body;
     this.method = request.method;
     this.pathAndQuery = options.path;
     this.authority = request.authority;
-    this.bytesReceived = bodyBytes(options.body);
     const tracing = telemetry.tracing;
-    const callerRequestId = request.get(REQUEST_ID);
-    this.#requestId =
-      callerRequestId !== undefined && callerRequestId !== ''
-        ? callerRequestId
-        : tracing?.requestId === true
-          ? generateRequestId()
-          : undefined;
-    if (tracing !== undefined) this.#decide(tracing.samplingPerTenThousand);
+    if (tracing !== undefined) this.#decide(tracing, telemetry.requestIds);
     this.startTime = this.#timed || this.#trace?.sampled === true ? Date.now() : 0;
   }
 
+  /** The request body's length when known up front (a string or bytes); 0 otherwise. */
+  get bytesReceived(): number {
+    return bodyBytes(this.#body);
+  }
+
+  /** `address:port` of the last attempt's host. */
+  get upstreamHost(): string | undefined {
+    const host = this.#lastHost;
+    return host === undefined ? undefined : `${host.address}:${host.port}`;
+  }
+
   /**
-   * Picks the parent (the active OTel span, else the trace context the request carries) and
-   * decides sampling. Nothing of the SDK runs here.
+   * Picks the parent (the active OTel span, else the trace context the request carries), the
+   * x-request-id and the sampling decision. Nothing of the SDK runs here, and a request carrying
+   * no tracing header is not searched for one (one pass over its header names).
    */
-  #decide(samplingPerTenThousand: number): void {
+  #decide(tracing: ResolvedTracingOptions, requestIds: RequestIdGenerator | undefined): void {
+    const request = this.#request;
+    const present = traceHeadersPresent(request.raw);
     const active = context.active();
+    this.#activeContext = active;
     let parent = trace.getSpanContext(active);
-    let parentContext = active;
     let debug = false;
     let parentSampled: boolean | undefined;
     if (parent !== undefined && isSpanContextValid(parent)) {
       parentSampled = (parent.traceFlags & FLAG_SAMPLED) !== 0;
-    } else {
-      const extracted = readTraceContext((name) => this.#request.get(name));
+    } else if ((present & HAS_TRACE_CONTEXT) !== 0) {
+      const extracted = readTraceContext((name) => request.get(name));
       parent = extracted.spanContext;
       debug = extracted.debug;
       parentSampled = extracted.sampled;
-      if (parent !== undefined) parentContext = trace.setSpanContext(active, parent);
+      this.#remoteParent = parent;
+    } else {
+      parent = undefined;
     }
     // Envoy's connection manager first derives a reason from x-request-id (and marks the id);
     // the tracer then honours B3 debug and a caller's sampled flag over it.
-    const request = this.#request;
-    const clientTraceId = request.get(CLIENT_TRACE_ID) !== undefined;
-    const forceTrace = request.get(FORCE_TRACE) !== undefined;
-    const reason = requestIdReason(
-      this.#requestId,
-      samplingPerTenThousand,
-      this.#telemetry.random,
-      clientTraceId || forceTrace ? { clientTraceId, forceTrace } : undefined,
-    );
-    this.#requestId = reason.requestId;
-    const sampled = debug || (parentSampled ?? reason.traceable);
-    this.#parentContext = parentContext;
+    let forced = 0;
+    if ((present & HAS_CLIENT_TRACE_ID) !== 0 && request.get(CLIENT_TRACE_ID) !== undefined)
+      forced |= FORCED_CLIENT;
+    if ((present & HAS_FORCE_TRACE) !== 0 && request.get(FORCE_TRACE) !== undefined) forced |= FORCED_SERVICE;
+    const rate = tracing.samplingPerTenThousand;
+    let requestId = (present & HAS_REQUEST_ID) !== 0 ? request.get(REQUEST_ID) : undefined;
+    let traceable: boolean;
+    if (requestId !== undefined && requestId !== '') {
+      const marked = traceableRequestId(requestId, rate, forced);
+      traceable = marked !== undefined;
+      if (traceable) requestId = marked;
+    } else if (requestIds !== undefined) {
+      // Generated with the random_sampling decision already packed in (request-id.ts); a forced
+      // reason replaces it, as Envoy marks a fresh id that carries no reason yet.
+      requestId = requestIds.next();
+      traceable = forced !== 0 || isSampledMark(requestId);
+      if (forced !== 0) requestId = withTraceMark(requestId, forcedMark(forced));
+    } else {
+      requestId = undefined;
+      traceable = forced !== 0 || Math.floor(this.#telemetry.random() * 10_000) < rate;
+    }
+    this.#requestId = requestId;
     this.#trace = {
       traceId: parent?.traceId ?? randomTraceId(),
       spanId: randomSpanId(),
-      sampled,
+      sampled: debug || (parentSampled ?? traceable),
       debug,
       parentSpanId: parent?.spanId,
       traceState: parent?.traceState,
@@ -222,28 +258,25 @@ export class ObservedRequest implements RequestObserver, AccessLogEntry {
         ? this.method
         : istioOperationName(this.upstreamCluster, this.authority);
     const target = this.#target;
-    const attributes: Attributes = {
-      ...telemetry.spanTags,
-      'http.request.method': this.method,
-      'url.full': `${target.scheme}://${this.authority}${this.pathAndQuery}`,
-      'server.address': target.hostname,
-      'server.port': target.port,
-    };
-    if (this.#requestId !== undefined) attributes['guid:x-request-id'] = this.#requestId;
-    const userAgent = this.#request.get('user-agent');
-    if (userAgent !== undefined) attributes['user_agent.original'] = userAgent;
-    const cluster = this.upstreamCluster;
-    if (cluster !== undefined) {
-      attributes.upstream_cluster = cluster;
-      attributes['upstream_cluster.name'] = cluster;
-      const subset = istioSubset(cluster);
-      if (subset !== undefined) attributes['dabba.subset'] = subset;
-    }
-    if (this.routeName) attributes['dabba.route.name'] = this.routeName;
+    const remote = this.#remoteParent;
+    const parentContext =
+      remote === undefined ? this.#activeContext! : trace.setSpanContext(this.#activeContext!, remote);
+    // Only what OTel's HTTP conventions list as sampling inputs is given at creation ("SHOULD be
+    // provided at span creation time"); the rest is set once the span is known to record, so the
+    // API's no-op tracer (no SDK registered) costs no attribute work.
     const span = telemetry.tracer!.startSpan(
       name,
-      { kind: SpanKind.CLIENT, startTime: this.startTime, attributes },
-      this.#parentContext,
+      {
+        kind: SpanKind.CLIENT,
+        startTime: this.startTime,
+        attributes: {
+          'http.request.method': this.method,
+          'url.full': `${target.scheme}://${this.authority}${this.pathAndQuery}`,
+          'server.address': target.hostname,
+          'server.port': target.port,
+        },
+      },
+      parentContext,
     );
     const sc = span.spanContext();
     // A no-op tracer returns the parent's context (or an invalid one): nothing records, so
@@ -258,6 +291,24 @@ export class ObservedRequest implements RequestObserver, AccessLogEntry {
       parentSpanId: t.parentSpanId,
       traceState: sc.traceState as TraceState | undefined,
     };
+    if (span.isRecording()) span.setAttributes(this.#spanAttributes());
+  }
+
+  /** Envoy's and Istio's span tags and Dabba's own, for a span that records. */
+  #spanAttributes(): Attributes {
+    const attributes: Attributes = { ...this.#telemetry.spanTags };
+    if (this.#requestId !== undefined) attributes['guid:x-request-id'] = this.#requestId;
+    const userAgent = this.#request.get('user-agent');
+    if (userAgent !== undefined) attributes['user_agent.original'] = userAgent;
+    const cluster = this.upstreamCluster;
+    if (cluster !== undefined) {
+      attributes.upstream_cluster = cluster;
+      attributes['upstream_cluster.name'] = cluster;
+      const subset = istioSubset(cluster);
+      if (subset !== undefined) attributes['dabba.subset'] = subset;
+    }
+    if (this.routeName) attributes['dabba.route.name'] = this.routeName;
+    return attributes;
   }
 
   // --- RequestObserver ---
@@ -306,8 +357,6 @@ export class ObservedRequest implements RequestObserver, AccessLogEntry {
       this.responseCodeDetails =
         this.#responseHeaders !== undefined ? 'via_upstream' : detailsOf(responseFlags);
     }
-    const host = this.#lastHost;
-    if (host !== undefined) this.upstreamHost = `${host.address}:${host.port}`;
     if (this.#trace?.sampled === true) this.#endSpan(error);
     const log = this.#telemetry.accessLog;
     if (log !== undefined) this.#telemetry.writeLog(log.render(this));
@@ -352,7 +401,8 @@ export class ObservedRequest implements RequestObserver, AccessLogEntry {
         span.setAttribute('dabba.upstream.locality', `${l.region}/${l.zone}/${l.subZone}`);
     }
     if (this.attempts > 1) span.setAttribute('http.request.resend_count', this.attempts - 1);
-    if (this.bytesReceived > 0) span.setAttribute('http.request.body.size', this.bytesReceived);
+    const bytesReceived = this.bytesReceived;
+    if (bytesReceived > 0) span.setAttribute('http.request.body.size', bytesReceived);
     span.setAttribute('http.response.body.size', this.bytesSent);
     // Envoy marks a span `error` for 5xx and for requests with no response; 4xx stays unset.
     if (status >= 500 || (status === 0 && error !== undefined)) {
@@ -367,8 +417,11 @@ export class ObservedRequest implements RequestObserver, AccessLogEntry {
   // --- AccessLogEntry ---
 
   requestHeader(name: string): string | undefined {
-    if (name === REQUEST_ID) return this.#requestId;
-    return this.#request.get(name);
+    if (name !== REQUEST_ID) return this.#request.get(name);
+    if (this.#trace !== undefined) return this.#requestId;
+    // Tracing off: the caller's id, an empty one counting as none.
+    const id = this.#request.get(REQUEST_ID);
+    return id === '' ? undefined : id;
   }
 
   responseHeader(name: string): string | undefined {
