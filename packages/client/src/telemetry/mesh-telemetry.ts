@@ -4,7 +4,14 @@
  * one of the two is on.
  */
 import type { Workload } from '@dabba/discovery';
-import { type Attributes, type Tracer, trace } from '@opentelemetry/api';
+import {
+  type Attributes,
+  ProxyTracer,
+  ProxyTracerProvider,
+  type Tracer,
+  type TracerProvider,
+  trace,
+} from '@opentelemetry/api';
 import type { Dispatcher } from 'undici';
 import type { IncomingRequest } from '../dispatch/incoming-request.ts';
 import type { RequestTarget } from '../dispatch/request-target.ts';
@@ -17,6 +24,9 @@ import type { ResolvedTracingOptions } from './tracing/tracing-options.ts';
 /** The instrumentation scope of Dabba's spans. */
 export const TRACER_NAME = '@dabba/client';
 
+/** The provider a global proxy delegates to while no SDK is registered (the API's no-op one). */
+const NO_SDK: TracerProvider = new ProxyTracerProvider().getDelegate();
+
 export class MeshTelemetry {
   readonly tracing: ResolvedTracingOptions | undefined;
   readonly tracer: Tracer | undefined;
@@ -27,6 +37,8 @@ export class MeshTelemetry {
   /** Tags Istio's proxies put on every span (`component`, `istio.namespace`, `istio.canonical_*`). */
   readonly spanTags: Attributes;
   #logFailed = false;
+  /** The global proxy behind {@link tracer} when no SDK was registered yet at construction. */
+  readonly #proxy: ProxyTracerProvider | undefined;
 
   constructor(
     tracing: ResolvedTracingOptions | undefined,
@@ -40,10 +52,11 @@ export class MeshTelemetry {
     this.requestIds =
       tracing?.requestId === true ? new RequestIdGenerator(tracing.samplingPerTenThousand) : undefined;
     // The global provider is a proxy: an SDK registered after the mesh was created is used.
-    this.tracer =
-      tracing === undefined
-        ? undefined
-        : (tracing.tracerProvider ?? trace.getTracerProvider()).getTracer(TRACER_NAME);
+    const provider =
+      tracing === undefined ? undefined : (tracing.tracerProvider ?? trace.getTracerProvider());
+    this.tracer = provider?.getTracer(TRACER_NAME);
+    this.#proxy =
+      this.tracer instanceof ProxyTracer && provider instanceof ProxyTracerProvider ? provider : undefined;
     const labels = istioSourceLabels(workload);
     this.spanTags = Object.freeze({
       component: 'proxy',
@@ -51,6 +64,15 @@ export class MeshTelemetry {
       'istio.canonical_service': labels.source_canonical_service,
       'istio.canonical_revision': labels.source_canonical_revision,
     });
+  }
+
+  /**
+   * Whether {@link tracer} may record a span: false while it is the global proxy and no SDK is
+   * registered, when `startSpan` could only return a non-recording span carrying its parent's
+   * context (and Dabba propagates its own ids instead). One property read per sampled request.
+   */
+  get mayRecord(): boolean {
+    return this.#proxy === undefined || this.#proxy.getDelegate() !== NO_SDK;
   }
 
   /**

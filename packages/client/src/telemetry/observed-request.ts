@@ -35,8 +35,6 @@ import { readTraceContext } from './propagation/extract.ts';
 import { randomSpanId, randomTraceId } from './propagation/hex-ids.ts';
 import { injectTraceContext, type OutboundTraceContext } from './propagation/inject.ts';
 import { isSampledMark, type RequestIdGenerator } from './propagation/request-id.ts';
-import { BAGGAGE, CLIENT_TRACE_ID, FORCE_TRACE, REQUEST_ID } from './propagation/trace-headers.ts';
-import { formatBaggage } from './propagation/w3c-baggage.ts';
 import {
   HAS_CLIENT_TRACE_ID,
   HAS_FORCE_TRACE,
@@ -44,6 +42,8 @@ import {
   HAS_TRACE_CONTEXT,
   traceHeadersPresent,
 } from './propagation/trace-header-presence.ts';
+import { BAGGAGE, CLIENT_TRACE_ID, FORCE_TRACE, REQUEST_ID } from './propagation/trace-headers.ts';
+import { formatBaggage } from './propagation/w3c-baggage.ts';
 import { FLAG_SAMPLED } from './propagation/w3c-trace-context.ts';
 import type { RequestObserver } from './request-observer.ts';
 import { localReplyStatus, responseFlagsOf } from './response-outcome.ts';
@@ -251,8 +251,9 @@ export class ObservedRequest implements RequestObserver, AccessLogEntry {
   #startSpan(): void {
     if (this.#spanStarted) return;
     this.#spanStarted = true;
-    const t = this.#trace!;
     const telemetry = this.#telemetry;
+    if (!telemetry.mayRecord) return;
+    const t = this.#trace!;
     const name =
       telemetry.tracing!.spanName === 'otel'
         ? this.method

@@ -74,4 +74,3 @@ export class RequestIdGenerator {
 export function isSampledMark(id: string): boolean {
   return id.charCodeAt(TRACE_REASON_POSITION) === CHAR_9;
 }
-
