@@ -142,7 +142,8 @@ export class ObservedRequest implements RequestObserver, AccessLogEntry {
     this.authority = request.authority;
     const tracing = telemetry.tracing;
     if (tracing !== undefined) this.#decide(tracing, telemetry.requestIds);
-    this.startTime = this.#timed || this.#trace?.sampled === true ? Date.now() : 0;
+    // A sampled request reads the clock only when a span may record it (an SDK is registered).
+    this.startTime = this.#timed || (this.#trace?.sampled === true && telemetry.mayRecord) ? Date.now() : 0;
   }
 
   /** The request body's length when known up front (a string or bytes); 0 otherwise. */
@@ -232,7 +233,8 @@ export class ObservedRequest implements RequestObserver, AccessLogEntry {
     injectTraceContext(headers, this.#trace, tracing);
     if (this.#requestId !== undefined) headers[REQUEST_ID] = this.#requestId;
     if (tracing.baggage && headers[BAGGAGE] === undefined) {
-      const baggage = propagation.getBaggage(context.active());
+      // The context the request was dispatched in (the same one unless a fault delay ran between).
+      const baggage = propagation.getBaggage(this.#activeContext!);
       const value = baggage === undefined ? undefined : formatBaggage(baggage);
       if (value !== undefined) headers[BAGGAGE] = value;
     }
@@ -269,7 +271,8 @@ export class ObservedRequest implements RequestObserver, AccessLogEntry {
       name,
       {
         kind: SpanKind.CLIENT,
-        startTime: this.startTime,
+        // 0 when the SDK was registered after this request began: its start is now.
+        startTime: this.startTime === 0 ? Date.now() : this.startTime,
         attributes: {
           'http.request.method': this.method,
           'url.full': `${target.scheme}://${this.authority}${this.pathAndQuery}`,
@@ -292,24 +295,24 @@ export class ObservedRequest implements RequestObserver, AccessLogEntry {
       parentSpanId: t.parentSpanId,
       traceState: sc.traceState as TraceState | undefined,
     };
-    if (span.isRecording()) span.setAttributes(this.#spanAttributes());
+    if (span.isRecording()) this.#setSpanAttributes(span);
   }
 
-  /** Envoy's and Istio's span tags and Dabba's own, for a span that records. */
-  #spanAttributes(): Attributes {
-    const attributes: Attributes = { ...this.#telemetry.spanTags };
-    if (this.#requestId !== undefined) attributes['guid:x-request-id'] = this.#requestId;
+  /** Envoy's and Istio's span tags and Dabba's own, set one by one on a span that records. */
+  #setSpanAttributes(span: Span): void {
+    const tags = this.#telemetry.spanTags;
+    for (const key in tags) span.setAttribute(key, tags[key]!);
+    if (this.#requestId !== undefined) span.setAttribute('guid:x-request-id', this.#requestId);
     const userAgent = this.#request.get('user-agent');
-    if (userAgent !== undefined) attributes['user_agent.original'] = userAgent;
+    if (userAgent !== undefined) span.setAttribute('user_agent.original', userAgent);
     const cluster = this.upstreamCluster;
     if (cluster !== undefined) {
-      attributes.upstream_cluster = cluster;
-      attributes['upstream_cluster.name'] = cluster;
+      span.setAttribute('upstream_cluster', cluster);
+      span.setAttribute('upstream_cluster.name', cluster);
       const subset = istioSubset(cluster);
-      if (subset !== undefined) attributes['dabba.subset'] = subset;
+      if (subset !== undefined) span.setAttribute('dabba.subset', subset);
     }
-    if (this.routeName) attributes['dabba.route.name'] = this.routeName;
-    return attributes;
+    if (this.routeName) span.setAttribute('dabba.route.name', this.routeName);
   }
 
   // --- RequestObserver ---

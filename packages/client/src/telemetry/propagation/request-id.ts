@@ -12,15 +12,19 @@
  */
 import { randomFillSync } from 'node:crypto';
 
-/** UUIDs formatted per refill: one CSPRNG call and one string per batch. */
-const BATCH = 128;
+/** UUIDs formatted per refill: one CSPRNG call (about 2 us whatever its size) per 512 ids. */
+const BATCH = 512;
 const UUID_BYTES = 16;
 const UUID_LENGTH = 36;
 /** Character 14 of a UUID: the version digit, where Envoy packs the trace reason. */
 export const TRACE_REASON_POSITION = 14;
+const CHAR_4 = 0x34;
 const CHAR_9 = 0x39;
-const CHAR_DASH = 0x2d;
+const DASH = 0x2d;
 const HEX = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
+/** The high and low hex digit of every byte. */
+const HIGH = Uint8Array.from({ length: 256 }, (_, i) => HEX[i >> 4]!);
+const LOW = Uint8Array.from({ length: 256 }, (_, i) => HEX[i & 0x0f]!);
 
 export class RequestIdGenerator {
   readonly #samplingPerTenThousand: number;
@@ -45,29 +49,41 @@ export class RequestIdGenerator {
     return this.#batch.slice(start, start + UUID_LENGTH);
   }
 
+  /** Formats a batch: `xxxxxxxx-xxxx-Mxxx-Vxxx-xxxxxxxxxxxx` (RFC 9562 version 4 layout). */
   #refill(): void {
-    const random = this.#random;
+    const r = this.#random;
     const out = this.#ascii;
-    randomFillSync(random);
     const rate = this.#samplingPerTenThousand;
-    for (let u = 0; u < BATCH; u++) {
-      const b = u * UUID_BYTES;
-      let o = u * UUID_LENGTH;
-      for (let i = 0; i < UUID_BYTES; i++) {
-        if (i === 4 || i === 6 || i === 8 || i === 10) out[o++] = CHAR_DASH;
-        let byte = random[b + i]!;
-        // RFC 9562 version 4: version nibble 4, variant bits 10.
-        if (i === 6) byte = (byte & 0x0f) | 0x40;
-        else if (i === 8) byte = (byte & 0x3f) | 0x80;
-        out[o++] = HEX[byte >> 4]!;
-        out[o++] = HEX[byte & 0x0f]!;
-      }
-      // The first 8 hex digits are the first 4 bytes, big-endian (Envoy reads them with atoull).
-      if (random.readUInt32BE(b) % 10_000 < rate) out[u * UUID_LENGTH + TRACE_REASON_POSITION] = CHAR_9;
+    randomFillSync(r);
+    for (let u = 0, b = 0, o = 0; u < BATCH; u++, b += UUID_BYTES, o += UUID_LENGTH) {
+      for (let i = 0; i < 4; i++) hexByte(out, o + 2 * i, r[b + i]!);
+      out[o + 8] = DASH;
+      hexByte(out, o + 9, r[b + 4]!);
+      hexByte(out, o + 11, r[b + 5]!);
+      out[o + 13] = DASH;
+      // The version digit, or the sampled mark: the first 8 hex digits (4 bytes, big-endian, as
+      // Envoy reads them with atoull) modulo 10000 against the rate.
+      const first8 = ((r[b]! * 256 + r[b + 1]!) * 256 + r[b + 2]!) * 256 + r[b + 3]!;
+      out[o + 14] = first8 % 10_000 < rate ? CHAR_9 : CHAR_4;
+      out[o + 15] = LOW[r[b + 6]!]!;
+      hexByte(out, o + 16, r[b + 7]!);
+      out[o + 18] = DASH;
+      // Variant bits 10: the digit is 8, 9, a or b.
+      const v = r[b + 8]!;
+      out[o + 19] = HEX[0x8 | ((v >> 4) & 0x3)]!;
+      out[o + 20] = LOW[v]!;
+      hexByte(out, o + 21, r[b + 9]!);
+      out[o + 23] = DASH;
+      for (let i = 10; i < UUID_BYTES; i++) hexByte(out, o + 24 + 2 * (i - 10), r[b + i]!);
     }
     this.#batch = out.toString('latin1');
     this.#next = 0;
   }
+}
+
+function hexByte(out: Buffer, at: number, byte: number): void {
+  out[at] = HIGH[byte]!;
+  out[at + 1] = LOW[byte]!;
 }
 
 /** Whether a generated id carries the sampled mark (`9` at character 14; `4` when not). */
