@@ -88,9 +88,12 @@ export class ObservedRequest implements RequestObserver, AccessLogEntry {
   readonly #request: IncomingRequest;
   readonly #target: RequestTarget;
   readonly #body: Dispatcher.DispatchOptions['body'];
-  /** `Date.now()` at dispatch, for the span's start and the log's START_TIME. */
+  /** `Date.now()` at dispatch when access logs are on, for the log's START_TIME; 0 otherwise. */
   readonly startTime: number;
-  /** `performance.now()` at dispatch when access logs are on (durations); 0 otherwise. */
+  /**
+   * `performance.now()` at dispatch when access logs are on (durations) or a span may record
+   * (its start: a performance timestamp gives the SDK sub-millisecond span times); 0 otherwise.
+   */
   readonly #startedAt: number;
   /** Access logs are on: time the request. */
   readonly #timed: boolean;
@@ -133,7 +136,6 @@ export class ObservedRequest implements RequestObserver, AccessLogEntry {
     this.#telemetry = telemetry;
     // Clocks are read only for what needs them: a request traced but not sampled reads none.
     this.#timed = telemetry.accessLog !== undefined;
-    this.#startedAt = this.#timed ? performance.now() : 0;
     this.#request = request;
     this.#target = target;
     this.#body = options.body;
@@ -142,8 +144,10 @@ export class ObservedRequest implements RequestObserver, AccessLogEntry {
     this.authority = request.authority;
     const tracing = telemetry.tracing;
     if (tracing !== undefined) this.#decide(tracing, telemetry.requestIds);
+    this.startTime = this.#timed ? Date.now() : 0;
     // A sampled request reads the clock only when a span may record it (an SDK is registered).
-    this.startTime = this.#timed || (this.#trace?.sampled === true && telemetry.mayRecord) ? Date.now() : 0;
+    this.#startedAt =
+      this.#timed || (this.#trace?.sampled === true && telemetry.mayRecord) ? performance.now() : 0;
   }
 
   /** The request body's length when known up front (a string or bytes); 0 otherwise. */
@@ -265,14 +269,14 @@ export class ObservedRequest implements RequestObserver, AccessLogEntry {
     const parentContext =
       remote === undefined ? this.#activeContext! : trace.setSpanContext(this.#activeContext!, remote);
     // Only what OTel's HTTP conventions list as sampling inputs is given at creation ("SHOULD be
-    // provided at span creation time"); the rest is set once the span is known to record, so the
-    // API's no-op tracer (no SDK registered) costs no attribute work.
+    // provided at span creation time"); the rest is set once the span is known to record, so a
+    // span the SDK's sampler drops costs no attribute work.
     const span = telemetry.tracer!.startSpan(
       name,
       {
         kind: SpanKind.CLIENT,
         // 0 when the SDK was registered after this request began: its start is now.
-        startTime: this.startTime === 0 ? Date.now() : this.startTime,
+        startTime: this.#startedAt === 0 ? performance.now() : this.#startedAt,
         attributes: {
           'http.request.method': this.method,
           'url.full': `${target.scheme}://${this.authority}${this.pathAndQuery}`,
@@ -415,7 +419,8 @@ export class ObservedRequest implements RequestObserver, AccessLogEntry {
       span.setAttribute('error.type', type);
       span.setStatus({ code: SpanStatusCode.ERROR, message: error?.message ?? '' });
     }
-    span.end();
+    // The same clock as the start (the API's TimeInput takes a performance.now() value).
+    span.end(performance.now());
   }
 
   // --- AccessLogEntry ---

@@ -76,6 +76,7 @@ class RecordingProvider implements TracerProvider {
     attributes: Attributes;
     context: SpanContext;
     ended: boolean;
+    endTime?: number | undefined;
   }[] = [];
   getTracer(): Tracer {
     const spans = this.spans;
@@ -91,6 +92,7 @@ class RecordingProvider implements TracerProvider {
           traceFlags: 1,
         },
         ended: false,
+        endTime: undefined as number | undefined,
       };
       spans.push(record);
       const span = {
@@ -106,8 +108,9 @@ class RecordingProvider implements TracerProvider {
         },
         addEvent: () => span,
         setStatus: () => span,
-        end: () => {
+        end: (endTime?: number) => {
           record.ended = true;
+          record.endTime = endTime;
         },
       } as unknown as Span;
       return span;
@@ -188,16 +191,21 @@ describe('ObservedRequest', () => {
     assert.equal(early.startTime, 0, 'no clock read while nothing can record');
     assert.ok(trace.setGlobalTracerProvider(provider));
     assert.equal(t.mayRecord, true);
-    const before = Date.now();
+    const before = performance.now();
     early.routed(CLUSTER, 'default', false);
     early.requestEnded(200, '-', 0, undefined);
     assert.equal(provider.spans.length, 1);
-    assert.ok(Number(provider.spans[0]!.options.startTime) >= before, 'starts now, not at epoch 0');
+    assert.ok(Number(provider.spans[0]!.options.startTime) >= before, 'starts now, not at time 0');
 
     const { sent } = life(t, { 'user-agent': 'unit' });
     assert.equal(provider.spans.length, 2);
     const span = provider.spans[1]!;
     assert.equal(span.ended, true);
+    // Start and end on one clock, performance.now(): the SDK keeps sub-millisecond durations.
+    const start = Number(span.options.startTime);
+    assert.ok(
+      start > 0 && span.endTime !== undefined && span.endTime >= start && span.endTime <= performance.now(),
+    );
     assert.equal(span.name, 'reviews.default.svc.cluster.local:9080/*');
     // The sampling inputs OTel's HTTP conventions ask for are given at creation.
     assert.deepEqual(span.options.attributes, {
