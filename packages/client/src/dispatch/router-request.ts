@@ -2,7 +2,7 @@
  * Envoy's router filter for one request: route timeout, per-try timeouts, retries with backoff
  * on another host, and the one response the caller sees (source/common/router/router.cc, as
  * described by the router filter docs). The decisions are the pure policies in `resilience/`;
- * this file holds the mechanics: attempts, timers and the caller's controller.
+ * this file holds the mechanics: attempts, retries and the caller's controller.
  *
  * The caller's handler sees exactly one `onRequestStart`, with this object as its controller:
  * `abort()` cancels the attempt in flight, a backoff timer and the route timer, and ends the
@@ -40,110 +40,47 @@
  * upstream error (`UF`, `UC`, `UR`, `UT`, a reset of the response body), success for any other
  * forwarded response, and nothing for an end that is Dabba's or the caller's (abort, `UH` on a
  * retry, the mesh closing) unless a response was already forwarded, whose status then decides.
+ *
+ * The pieces live beside it: {@link AttemptHandler} (one attempt, and the draining of a dropped
+ * response), {@link RouterDeadline} (the base class: route and per-try timeouts on one timer),
+ * `retry-host-pick.ts` (the retry's endpoint pick), `attempt-failure.ts` (the typed error of a
+ * failed last attempt) and `request-outcome.ts` (metrics, observer and breaker verdict at the end).
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { ClusterOutlier } from '../compile/cluster-outlier.ts';
-import type { CompiledCluster } from '../compile/compile-cluster.ts';
-import type { EndpointPools, PoolEntry } from '../connection/endpoint-pools.ts';
+import type { PoolEntry } from '../connection/endpoint-pools.ts';
 import {
   CircuitOpenError,
   MeshClosedError,
   NoHealthyUpstreamError,
   OverflowError,
   ResponseFlag,
-  UpstreamConnectError,
-  UpstreamResetError,
   UpstreamTimeoutError,
 } from '../errors.ts';
 import type { Host } from '../lb/host.ts';
-import type { PickContext } from '../lb/picker.ts';
-import { PreviousPriorities } from '../lb/previous-priorities.ts';
-import type { RandomSource } from '../lb/random-source.ts';
+import type { PreviousPriorities } from '../lb/previous-priorities.ts';
 import type { ClusterAdmission } from '../resilience/circuit-breakers.ts';
 import { type AttemptOutcome, decideRetry, type RetryDecision } from '../resilience/decide-retry.ts';
-import type { BreakerCall, ClusterFailureBreaker } from '../resilience/failure-breaker.ts';
+import type { BreakerCall } from '../resilience/failure-breaker.ts';
 import { type AdmissionTicket, type RequestAdmission, thresholdOf } from '../resilience/request-admission.ts';
 import { effectivePerTryTimeoutMs } from '../resilience/request-deadline.ts';
-import type { CompiledRetryPolicy } from '../resilience/retry-policy.ts';
-import { applyHeaderMutations, type HeaderMutations } from '../route/header-mutations.ts';
-import { grpcStatusOf, httpToGrpcStatus } from '../telemetry/grpc-response-status.ts';
-import type { IstioRequestMetrics } from '../telemetry/istio-request-metrics.ts';
+import { applyHeaderMutations } from '../route/header-mutations.ts';
 import { removePeerMetadataHeaders } from '../telemetry/peer-metadata/peer-metadata-headers.ts';
-import type { RequestObserver } from '../telemetry/request-observer.ts';
-import { localReplyStatus, responseFlagsOf } from '../telemetry/response-outcome.ts';
-import { responseHeadBytes } from '../telemetry/wire-size.ts';
-import {
-  classifyAttemptError,
-  isDrainableResponse,
-  mayRetryResponse,
-  responseFlagOf,
-} from './attempt-outcome.ts';
+import { localReplyStatus } from '../telemetry/response-outcome.ts';
+import { attemptFailureError } from './attempt-failure.ts';
+import { ABANDONED, AttemptHandler } from './attempt-handler.ts';
+import { classifyAttemptError, isDrainableResponse, mayRetryResponse } from './attempt-outcome.ts';
 import { EXPECTED_RQ_TIMEOUT_MS, expectedTimeoutMs } from './envoy-request-headers.ts';
 import { failLocally } from './local-response.ts';
+import { failureFlags, recordRequest, settleBreaker, Verdict } from './request-outcome.ts';
 import { admissionOf, retryAdmissionOf } from './retry-admission.ts';
+import { pickRetryHost, previousPrioritiesOf } from './retry-host-pick.ts';
+import { RouterDeadline } from './router-deadline.ts';
+import type { RouterRoute } from './router-route.ts';
 
-/** How long a dropped response's small body may take to arrive before its stream is reset. */
-const DRAIN_LIMIT_MS = 1000;
-
-/** The abort reason given to an attempt the router abandons; never reaches the caller. */
-const ABANDONED = new Error('dabba: upstream attempt abandoned (retry, timeout or abort)');
-
-/** What the router needs from the routing decision; built once per request by the Mesh. */
-export interface RouterRoute {
-  readonly pools: EndpointPools;
-  /** The mesh's state: no retry starts once it is closed. */
-  readonly mesh: { readonly closed: boolean };
-  readonly cluster: CompiledCluster;
-  /** The options every attempt sends (path, headers and Host already rewritten). */
-  readonly options: Dispatcher.DispatchOptions;
-  /** The upstream authority (pools are keyed by it). */
-  readonly authority: string;
-  /** The request's authority and path, for errors. */
-  readonly requestAuthority: string;
-  readonly requestPath: string;
-  readonly responseHeaderMutations: HeaderMutations;
-  /** The route's retry policy (also the per-try timeout); `undefined` when none. */
-  readonly retry: CompiledRetryPolicy | undefined;
-  /** False when retriable_request_headers did not match: no retries, per-try timeout still applies. */
-  readonly retriesEnabled: boolean;
-  /** Route timeout in ms; 0 = none. */
-  readonly timeoutMs: number;
-  readonly hash: bigint | undefined;
-  readonly random: RandomSource;
-  /** Whether the request body can be sent again. */
-  readonly bodyReplayable: boolean;
-  /** The cluster's failure-rate breaker; `undefined` when the option is off or skips the cluster. */
-  readonly failureBreaker: ClusterFailureBreaker | undefined;
-  /**
-   * Istio's request metrics; `undefined` when the `metrics` option is off (the request then
-   * pays one property check at its end). The labels are the cluster's `metrics`.
-   */
-  readonly metrics: IstioRequestMetrics | undefined;
-  /** Bytes of the request body when known (0 for a stream); read only with metrics on. */
-  readonly requestBytes: number;
-  /** A gRPC request (content-type application/grpc...): recorded with `request_protocol="grpc"`. */
-  readonly grpc?: boolean;
-  /**
-   * The request carries Istio's metadata exchange headers: the peer's answer is removed from the
-   * response before the caller sees it, as Envoy's peer_metadata filter does.
-   */
-  readonly stripPeerMetadata?: boolean;
-  /** The request's tracing / access-log observer; `undefined` when both are off. */
-  readonly observer?: RequestObserver | undefined;
-}
-
-/** How a request ended, for its failure-rate breaker. */
-const Verdict = {
-  /** Dabba's or the caller's end: the forwarded status decides, if any; otherwise no verdict. */
-  Local: 0,
-  /** An upstream failure (UF, UC, UR, UT, a reset body). */
-  Upstream: 1,
-} as const;
-type Verdict = (typeof Verdict)[keyof typeof Verdict];
-
-export class RouterRequest implements Dispatcher.DispatchController {
+export class RouterRequest extends RouterDeadline implements Dispatcher.DispatchController {
   /** @internal The cluster's outlier detection, read once per request; undefined when none. */
   readonly outlier: ClusterOutlier | undefined;
   readonly #route: RouterRoute;
@@ -157,19 +94,6 @@ export class RouterRequest implements Dispatcher.DispatchController {
   #otherHosts: Host[] | undefined;
   /** previous_priorities state; created on the first retry of a route that configures it. */
   #previousPriorities: PreviousPriorities | undefined;
-  /** The route deadline (`performance.now()` ms); undefined without a route timeout. */
-  #deadline: number | undefined;
-  /** The current attempt's per-try deadline; undefined when none is running. */
-  #perTryDeadline: number | undefined;
-  #perTryAttempt: AttemptHandler | undefined;
-  /**
-   * One timer for both deadlines, armed for the earlier one: most requests end before either,
-   * and then pay one timer instead of two. A per-try deadline that no longer applies is left
-   * armed; the timer finds nothing due and re-arms for what is left.
-   */
-  #timer: NodeJS.Timeout | undefined;
-  /** The deadline the timer is armed for. */
-  #timerAt = 0;
   /** per_try_idle_timeout of the current attempt: re-armed by every response event. */
   #idleTimer: NodeJS.Timeout | undefined;
   #backoffTimer: NodeJS.Timeout | undefined;
@@ -195,6 +119,7 @@ export class RouterRequest implements Dispatcher.DispatchController {
   #forwardedFlags = '-';
 
   constructor(route: RouterRoute, caller: Dispatcher.DispatchHandler) {
+    super();
     this.#route = route;
     this.#caller = caller;
     this.outlier = route.cluster.outlier;
@@ -254,11 +179,7 @@ export class RouterRequest implements Dispatcher.DispatchController {
       this.#breakerCall = call;
     }
     const timeoutMs = this.#route.timeoutMs;
-    if (timeoutMs > 0) {
-      this.#deadline = performance.now() + timeoutMs;
-      // With a per-try timeout, the first attempt arms the timer for its earlier deadline.
-      if (this.#perTryTimeoutMs === 0) this.#arm(this.#deadline);
-    }
+    if (timeoutMs > 0 || this.#perTryTimeoutMs > 0) this.startDeadlines(timeoutMs, this.#perTryTimeoutMs);
     this.#caller.onRequestStart?.(this, null);
     if (this.#done) return true;
     return this.#dispatch(host, pool);
@@ -308,14 +229,9 @@ export class RouterRequest implements Dispatcher.DispatchController {
     this.#previousPriorities?.onHostAttempted(host);
     const attempt = new AttemptHandler(this, host);
     this.#attempt = attempt;
-    if (this.#perTryTimeoutMs > 0) {
-      this.#perTryDeadline = performance.now() + this.#perTryTimeoutMs;
-      this.#perTryAttempt = attempt;
-      this.#arm(this.#perTryDeadline);
-    }
+    this.startTry(attempt, this.#perTryTimeoutMs);
     return pool.dispatcher.dispatch(this.#route.options, attempt);
   }
-
   /** @internal An attempt's onRequestStart: undici is about to write the request. */
   attemptStarted(attempt: AttemptHandler, controller: Dispatcher.DispatchController): void {
     if (attempt !== this.#attempt) {
@@ -371,7 +287,7 @@ export class RouterRequest implements Dispatcher.DispatchController {
     this.#forwardedController = controller;
     this.#status = status;
     this.#route.observer?.responseStarted(status, headers);
-    this.#clearPerTry();
+    this.clearPerTry();
     if (this.#paused) controller.pause();
     const ops = this.#route.responseHeaderMutations;
     if (this.#route.stripPeerMetadata === true) removePeerMetadataHeaders(headers);
@@ -446,47 +362,19 @@ export class RouterRequest implements Dispatcher.DispatchController {
       this.#scheduleRetry(decision.backoffMs);
       return;
     }
-    const flags: string[] = [];
-    const ctx = {
-      authority: this.#route.requestAuthority,
-      path: this.#route.requestPath,
-      cluster: this.#route.cluster.name,
-      endpoint: attempt.host.key,
-      attempts: this.#attempts,
-      responseFlags: flags,
-      cause: err,
-    };
-    // The errors copy `responseFlags` when constructed, so the retry flag goes in first (in
-    // Envoy's order, the failure's own flag precedes URX / UO; responseFlagsOf sorts for metrics).
-    const retryFlag =
-      decision.reason === 'retry-limit-exceeded'
-        ? ResponseFlag.UPSTREAM_RETRY_LIMIT_EXCEEDED
-        : decision.reason === 'retry-overflow'
-          ? ResponseFlag.UPSTREAM_OVERFLOW
-          : undefined;
-    let error: Error;
-    if (outcome.kind === 'per-try-timeout') {
-      flags.push(ResponseFlag.UPSTREAM_REQUEST_TIMEOUT);
-      if (retryFlag !== undefined) flags.push(retryFlag);
-      error = idle
-        ? new UpstreamTimeoutError({
-            ...ctx,
-            timeout: 'per-try-idle',
-            timeoutMs: this.#route.retry?.perTryIdleTimeoutMs ?? 0,
-          })
-        : new UpstreamTimeoutError({ ...ctx, timeout: 'per-try', timeoutMs: this.#perTryTimeoutMs });
-    } else if (outcome.kind === 'connect-failure') {
-      flags.push(responseFlagOf('connect-failure', err));
-      if (retryFlag !== undefined) flags.push(retryFlag);
-      error = new UpstreamConnectError(ctx);
-    } else {
-      flags.push(
-        responseFlagOf(outcome.kind === 'refused-stream' ? 'refused-stream' : 'reset-before-response', err),
-      );
-      if (retryFlag !== undefined) flags.push(retryFlag);
-      error = new UpstreamResetError(ctx);
-    }
-    this.#fail(error, Verdict.Upstream);
+    this.#fail(
+      attemptFailureError(
+        this.#route,
+        attempt.host.key,
+        this.#attempts,
+        outcome,
+        decision.reason,
+        err,
+        idle,
+        this.#perTryTimeoutMs,
+      ),
+      Verdict.Upstream,
+    );
   }
 
   /**
@@ -502,7 +390,7 @@ export class RouterRequest implements Dispatcher.DispatchController {
       bodyReplayable: route.bodyReplayable,
       retryAdmitted: true,
       requestStarted: this.#requestStarted,
-      remainingMs: this.#deadline === undefined ? undefined : Math.max(0, this.#deadline - performance.now()),
+      remainingMs: this.remainingMs(),
       exponentialBackoffs: this.#exponentialBackoffs,
     });
     if (!decision.retry) return decision;
@@ -526,21 +414,24 @@ export class RouterRequest implements Dispatcher.DispatchController {
     }
     const policy = route.retry!;
     const balancer = route.cluster.balancer;
-    const priorityBuckets =
-      policy.retryPriority !== undefined && balancer !== undefined
-        ? this.#retryPriority(policy.retryPriority.updateFrequency).priorityBuckets(balancer.plan)
-        : undefined;
-    const ctx: PickContext = {
-      ...(route.hash === undefined ? {} : { hash: route.hash }),
-      ...(policy.previousHosts
-        ? {
-            exclude: (h: Host) => h === this.#firstHost || this.#otherHosts?.includes(h) === true,
-            hostSelectionRetryCount: policy.hostSelectionRetryMaxAttempts,
-          }
-        : {}),
-      ...(priorityBuckets === undefined ? {} : { priorityBuckets }),
-    };
-    const host = balancer?.pick(ctx);
+    let host: Host | undefined;
+    if (balancer !== undefined) {
+      if (policy.retryPriority !== undefined) {
+        this.#previousPriorities ??= previousPrioritiesOf(
+          policy.retryPriority.updateFrequency,
+          this.#firstHost,
+          this.#otherHosts,
+        );
+      }
+      host = pickRetryHost(
+        balancer,
+        policy,
+        route.hash,
+        this.#firstHost,
+        this.#otherHosts,
+        this.#previousPriorities,
+      );
+    }
     if (!host) {
       this.#fail(
         new NoHealthyUpstreamError({
@@ -552,7 +443,7 @@ export class RouterRequest implements Dispatcher.DispatchController {
       );
       return;
     }
-    if (this.#deadline !== undefined) this.#refreshExpectedTimeout();
+    this.#refreshExpectedTimeout();
     this.#dispatch(host, route.pools.get(host, route.cluster, route.authority));
   }
 
@@ -562,33 +453,18 @@ export class RouterRequest implements Dispatcher.DispatchController {
    * already copied the previous attempt's headers, so updating it in place is safe.
    */
   #refreshExpectedTimeout(): void {
+    const elapsed = this.elapsedMs(this.#route.timeoutMs);
+    if (elapsed === undefined) return;
     const headers = this.#route.options.headers as Record<string, string | string[]> | undefined;
     if (headers?.[EXPECTED_RQ_TIMEOUT_MS] === undefined) return;
-    const timeoutMs = this.#route.timeoutMs;
-    const elapsed = performance.now() - (this.#deadline! - timeoutMs);
-    const expected = expectedTimeoutMs(timeoutMs, this.#perTryTimeoutMs, elapsed);
+    const expected = expectedTimeoutMs(this.#route.timeoutMs, this.#perTryTimeoutMs, elapsed);
     if (expected !== undefined) headers[EXPECTED_RQ_TIMEOUT_MS] = String(expected);
-  }
-
-  /**
-   * The request's retry priority state, created on its first retry and told every host
-   * attempted so far (Envoy calls onHostAttempted for each attempt, the first included).
-   */
-  #retryPriority(updateFrequency: number): PreviousPriorities {
-    let state = this.#previousPriorities;
-    if (state === undefined) {
-      state = new PreviousPriorities(updateFrequency);
-      if (this.#firstHost !== undefined) state.onHostAttempted(this.#firstHost);
-      for (const h of this.#otherHosts ?? []) state.onHostAttempted(h);
-      this.#previousPriorities = state;
-    }
-    return state;
   }
 
   /** Detaches the current attempt and resets it; its later callbacks are ignored. */
   #abandon(attempt: AttemptHandler, drain = false): void {
     this.#attempt = undefined;
-    this.#clearPerTry();
+    this.clearPerTry();
     this.#clearIdle();
     attempt.finish();
     if (drain) attempt.drain();
@@ -598,8 +474,20 @@ export class RouterRequest implements Dispatcher.DispatchController {
   /** The request ended with a forwarded response (or its error): stop every timer. */
   #complete(verdict: Verdict, err?: Error): void {
     this.#done = true;
-    if (this.#route.metrics !== undefined) this.#recordEnd(verdict, err);
-    if (this.#route.observer !== undefined) this.#observeEnd(this.#route.observer, verdict, err);
+    const route = this.#route;
+    if (route.metrics !== undefined || route.observer !== undefined) {
+      // The status and flags both hear: the forwarded status, else the local reply Envoy would
+      // have sent; the error's response flags, else `DC` for a caller's abort and `UR` for a
+      // reset after the response started.
+      let status = this.#status;
+      let flags = this.#forwardedFlags;
+      if (err !== undefined) {
+        flags = failureFlags(err, this.#aborted, status, verdict);
+        if (status === 0) status = localReplyStatus(flags);
+      }
+      if (route.metrics !== undefined) this.#record(status, flags);
+      route.observer?.requestEnded(status, flags, this.#responseBytes, err);
+    }
     this.#attempt?.finish();
     this.#attempt = undefined;
     this.#clearTimers();
@@ -608,87 +496,25 @@ export class RouterRequest implements Dispatcher.DispatchController {
       this.#admission!.release(this.#ticket);
       this.#ticket = undefined;
     }
-    if (this.#breakerCall !== undefined) this.#settleBreaker(this.#breakerCall, verdict);
-  }
-
-  /** Tells the observer how the request ended, with the status and flags `#recordEnd` records. */
-  #observeEnd(observer: RequestObserver, verdict: Verdict, err: Error | undefined): void {
-    let status = this.#status;
-    let flags = this.#forwardedFlags;
-    if (err !== undefined) {
-      const fallback = this.#aborted ? 'DC' : status !== 0 && verdict === Verdict.Upstream ? 'UR' : '-';
-      flags = responseFlagsOf(err, fallback);
-      if (status === 0) status = localReplyStatus(flags);
+    if (this.#breakerCall !== undefined) {
+      const call = this.#breakerCall;
+      this.#breakerCall = undefined;
+      settleBreaker(call, verdict, this.#status);
     }
-    observer.requestEnded(status, flags, this.#responseBytes, err);
   }
 
-  /**
-   * Records the logical request once, as Envoy's stats filter would: the forwarded status, else
-   * the local reply Envoy would have sent; the error's response flags, else `DC` for a caller's
-   * abort and `UR` for a reset after the response started.
-   */
-  #recordEnd(verdict: Verdict, err: Error | undefined): void {
-    let status = this.#status;
-    let flags = this.#forwardedFlags;
-    if (err !== undefined) {
-      const fallback = this.#aborted ? 'DC' : status !== 0 && verdict === Verdict.Upstream ? 'UR' : '-';
-      flags = responseFlagsOf(err, fallback);
-      if (status === 0) status = localReplyStatus(flags);
-    }
-    this.#record(status, flags);
-  }
-
+  /** Records the logical request once, as Envoy's stats filter would (request-outcome.ts). */
   #record(status: number, flags: string): void {
-    const metrics = this.#route.metrics;
-    let sets = this.#route.cluster.metrics;
-    if (metrics === undefined || sets === undefined) return;
-    const forwarded = this.#forwardedController;
-    let code = status;
-    let grpcStatus = '';
-    if (this.#route.grpc === true) {
-      sets = sets.grpc;
-      if (forwarded !== undefined) {
-        // Envoy's Grpc::Common::getGrpcStatus(trailers, headers, info): trailer, header, HTTP status.
-        grpcStatus =
-          grpcStatusOf(forwarded.rawTrailers) ??
-          grpcStatusOf(forwarded.rawHeaders) ??
-          (status !== 0 ? httpToGrpcStatus(status) : '');
-      } else if (status !== 0) {
-        // Envoy answers a gRPC request locally with a trailers-only 200 carrying the mapped status.
-        code = 200;
-        grpcStatus = httpToGrpcStatus(status);
-      }
-    }
-    metrics.record(
-      sets.get(code, flags, grpcStatus),
-      performance.now() - this.#startedAt,
-      this.#route.requestBytes,
-      forwarded === undefined
-        ? 0
-        : responseHeadBytes(this.#status, forwarded.rawHeaders) + this.#responseBytes,
+    recordRequest(
+      this.#route,
+      status,
+      flags,
+      this.#forwardedController,
+      this.#startedAt,
+      this.#responseBytes,
+      this.#attempts,
+      this.#reason,
     );
-    const traffic = sets.traffic;
-    if (traffic !== undefined) {
-      const attempts = this.#attempts;
-      const reason = this.#reason;
-      traffic.requestEnded(
-        attempts,
-        // The code Envoy's router charges: the forwarded status, or the local reply of an upstream
-        // failure or overflow (chargeUpstreamAbort); not Dabba's own breaker, not a caller's abort.
-        forwarded !== undefined || attempts > 0 || flags === ResponseFlag.UPSTREAM_OVERFLOW ? status : 0,
-        // RetryStateImpl::shouldRetry: a retried request whose last result was not retriable.
-        attempts > 1 && forwarded !== undefined && flags === '-',
-        reason instanceof UpstreamTimeoutError && reason.timeout === 'route',
-      );
-    }
-  }
-
-  #settleBreaker(call: BreakerCall, verdict: Verdict): void {
-    this.#breakerCall = undefined;
-    if (verdict === Verdict.Upstream || this.#status >= 500) call.fail();
-    else if (this.#status !== 0) call.succeed();
-    else call.abstain();
   }
 
   /** Ends the request with `err`: cancels the attempt, the backoff and the route timer. */
@@ -701,23 +527,6 @@ export class RouterRequest implements Dispatcher.DispatchController {
     this.#caller.onResponseError?.(this, err);
   }
 
-  /** The per-try deadline no longer applies (the timer, if armed for it, re-arms when it fires). */
-  #clearPerTry(): void {
-    this.#perTryDeadline = undefined;
-    this.#perTryAttempt = undefined;
-  }
-
-  /** Makes the timer fire by `at` (a `performance.now()` time); an earlier arming stands. */
-  #arm(at: number): void {
-    if (this.#timer !== undefined) {
-      if (this.#timerAt <= at) return;
-      clearTimeout(this.#timer);
-    }
-    this.#timerAt = at;
-    this.#timer = setTimeout(RouterRequest.#onTimer, Math.max(0, at - performance.now()), this);
-    this.#timer.unref();
-  }
-
   #clearIdle(): void {
     if (this.#idleTimer !== undefined) {
       clearTimeout(this.#idleTimer);
@@ -726,12 +535,8 @@ export class RouterRequest implements Dispatcher.DispatchController {
   }
 
   #clearTimers(): void {
-    this.#clearPerTry();
+    this.stopDeadlines();
     this.#clearIdle();
-    if (this.#timer !== undefined) {
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
-    }
     if (this.#backoffTimer !== undefined) {
       clearTimeout(this.#backoffTimer);
       this.#backoffTimer = undefined;
@@ -779,43 +584,16 @@ export class RouterRequest implements Dispatcher.DispatchController {
     );
   }
 
-  /**
-   * The timer reached the deadline it was armed for. Deadlines are compared with that, not with
-   * the clock, which Node's millisecond timers may leave a fraction short. The route deadline
-   * wins a tie: a retry after it could not run anyway.
-   */
-  static #onTimer(router: RouterRequest): void {
-    router.#timer = undefined;
-    if (router.#done) return;
-    const at = router.#timerAt;
-    if (router.#deadline !== undefined && router.#deadline <= at) {
-      router.#onRouteTimeout();
-      return;
-    }
-    const perTry = router.#perTryDeadline;
-    if (perTry !== undefined && perTry <= at) {
-      const attempt = router.#perTryAttempt!;
-      router.#clearPerTry();
-      router.#onPerTryTimeout(attempt);
-      if (router.#done) return;
-    }
-    // Whatever is still ahead: the route deadline, or a later attempt's per-try deadline.
-    const next =
-      router.#perTryDeadline === undefined
-        ? router.#deadline
-        : router.#deadline === undefined
-          ? router.#perTryDeadline
-          : Math.min(router.#deadline, router.#perTryDeadline);
-    if (next !== undefined && router.#timer === undefined) router.#arm(next);
-  }
-
-  #onPerTryTimeout(attempt: AttemptHandler): void {
-    if (attempt !== this.#attempt || this.#forwardedController !== undefined) return;
+  /** The per-try deadline of `attempt` passed ({@link RouterDeadline}). */
+  protected override perTryTimedOut(attempt: AttemptHandler): void {
+    if (this.#done || attempt !== this.#attempt || this.#forwardedController !== undefined) return;
     this.outlier?.record(attempt.host, 'timeout');
     this.#attemptFailed(attempt, { kind: 'per-try-timeout' }, undefined);
   }
 
-  #onRouteTimeout(): void {
+  /** The route deadline passed ({@link RouterDeadline}). */
+  protected override routeTimedOut(): void {
+    if (this.#done) return;
     const route = this.#route;
     // Only an attempt still awaiting headers timed out (Envoy: awaitingHeaders()); during a
     // backoff there is none, and its predecessor already reported its own failure.
@@ -840,92 +618,5 @@ export class RouterRequest implements Dispatcher.DispatchController {
       }),
       Verdict.Upstream,
     );
-  }
-}
-
-/**
- * The handler of one attempt: keeps the endpoint's in-flight count (LEAST_REQUEST reads it)
- * and reports to its router, which ignores it once it is no longer the current attempt.
- */
-export class AttemptHandler implements Dispatcher.DispatchHandler {
-  readonly router: RouterRequest;
-  readonly host: Host;
-  controller: Dispatcher.DispatchController | undefined;
-  /** undici called onRequestStart: the request is being written. */
-  started = false;
-  #finished = false;
-  /** Bounds the reading of a dropped response's body (see {@link drain}). */
-  #drainTimer: NodeJS.Timeout | undefined;
-
-  constructor(router: RouterRequest, host: Host) {
-    this.router = router;
-    this.host = host;
-    host.activeRequests++;
-  }
-
-  finish(): void {
-    if (this.#finished) return;
-    this.#finished = true;
-    this.host.activeRequests--;
-  }
-
-  /**
-   * The router dropped this response: read its body to the end (the router ignores it) so undici
-   * keeps the connection, but reset it if it has not ended within {@link DRAIN_LIMIT_MS}.
-   */
-  drain(): void {
-    this.#drainTimer = setTimeout(AttemptHandler.#onDrainLimit, DRAIN_LIMIT_MS, this);
-    this.#drainTimer.unref();
-  }
-
-  static #onDrainLimit(attempt: AttemptHandler): void {
-    attempt.#drainTimer = undefined;
-    attempt.controller?.abort(ABANDONED);
-  }
-
-  onRequestStart(controller: Dispatcher.DispatchController, _context: unknown): void {
-    this.controller = controller;
-    this.started = true;
-    // undici starts the request once it has a connected socket: Envoy's LocalOriginConnectSuccess
-    // (counted only when local-origin errors are split).
-    this.router.outlier?.record(this.host, 'local-success');
-    this.router.attemptStarted(this, controller);
-  }
-
-  onRequestUpgrade(
-    controller: Dispatcher.DispatchController,
-    statusCode: number,
-    headers: IncomingHttpHeaders,
-    socket: Duplex,
-  ): void {
-    this.finish();
-    this.router.attemptUpgrade(this, controller, statusCode, headers, socket);
-  }
-
-  onResponseStart(
-    controller: Dispatcher.DispatchController,
-    statusCode: number,
-    headers: IncomingHttpHeaders,
-    statusMessage?: string,
-  ): void {
-    // Every final status counts, retried or forwarded; 1xx is not a result.
-    if (statusCode >= 200) this.router.outlier?.record(this.host, statusCode);
-    this.router.attemptHeaders(this, controller, statusCode, headers, statusMessage);
-  }
-
-  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    this.router.attemptData(this, chunk);
-  }
-
-  onResponseEnd(_controller: Dispatcher.DispatchController, trailers: IncomingHttpHeaders): void {
-    if (this.#drainTimer !== undefined) clearTimeout(this.#drainTimer);
-    this.finish();
-    this.router.attemptEnd(this, trailers);
-  }
-
-  onResponseError(_controller: Dispatcher.DispatchController | null, error: Error): void {
-    if (this.#drainTimer !== undefined) clearTimeout(this.#drainTimer);
-    this.finish();
-    this.router.attemptError(this, error);
   }
 }

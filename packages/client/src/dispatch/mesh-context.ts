@@ -1,0 +1,39 @@
+/**
+ * What the request pipeline reads from its Mesh: the pools, the lifecycle flag, the random
+ * source, the opt-in breakers and metrics, and the fault delay's way back in. One plain object
+ * per Mesh, made at construction, so the pipeline's functions take one argument for all of it
+ * and nothing is built per request.
+ */
+import type { Dispatcher } from 'undici';
+import type { EndpointPools } from '../connection/endpoint-pools.ts';
+import type { RandomSource } from '../lb/random-source.ts';
+import type { FailureBreakers } from '../resilience/failure-breaker.ts';
+import type { MatchContext } from '../route/match/index.ts';
+import type { IstioRequestMetrics } from '../telemetry/istio-request-metrics.ts';
+import type { ObservedRequest } from '../telemetry/observed-request.ts';
+import type { LocalPeerMetadata } from '../telemetry/peer-metadata/encode-peer-metadata.ts';
+import type { ResponseLabelSets } from '../telemetry/response-label-sets.ts';
+import type { FaultDelay } from './fault-delay.ts';
+
+export interface MeshContext {
+  readonly pools: EndpointPools;
+  /** The mesh's state: no retry or mirror starts once it is closed. */
+  readonly lifecycle: { readonly closed: boolean };
+  readonly random: RandomSource;
+  /** The match context of the request being routed (routing is synchronous: one is enough). */
+  readonly matchContext: MatchContext;
+  /** The opt-in failure-rate breakers by cluster; `undefined` when the option is off. */
+  readonly breakers: FailureBreakers | undefined;
+  /** Istio's request metrics (`reporter="source"`); `undefined` when the option is off. */
+  readonly metrics: IstioRequestMetrics | undefined;
+  /** Label sets of requests that reach no cluster (`NR`, `NC`); `undefined` when metrics are off. */
+  readonly unroutedMetrics: ResponseLabelSets | undefined;
+  /** This workload's metadata exchange headers; `undefined` when metrics are off. */
+  readonly peerMetadata: LocalPeerMetadata | undefined;
+  /** Routes a request again after an injected delay, under the observer it started with. */
+  readonly resume: (
+    options: Dispatcher.DispatchOptions,
+    handler: FaultDelay,
+    observer: ObservedRequest | undefined,
+  ) => void;
+}
