@@ -6,6 +6,12 @@
  * Mechanics only: the routing decision is `resolveRequest()` (pure), the endpoint pick is the
  * cluster's load balancer, connections are the endpoint pools, and timeouts and retries are the
  * per-request router (`dispatch/router-request.ts`) driven by the pure retry policies.
+ *
+ * This file keeps the mesh's lifecycle, configuration apply, events and public API. `dispatch()`
+ * makes the routing decision and hands each outcome to its step in `dispatch/`: the fault filter
+ * (`fault-filter.ts`), the mesh's own answers (`local-reply.ts`), PassthroughCluster
+ * (`passthrough.ts`) and the upstream request (`forward-upstream.ts`), all reading this mesh
+ * through one {@link MeshContext}.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ConfigError, ConfigIssue, ConfigSubscription, Snapshot, Workload } from '@dabba/discovery';
@@ -15,27 +21,17 @@ import { Dispatcher, Dispatcher1Wrapper } from 'undici';
 import { activateOutlierDetection, disposeOutlierDetection } from './compile/cluster-outlier.ts';
 import { type CompiledMesh, compileSnapshotAsync } from './compile/compile-snapshot.ts';
 import { EndpointPools } from './connection/endpoint-pools.ts';
-import { isReplayableBody } from './dispatch/attempt-outcome.ts';
-import {
-  CONSUMED_ENVOY_HEADERS,
-  EXPECTED_RQ_TIMEOUT_MS,
-  expectedTimeoutMs,
-  mayHaveEnvoyHeaders,
-  readEnvoyOverrides,
-} from './dispatch/envoy-request-headers.ts';
 import { FaultDelay } from './dispatch/fault-delay.ts';
+import { injectFault } from './dispatch/fault-filter.ts';
+import { forwardUpstream } from './dispatch/forward-upstream.ts';
 import { IncomingRequest } from './dispatch/incoming-request.ts';
-import { failLocally, respondFaultAbort, respondLocally } from './dispatch/local-response.ts';
-import { sendMirrors } from './dispatch/mirror.ts';
+import { answerDirectly, failUnrouted } from './dispatch/local-reply.ts';
+import { failLocally } from './dispatch/local-response.ts';
+import type { MeshContext } from './dispatch/mesh-context.ts';
+import { passThrough } from './dispatch/passthrough.ts';
 import { parseTarget, type RequestTarget } from './dispatch/request-target.ts';
 import { faultTargets, resolveRequest } from './dispatch/resolve-request.ts';
-import { RouterRequest } from './dispatch/router-request.ts';
-import {
-  ConfigError as ConfigErrorClass,
-  MeshClosedError,
-  MeshNotReadyError,
-  NoHealthyUpstreamError,
-} from './errors.ts';
+import { ConfigError as ConfigErrorClass, MeshClosedError, MeshNotReadyError } from './errors.ts';
 import { type ExplainRequest, type Explanation, explainRequest } from './explain.ts';
 import { inboundSteps } from './inbound/inbound-chain.ts';
 import { type InboundOptions, resolveInboundOptions } from './inbound/inbound-options.ts';
@@ -50,14 +46,9 @@ import {
 import { initHash } from './lb/hash.ts';
 import { type MeshOptions, type ResolvedMeshOptions, resolveMeshOptions } from './options.ts';
 import { FailureBreakers } from './resilience/failure-breaker.ts';
-import { decideFault } from './resilience/fault.ts';
-import { effectivePerTryTimeoutMs } from './resilience/request-deadline.ts';
-import { retriesEnabledFor, withRetryHeaders } from './resilience/retry-policy.ts';
-import { applyHeaderMutations } from './route/header-mutations.ts';
 import { MatchContext, type RequestView } from './route/match/index.ts';
 import { type ClusterStats, createClusterStats } from './telemetry/cluster-stats.ts';
 import { type ControlPlaneStats, createControlPlaneStats } from './telemetry/control-plane-stats.ts';
-import { httpToGrpcStatus, isGrpcRequest } from './telemetry/grpc-response-status.ts';
 import {
   type IstioSourceLabels,
   istioOutboundPeerLabels,
@@ -71,20 +62,12 @@ import {
 } from './telemetry/istio-request-metrics.ts';
 import { MeshTelemetry } from './telemetry/mesh-telemetry.ts';
 import type { ObservedRequest } from './telemetry/observed-request.ts';
-import { ObservingHandler } from './telemetry/observing-handler.ts';
 import {
   encodePeerMetadata,
   type LocalPeerMetadata,
   localInstance,
 } from './telemetry/peer-metadata/encode-peer-metadata.ts';
-import {
-  PEER_METADATA_HEADER,
-  PEER_METADATA_ID_HEADER,
-} from './telemetry/peer-metadata/peer-metadata-headers.ts';
-import { withPeerMetadataHeaders } from './telemetry/peer-metadata/with-peer-metadata.ts';
 import type { ResponseLabelSets } from './telemetry/response-label-sets.ts';
-import { localReplyStatus, responseFlagsOf } from './telemetry/response-outcome.ts';
-import { requestHeadBytes } from './telemetry/wire-size.ts';
 
 /** Events a Mesh emits (it is an EventEmitter, like every undici Dispatcher). */
 export interface MeshEvents {
@@ -144,13 +127,13 @@ export class Mesh extends Dispatcher {
   #inboundMetrics: IstioRequestMetrics | undefined;
   /** This workload's `source_*` labels, for each cluster's label sets. */
   readonly #sourceLabels: IstioSourceLabels | undefined;
-  /** Label sets of requests that reach no cluster (`NR`, `NC`): destination all `unknown`. */
-  readonly #unroutedMetrics: ResponseLabelSets | undefined;
   /**
    * This workload's Istio metadata exchange headers, encoded once; sent to in-mesh clusters
    * and answered on inbound requests. `undefined` when metrics are off.
    */
   readonly #peerMetadata: LocalPeerMetadata | undefined;
+  /** What the request pipeline (`dispatch/`) reads from this mesh; one object, made once. */
+  readonly #context: MeshContext;
 
   constructor(options: MeshOptions) {
     super();
@@ -166,13 +149,13 @@ export class Mesh extends Dispatcher {
       this.#telemetry = new MeshTelemetry(tracing, accessLog, this.workload, this.#options.random);
     }
     const metricsOptions = this.#options.metrics;
+    // Label sets of requests that reach no cluster (`NR`, `NC`): destination all `unknown`.
+    let unroutedMetrics: ResponseLabelSets | undefined;
     if (metricsOptions !== undefined) {
       const metrics = createIstioMetrics({ registry: metricsOptions.registry, reporter: 'source' });
       this.#metrics = metrics;
       this.#sourceLabels = istioSourceLabels(this.workload);
-      this.#unroutedMetrics = metrics.forPeer(
-        istioOutboundPeerLabels(this.#sourceLabels, UNKNOWN_DESTINATION),
-      );
+      unroutedMetrics = metrics.forPeer(istioOutboundPeerLabels(this.#sourceLabels, UNKNOWN_DESTINATION));
       this.#peerMetadata = encodePeerMetadata(this.workload, localInstance());
       const clusters = () => this.#compiled?.clusters.values() ?? [];
       this.#clusterStats = createClusterStats({ registry: metrics.registry, clusters });
@@ -188,6 +171,17 @@ export class Mesh extends Dispatcher {
     const random = this.#options.random;
     // Envoy's per-request random value: a uniform 32-bit integer (route tables scale the same way).
     this.#matchContext = new MatchContext(EMPTY_VIEW, () => Math.floor(random() * 0x1_0000_0000));
+    this.#context = {
+      pools: this.#pools,
+      lifecycle: this.#lifecycle,
+      random,
+      matchContext: this.#matchContext,
+      breakers: this.#breakers,
+      metrics: this.#metrics,
+      unroutedMetrics,
+      peerMetadata: this.#peerMetadata,
+      resume: (options, handler, observer) => this.#resume(options, handler, observer),
+    };
     const { promise, resolve, reject } = Promise.withResolvers<Snapshot>();
     this.ready = promise;
     // A consumer that never awaits `ready` must not get an unhandled rejection from it.
@@ -316,167 +310,26 @@ export class Mesh extends Dispatcher {
     // (redirects and direct responses too). A request resumed after an injected delay comes
     // back with the delay as its handler and is not faulted twice.
     const fault = decision.selection?.action.fault;
-    if (fault !== undefined && !(handler instanceof FaultDelay) && faultTargets(fault, decision, request)) {
-      const injected = decideFault(fault, this.#options.random, (name) => request.values(name)?.[0]);
-      const abort = injected.abort;
-      const contentType = request.values('content-type')?.[0];
-      if (injected.delayMs !== undefined) {
-        // After the delay the request is routed afresh (host pick, route timeout) as Envoy's
-        // router only starts then; an abort drawn with the delay is answered when it ends.
-        observer?.delayed();
-        new FaultDelay(handler).start(
-          injected.delayMs,
-          abort === undefined
-            ? (resumed) => this.#resume(options, resumed, observer)
-            : (resumed) => {
-                observer?.faultAborted(abort, contentType);
-                respondFaultAbort(resumed, abort, request.method, contentType);
-              },
-        );
-        return true;
-      }
-      if (abort !== undefined) {
-        observer?.faultAborted(abort, contentType);
-        respondFaultAbort(handler, abort, request.method, contentType);
-        return true;
-      }
+    if (
+      fault !== undefined &&
+      !(handler instanceof FaultDelay) &&
+      faultTargets(fault, decision, request) &&
+      injectFault(this.#context, fault, request, options, handler, observer)
+    ) {
+      return true;
     }
     switch (decision.kind) {
       case 'error':
-        if (this.#metrics !== undefined) this.#recordLocal(this.#unroutedMetrics!, decision.error, options);
-        observer?.failedLocally(decision.error, decision.selection?.route.name);
-        failLocally(handler, decision.error);
+        failUnrouted(this.#context, handler, decision, options, observer);
         return true;
       case 'local':
-        observer?.answeredLocally(
-          decision.status,
-          decision.body?.byteLength ?? 0,
-          decision.selection?.route.name,
-        );
-        respondLocally(handler, decision.status, decision.headers, decision.body);
+        answerDirectly(handler, decision, observer);
         return true;
       case 'passthrough':
-        if (observer !== undefined)
-          return this.#passthroughObserved(options, handler, request, observer, decision);
-        return this.#pools.passthrough().dispatch(options, handler);
+        return passThrough(this.#pools, options, handler, request, observer, decision.selection?.route.name);
       default:
-        break;
+        return forwardUpstream(this.#context, compiled, decision, request, options, handler, observer);
     }
-    const { cluster, policy } = decision;
-    const host = cluster.balancer?.pick(decision.hash === undefined ? undefined : { hash: decision.hash });
-    if (!host) {
-      const error = new NoHealthyUpstreamError({
-        authority: request.authority,
-        path: request.path,
-        cluster: cluster.name,
-      });
-      if (cluster.metrics !== undefined) this.#recordLocal(cluster.metrics, error, options);
-      if (observer !== undefined) {
-        observer.routed(cluster.name, decision.selection.route.name, cluster.http2);
-        observer.failedLocally(error, decision.selection.route.name);
-      }
-      failLocally(handler, error);
-      return true;
-    }
-    // Envoy forwards the request's authority unless the route rewrites it.
-    const authority = decision.entry?.hostRewriteLiteral ?? policy.hostRewriteLiteral ?? request.authority;
-    const pool = this.#pools.get(host, cluster, authority);
-    const rewritten = policy.rewritePath(request);
-    // The x-envoy-* headers Envoy's router consumes (timeouts, retries): read only when a header
-    // name looks like one, so other requests pay one scan of their names.
-    const overrides = mayHaveEnvoyHeaders(options.headers) ? readEnvoyOverrides(request) : undefined;
-    const retry = overrides === undefined ? policy.retry : withRetryHeaders(policy.retry, overrides);
-    const timeoutMs = overrides?.timeoutMs ?? policy.timeoutMs;
-    // Envoy tells the upstream how long it will wait (setTimeoutHeaders, unless suppress_envoy_headers).
-    const expectedTimeout =
-      timeoutMs === 0 && (retry === undefined || retry.perTryTimeoutMs === 0)
-        ? undefined
-        : expectedTimeoutMs(timeoutMs, effectivePerTryTimeoutMs(timeoutMs, retry?.perTryTimeoutMs ?? 0), 0);
-    observer?.routed(cluster.name, decision.selection.route.name, cluster.http2);
-    let upstream = options;
-    // Istio's metadata exchange, only to clusters of a mesh service (with Istio service metadata);
-    // Envoy's peer_metadata filter sets the headers before the router applies route mutations.
-    const peerMetadata = cluster.istioDestination === UNKNOWN_DESTINATION ? undefined : this.#peerMetadata;
-    if (
-      decision.requestHeaderMutations.length > 0 ||
-      authority !== request.authority ||
-      !pool.writesAuthority ||
-      overrides !== undefined ||
-      expectedTimeout !== undefined ||
-      observer?.injects === true
-    ) {
-      const record = request.toRecord();
-      record.host = authority;
-      if (overrides !== undefined) for (const name of CONSUMED_ENVOY_HEADERS) delete record[name];
-      if (expectedTimeout !== undefined) record[EXPECTED_RQ_TIMEOUT_MS] = String(expectedTimeout);
-      if (peerMetadata !== undefined) {
-        record[PEER_METADATA_HEADER] = peerMetadata.value;
-        record[PEER_METADATA_ID_HEADER] = peerMetadata.id;
-      }
-      if (decision.requestHeaderMutations.length > 0)
-        applyHeaderMutations(decision.requestHeaderMutations, record);
-      // Envoy's router injects the span's context last, over the route's header mutations.
-      observer?.inject(record);
-      upstream = { ...options, path: rewritten ?? options.path, headers: record };
-    } else if (peerMetadata !== undefined) {
-      // Only the exchange headers to add: a copy of the caller's headers, not a full record.
-      let headers = withPeerMetadataHeaders(options.headers, peerMetadata);
-      if (headers === undefined) {
-        const record = request.toRecord();
-        record[PEER_METADATA_HEADER] = peerMetadata.value;
-        record[PEER_METADATA_ID_HEADER] = peerMetadata.id;
-        headers = record;
-      }
-      upstream = { ...options, path: rewritten ?? options.path, headers };
-    } else if (rewritten !== undefined) {
-      upstream = { ...options, path: rewritten };
-    }
-    // Envoy's router: timeouts, retries and the typed failure of the last attempt. One router and
-    // one attempt handler per request; timers only when a timeout is configured.
-    const router = new RouterRequest(
-      {
-        pools: this.#pools,
-        mesh: this.#lifecycle,
-        cluster,
-        options: upstream,
-        authority,
-        requestAuthority: request.authority,
-        requestPath: request.path,
-        responseHeaderMutations: decision.responseHeaderMutations,
-        retry,
-        // retriable_request_headers: evaluated once, when the request starts (RetryStateImpl).
-        retriesEnabled:
-          retry !== undefined &&
-          (retry.retriableRequestHeaders.length === 0 || retriesEnabledFor(retry, this.#matchContext)),
-        timeoutMs,
-        hash: decision.hash,
-        random: this.#options.random,
-        bodyReplayable: isReplayableBody(options.body),
-        failureBreaker: this.#breakers?.forCluster(cluster.name),
-        metrics: this.#metrics,
-        requestBytes: this.#metrics === undefined ? 0 : requestBytes(options, request.authority),
-        grpc: this.#metrics !== undefined && isGrpcRequest(options.headers),
-        stripPeerMetadata: peerMetadata !== undefined,
-        observer,
-      },
-      handler,
-    );
-    const started = router.start(host, pool);
-    // Fire-and-forget copies (Envoy's shadow policies), sent after the primary has started.
-    if (policy.mirrors !== undefined && !this.#lifecycle.closed) {
-      sendMirrors(policy.mirrors, {
-        pools: this.#pools,
-        clusters: compiled.clusters,
-        options: upstream,
-        request,
-        authority,
-        requestHeaderMutations: decision.requestHeaderMutations,
-        timeoutMs,
-        stripHeaders: overrides === undefined ? undefined : CONSUMED_ENVOY_HEADERS,
-        random: this.#options.random,
-      });
-    }
-    return started;
   }
 
   /**
@@ -610,39 +463,6 @@ export class Mesh extends Dispatcher {
     }
   }
 
-  /** PassthroughCluster with telemetry: trace headers injected and the response observed. */
-  #passthroughObserved(
-    options: Dispatcher.DispatchOptions,
-    handler: Dispatcher.DispatchHandler,
-    request: IncomingRequest,
-    observer: ObservedRequest,
-    decision: { readonly selection: { readonly route: { readonly name: string } } | undefined },
-  ): boolean {
-    observer.routed('PassthroughCluster', decision.selection?.route.name, false);
-    let upstream = options;
-    if (observer.injects) {
-      const record = request.toRecord();
-      observer.inject(record);
-      upstream = { ...options, headers: record };
-    }
-    return this.#pools.passthrough().dispatch(upstream, new ObservingHandler(handler, observer));
-  }
-
-  /** Records a request the mesh answered itself, with no upstream attempt. */
-  #recordLocal(sets: ResponseLabelSets, error: Error, options: Dispatcher.DispatchOptions): void {
-    const flags = responseFlagsOf(error);
-    const status = localReplyStatus(flags);
-    // A gRPC request gets Envoy's trailers-only 200 carrying the mapped gRPC status.
-    const labels =
-      status !== 0 && isGrpcRequest(options.headers)
-        ? sets.grpc.get(200, flags, httpToGrpcStatus(status))
-        : sets.get(status, flags);
-    this.#metrics!.record(labels, 0, requestBytes(options, parseAuthority(options.origin)), 0);
-    // Envoy's router charges its no-healthy-upstream 503 to the cluster
-    // (Filter::sendNoHealthyUpstreamResponse -> chargeUpstreamCode); unrouted requests have none.
-    sets.traffic?.requestEnded(0, status, false, false);
-  }
-
   async #shutdown(closePools: () => Promise<void>): Promise<void> {
     if (!this.#closed) {
       this.#metrics?.unregister();
@@ -658,29 +478,6 @@ export class Mesh extends Dispatcher {
     await this.#subscription.close();
     await closePools();
   }
-}
-
-/** The request's HTTP/1.1 head and known body length, as a sidecar would count it (wire-size.ts). */
-function requestBytes(options: Dispatcher.DispatchOptions, authority: string): number {
-  return requestHeadBytes(options.method, options.path, options.headers, authority) + bodyBytes(options.body);
-}
-
-/** The authority of an origin, for a request that failed before it was parsed; '' when unknown. */
-function parseAuthority(origin: Dispatcher.DispatchOptions['origin']): string {
-  if (origin === undefined) return '';
-  try {
-    return (typeof origin === 'string' ? new URL(origin) : origin).host;
-  } catch {
-    return '';
-  }
-}
-
-/** The request body's length when it is known up front (a string or bytes); 0 otherwise. */
-function bodyBytes(body: Dispatcher.DispatchOptions['body']): number {
-  if (body === undefined || body === null) return 0;
-  if (typeof body === 'string') return Buffer.byteLength(body);
-  if (ArrayBuffer.isView(body)) return body.byteLength;
-  return 0;
 }
 
 // Typed event methods without redeclaring EventEmitter's implementation.
