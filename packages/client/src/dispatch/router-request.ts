@@ -43,37 +43,31 @@
  *
  * The pieces live beside it: {@link AttemptHandler} (one attempt, and the draining of a dropped
  * response), {@link RouterDeadline} (the base class: route and per-try timeouts on one timer),
- * `retry-host-pick.ts` (the retry's endpoint pick), `attempt-failure.ts` (the typed error of a
- * failed last attempt) and `request-outcome.ts` (metrics, observer and breaker verdict at the end).
+ * `admission-refusal.ts` (the local reply of a request the breakers refuse), `retry-host-pick.ts`
+ * (the retry's endpoint pick), `attempt-failure.ts` (the typed error of a failed last attempt)
+ * and `request-outcome.ts` (metrics, observer and breaker verdict at the end).
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { ClusterOutlier } from '../compile/cluster-outlier.ts';
 import type { PoolEntry } from '../connection/endpoint-pools.ts';
-import {
-  CircuitOpenError,
-  MeshClosedError,
-  NoHealthyUpstreamError,
-  OverflowError,
-  ResponseFlag,
-  UpstreamTimeoutError,
-} from '../errors.ts';
+import { MeshClosedError, NoHealthyUpstreamError, ResponseFlag, UpstreamTimeoutError } from '../errors.ts';
 import type { Host } from '../lb/host.ts';
 import type { PreviousPriorities } from '../lb/previous-priorities.ts';
 import type { ClusterAdmission } from '../resilience/circuit-breakers.ts';
 import { type AttemptOutcome, decideRetry, type RetryDecision } from '../resilience/decide-retry.ts';
 import type { BreakerCall } from '../resilience/failure-breaker.ts';
-import { type AdmissionTicket, type RequestAdmission, thresholdOf } from '../resilience/request-admission.ts';
+import type { AdmissionTicket, RequestAdmission } from '../resilience/request-admission.ts';
 import { effectivePerTryTimeoutMs } from '../resilience/request-deadline.ts';
 import { applyHeaderMutations } from '../route/header-mutations.ts';
 import { removePeerMetadataHeaders } from '../telemetry/peer-metadata/peer-metadata-headers.ts';
 import { localReplyStatus } from '../telemetry/response-outcome.ts';
+import { refuseCircuitOpen, refuseOverflow } from './admission-refusal.ts';
 import { attemptFailureError } from './attempt-failure.ts';
 import { ABANDONED, AttemptHandler } from './attempt-handler.ts';
 import { classifyAttemptError, isDrainableResponse, mayRetryResponse } from './attempt-outcome.ts';
 import { EXPECTED_RQ_TIMEOUT_MS, expectedTimeoutMs } from './envoy-request-headers.ts';
-import { failLocally } from './local-response.ts';
 import { failureFlags, recordRequest, settleBreaker, Verdict } from './request-outcome.ts';
 import { admissionOf, retryAdmissionOf } from './retry-admission.ts';
 import { pickRetryHost, previousPrioritiesOf } from './retry-host-pick.ts';
@@ -136,18 +130,7 @@ export class RouterRequest extends RouterDeadline implements Dispatcher.Dispatch
       const ticket = admission.admit();
       if (typeof ticket === 'string') {
         // Fail fast, as a local reply: no timer, no attempt, nothing to release.
-        this.#record(503, ResponseFlag.UPSTREAM_OVERFLOW);
-        this.#route.observer?.requestEnded(503, ResponseFlag.UPSTREAM_OVERFLOW, 0, undefined);
-        failLocally(
-          this.#caller,
-          new OverflowError({
-            authority: this.#route.requestAuthority,
-            path: this.#route.requestPath,
-            cluster: cluster.name,
-            limit: ticket,
-            threshold: thresholdOf(admission.counters.limits, ticket),
-          }),
-        );
+        refuseOverflow(this.#route, this.#caller, admission, ticket, this.#startedAt);
         return true;
       }
       this.#admission = admission;
@@ -161,19 +144,7 @@ export class RouterRequest extends RouterDeadline implements Dispatcher.Dispatch
           this.#admission!.release(this.#ticket);
           this.#ticket = undefined;
         }
-        // Dabba's own breaker has no Envoy flag: a 503 local reply without one.
-        this.#record(503, '-');
-        this.#route.observer?.requestEnded(503, '-', 0, undefined);
-        failLocally(
-          this.#caller,
-          new CircuitOpenError({
-            authority: this.#route.requestAuthority,
-            path: this.#route.requestPath,
-            cluster: cluster.name,
-            state: breaker.state === 'open' ? 'open' : 'half-open',
-            resetTimeoutMs: breaker.resetTimeoutMs,
-          }),
-        );
+        refuseCircuitOpen(this.#route, this.#caller, breaker, this.#startedAt);
         return true;
       }
       this.#breakerCall = call;
