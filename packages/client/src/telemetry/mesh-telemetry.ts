@@ -36,6 +36,8 @@ export class MeshTelemetry {
   readonly requestIds: RequestIdGenerator | undefined;
   /** Tags Istio's proxies put on every span (`component`, `istio.namespace`, `istio.canonical_*`). */
   readonly spanTags: Attributes;
+  /** {@link spanTags} as key, value pairs: set one by one on each recorded span. */
+  readonly spanTagList: readonly (readonly [string, string])[];
   #logFailed = false;
   /** The global proxy behind {@link tracer} when no SDK was registered yet at construction. */
   readonly #proxy: ProxyTracerProvider | undefined;
@@ -64,6 +66,9 @@ export class MeshTelemetry {
       'istio.canonical_service': labels.source_canonical_service,
       'istio.canonical_revision': labels.source_canonical_revision,
     });
+    this.spanTagList = Object.freeze(
+      Object.entries(this.spanTags).map(([k, v]) => Object.freeze([k, String(v)] as const)),
+    );
   }
 
   /**

@@ -304,8 +304,7 @@ export class ObservedRequest implements RequestObserver, AccessLogEntry {
 
   /** Envoy's and Istio's span tags and Dabba's own, set one by one on a span that records. */
   #setSpanAttributes(span: Span): void {
-    const tags = this.#telemetry.spanTags;
-    for (const key in tags) span.setAttribute(key, tags[key]!);
+    for (const [key, value] of this.#telemetry.spanTagList) span.setAttribute(key, value);
     if (this.#requestId !== undefined) span.setAttribute('guid:x-request-id', this.#requestId);
     const userAgent = this.#request.get('user-agent');
     if (userAgent !== undefined) span.setAttribute('user_agent.original', userAgent);

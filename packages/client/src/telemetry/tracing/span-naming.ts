@@ -28,6 +28,9 @@ export function istioOperationName(cluster: string | undefined, authority: strin
 /** The subset of an Istio cluster name (`outbound|9080|v1|reviews...` -> `v1`), `undefined` when none. */
 export function istioSubset(cluster: string): string | undefined {
   if (!cluster.startsWith(OUTBOUND)) return undefined;
-  const parts = cluster.split('|');
-  return parts[2] === '' ? undefined : parts[2];
+  const portEnd = cluster.indexOf('|', OUTBOUND.length);
+  if (portEnd < 0) return undefined;
+  const subsetEnd = cluster.indexOf('|', portEnd + 1);
+  const subset = subsetEnd < 0 ? cluster.slice(portEnd + 1) : cluster.slice(portEnd + 1, subsetEnd);
+  return subset === '' ? undefined : subset;
 }
