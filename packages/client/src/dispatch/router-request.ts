@@ -42,7 +42,7 @@
  * retry, the mesh closing) unless a response was already forwarded, whose status then decides.
  *
  * The pieces live beside it: {@link AttemptHandler} (one attempt, and the draining of a dropped
- * response), {@link RouterDeadline} (the base class: route and per-try timeouts on one timer),
+ * response), `router-deadline.ts` (route and per-try timeouts on one timer, state on the router),
  * `admission-refusal.ts` (the local reply of a request the breakers refuse), `retry-host-pick.ts`
  * (the retry's endpoint pick), `attempt-failure.ts` (the typed error of a failed last attempt)
  * and `request-outcome.ts` (metrics, observer and breaker verdict at the end).
@@ -71,16 +71,34 @@ import { EXPECTED_RQ_TIMEOUT_MS, expectedTimeoutMs } from './envoy-request-heade
 import { failureFlags, recordRequest, settleBreaker, Verdict } from './request-outcome.ts';
 import { admissionOf, retryAdmissionOf } from './retry-admission.ts';
 import { pickRetryHost, previousPrioritiesOf } from './retry-host-pick.ts';
-import { RouterDeadline } from './router-deadline.ts';
+import {
+  clearPerTry,
+  type DeadlineState,
+  elapsedMs,
+  remainingMs,
+  startDeadlines,
+  startTry,
+  stopDeadlines,
+} from './router-deadline.ts';
 import type { RouterRoute } from './router-route.ts';
 
-export class RouterRequest extends RouterDeadline implements Dispatcher.DispatchController {
+export class RouterRequest implements Dispatcher.DispatchController, DeadlineState {
   /** @internal The cluster's outlier detection, read once per request; undefined when none. */
   readonly outlier: ClusterOutlier | undefined;
   readonly #route: RouterRoute;
   readonly #caller: Dispatcher.DispatchHandler;
   readonly #perTryTimeoutMs: number;
   #attempt: AttemptHandler | undefined;
+  /** @internal Run by router-deadline.ts: the route deadline, `performance.now()` ms. */
+  deadlineAt: number | undefined = undefined;
+  /** @internal Run by router-deadline.ts: the current attempt's per-try deadline. */
+  perTryDeadlineAt: number | undefined = undefined;
+  /** @internal Run by router-deadline.ts: the attempt the per-try deadline is for. */
+  perTryAttempt: AttemptHandler | undefined = undefined;
+  /** @internal Run by router-deadline.ts: one timer for both deadlines. */
+  deadlineTimer: NodeJS.Timeout | undefined = undefined;
+  /** @internal Run by router-deadline.ts: the deadline the timer is armed for. */
+  deadlineTimerAt = 0;
   /** The controller of the attempt whose response was forwarded. */
   #forwardedController: Dispatcher.DispatchController | undefined;
   #attempts = 0;
@@ -113,7 +131,6 @@ export class RouterRequest extends RouterDeadline implements Dispatcher.Dispatch
   #forwardedFlags = '-';
 
   constructor(route: RouterRoute, caller: Dispatcher.DispatchHandler) {
-    super();
     this.#route = route;
     this.#caller = caller;
     this.outlier = route.cluster.outlier;
@@ -150,7 +167,7 @@ export class RouterRequest extends RouterDeadline implements Dispatcher.Dispatch
       this.#breakerCall = call;
     }
     const timeoutMs = this.#route.timeoutMs;
-    if (timeoutMs > 0 || this.#perTryTimeoutMs > 0) this.startDeadlines(timeoutMs, this.#perTryTimeoutMs);
+    if (timeoutMs > 0 || this.#perTryTimeoutMs > 0) startDeadlines(this, timeoutMs, this.#perTryTimeoutMs);
     this.#caller.onRequestStart?.(this, null);
     if (this.#done) return true;
     return this.#dispatch(host, pool);
@@ -200,7 +217,7 @@ export class RouterRequest extends RouterDeadline implements Dispatcher.Dispatch
     this.#previousPriorities?.onHostAttempted(host);
     const attempt = new AttemptHandler(this, host);
     this.#attempt = attempt;
-    this.startTry(attempt, this.#perTryTimeoutMs);
+    startTry(this, attempt, this.#perTryTimeoutMs);
     return pool.dispatcher.dispatch(this.#route.options, attempt);
   }
   /** @internal An attempt's onRequestStart: undici is about to write the request. */
@@ -258,7 +275,7 @@ export class RouterRequest extends RouterDeadline implements Dispatcher.Dispatch
     this.#forwardedController = controller;
     this.#status = status;
     this.#route.observer?.responseStarted(status, headers);
-    this.clearPerTry();
+    clearPerTry(this);
     if (this.#paused) controller.pause();
     const ops = this.#route.responseHeaderMutations;
     if (this.#route.stripPeerMetadata === true) removePeerMetadataHeaders(headers);
@@ -361,7 +378,7 @@ export class RouterRequest extends RouterDeadline implements Dispatcher.Dispatch
       bodyReplayable: route.bodyReplayable,
       retryAdmitted: true,
       requestStarted: this.#requestStarted,
-      remainingMs: this.remainingMs(),
+      remainingMs: remainingMs(this),
       exponentialBackoffs: this.#exponentialBackoffs,
     });
     if (!decision.retry) return decision;
@@ -424,7 +441,7 @@ export class RouterRequest extends RouterDeadline implements Dispatcher.Dispatch
    * already copied the previous attempt's headers, so updating it in place is safe.
    */
   #refreshExpectedTimeout(): void {
-    const elapsed = this.elapsedMs(this.#route.timeoutMs);
+    const elapsed = elapsedMs(this, this.#route.timeoutMs);
     if (elapsed === undefined) return;
     const headers = this.#route.options.headers as Record<string, string | string[]> | undefined;
     if (headers?.[EXPECTED_RQ_TIMEOUT_MS] === undefined) return;
@@ -435,7 +452,7 @@ export class RouterRequest extends RouterDeadline implements Dispatcher.Dispatch
   /** Detaches the current attempt and resets it; its later callbacks are ignored. */
   #abandon(attempt: AttemptHandler, drain = false): void {
     this.#attempt = undefined;
-    this.clearPerTry();
+    clearPerTry(this);
     this.#clearIdle();
     attempt.finish();
     if (drain) attempt.drain();
@@ -506,7 +523,7 @@ export class RouterRequest extends RouterDeadline implements Dispatcher.Dispatch
   }
 
   #clearTimers(): void {
-    this.stopDeadlines();
+    stopDeadlines(this);
     this.#clearIdle();
     if (this.#backoffTimer !== undefined) {
       clearTimeout(this.#backoffTimer);
@@ -555,15 +572,15 @@ export class RouterRequest extends RouterDeadline implements Dispatcher.Dispatch
     );
   }
 
-  /** The per-try deadline of `attempt` passed ({@link RouterDeadline}). */
-  protected override perTryTimedOut(attempt: AttemptHandler): void {
+  /** @internal The per-try deadline of `attempt` passed (router-deadline.ts). */
+  perTryTimedOut(attempt: AttemptHandler): void {
     if (this.#done || attempt !== this.#attempt || this.#forwardedController !== undefined) return;
     this.outlier?.record(attempt.host, 'timeout');
     this.#attemptFailed(attempt, { kind: 'per-try-timeout' }, undefined);
   }
 
-  /** The route deadline passed ({@link RouterDeadline}). */
-  protected override routeTimedOut(): void {
+  /** @internal The route deadline passed (router-deadline.ts). */
+  routeTimedOut(): void {
     if (this.#done) return;
     const route = this.#route;
     // Only an attempt still awaiting headers timed out (Envoy: awaitingHeaders()); during a
