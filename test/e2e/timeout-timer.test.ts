@@ -113,9 +113,10 @@ ${routeYaml(name, s.policy)}`,
     await (await request('http://quick:9080/', { dispatcher: mesh })).body.text();
     const original = globalThis.setTimeout;
     let routerTimers = 0;
-    // Counts the timers armed from the router's source file (undici's own timers are not).
+    // Counts the timers armed from the router's source files (undici's own timers are not).
     globalThis.setTimeout = ((...args: Parameters<typeof setTimeout>) => {
-      if (new Error().stack?.includes('router-request.ts') === true) routerTimers++;
+      const stack = new Error().stack ?? '';
+      if (stack.includes('router-request.ts') || stack.includes('router-deadline.ts')) routerTimers++;
       return original(...args);
     }) as typeof setTimeout;
     try {
