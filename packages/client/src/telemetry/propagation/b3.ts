@@ -8,7 +8,7 @@
  * accepted in either case and lowercased. Debug (`x-b3-flags: 1`, sampling state `d`) implies
  * sampled. A sampling decision may travel without ids (`b3: 0`, a lone `x-b3-sampled`).
  */
-import { isLowerHex, isValidSpanId, isValidTraceId } from './hex-ids.ts';
+import { HEX_NONZERO, hexRange } from './hex-ids.ts';
 import {
   B3_FLAGS,
   B3_PARENT_SPAN_ID,
@@ -33,14 +33,18 @@ const PAD_64 = '0000000000000000';
 
 /** A B3 trace id (16 or 32 hex) as 128-bit lowercase, or `undefined` when invalid or zero. */
 export function normalizeB3TraceId(value: string): string | undefined {
+  const n = value.length;
+  if (n !== 16 && n !== 32) return undefined;
+  // Checked before padding: the characters of a concatenation cost more to read (hex-ids.ts).
   const lower = value.toLowerCase();
-  const id = lower.length === 16 ? PAD_64 + lower : lower;
-  return isValidTraceId(id) ? id : undefined;
+  if (lower.length !== n || hexRange(lower, 0, n) !== HEX_NONZERO) return undefined;
+  return n === 16 ? PAD_64 + lower : lower;
 }
 
 function normalizeSpanId(value: string): string | undefined {
+  if (value.length !== 16) return undefined;
   const lower = value.toLowerCase();
-  return isValidSpanId(lower) ? lower : undefined;
+  return lower.length === 16 && hexRange(lower, 0, 16) === HEX_NONZERO ? lower : undefined;
 }
 
 /** A sampling-state value: `1`/`0` (and the legacy `true`/`false`), `d` for debug. */
@@ -72,7 +76,6 @@ export function parseB3Single(value: string | undefined): B3Context | undefined 
   }
   if (parts.length > 4) return undefined;
   const [rawTrace, rawSpan, rawSampling, rawParent] = parts as [string, string, string?, string?];
-  if (!isB3Hex(rawTrace, true) || !isB3Hex(rawSpan, false)) return undefined;
   const traceId = normalizeB3TraceId(rawTrace);
   const spanId = normalizeSpanId(rawSpan);
   if (traceId === undefined || spanId === undefined) return undefined;
@@ -103,18 +106,12 @@ export function parseB3Multi(get: HeaderGetter): B3Context | undefined {
     return { traceId: undefined, spanId: undefined, parentSpanId: undefined, sampled, debug };
   }
   if (rawTrace === undefined || rawSpan === undefined) return undefined;
-  if (!isB3Hex(rawTrace, true) || !isB3Hex(rawSpan, false)) return undefined;
   const traceId = normalizeB3TraceId(rawTrace);
   const spanId = normalizeSpanId(rawSpan);
   if (traceId === undefined || spanId === undefined) return undefined;
   const rawParent = get(B3_PARENT_SPAN_ID)?.trim();
   const parentSpanId = rawParent === undefined ? undefined : normalizeSpanId(rawParent);
   return { traceId, spanId, parentSpanId, sampled, debug };
-}
-
-function isB3Hex(value: string, traceId: boolean): boolean {
-  const lower = value.toLowerCase();
-  return traceId ? isLowerHex(lower, 16) || isLowerHex(lower, 32) : isLowerHex(lower, 16);
 }
 
 /** The single `b3` header for a span: `{traceid}-{spanid}-{1|0|d}[-{parentspanid}]`. */

@@ -6,10 +6,14 @@
  * `traceparent` is kept.
  */
 import { createTraceState, type SpanContext, type TraceState } from '@opentelemetry/api';
-import { isLowerHex, isValidSpanId, isValidTraceId } from './hex-ids.ts';
+import { HEX_INVALID, HEX_NONZERO, hexRange } from './hex-ids.ts';
 
 /** traceparent: `00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`. */
 const VERSION_00_LENGTH = 55;
+const DASH = 0x2d;
+const ZERO = 0x30;
+const NINE = 0x39;
+const F = 0x66;
 
 /** The `sampled` bit of trace-flags. */
 export const FLAG_SAMPLED = 0x01;
@@ -19,22 +23,31 @@ export function parseTraceparent(value: string | undefined): SpanContext | undef
   if (value === undefined) return undefined;
   const header = value.trim();
   if (header.length < VERSION_00_LENGTH) return undefined;
-  const version = header.slice(0, 2);
-  if (!isLowerHex(version, 2) || version === 'ff') return undefined;
+  // Checked in place, sliced only once valid (hex-ids.ts: reading a substring costs more).
+  if (hexRange(header, 0, 2) === HEX_INVALID) return undefined;
+  const v0 = header.charCodeAt(0);
+  const v1 = header.charCodeAt(1);
+  if (v0 === F && v1 === F) return undefined;
   // Version 00 is exactly 55 characters; a later version may append fields after a dash.
   if (
-    version === '00'
+    v0 === ZERO && v1 === ZERO
       ? header.length !== VERSION_00_LENGTH
-      : header.length > VERSION_00_LENGTH && header[55] !== '-'
+      : header.length > VERSION_00_LENGTH && header.charCodeAt(55) !== DASH
   )
     return undefined;
-  if (header[2] !== '-' || header[35] !== '-' || header[52] !== '-') return undefined;
-  const traceId = header.slice(3, 35);
-  const spanId = header.slice(36, 52);
-  const flags = header.slice(53, 55);
-  if (!isValidTraceId(traceId) || !isValidSpanId(spanId) || !isLowerHex(flags, 2)) return undefined;
-  // Version 00 defines only the sampled bit; other bits are not propagated (spec 3.2.2.5).
-  return { traceId, spanId, traceFlags: Number.parseInt(flags, 16) & FLAG_SAMPLED, isRemote: true };
+  if (header.charCodeAt(2) !== DASH || header.charCodeAt(35) !== DASH || header.charCodeAt(52) !== DASH)
+    return undefined;
+  if (
+    hexRange(header, 3, 35) !== HEX_NONZERO ||
+    hexRange(header, 36, 52) !== HEX_NONZERO ||
+    hexRange(header, 53, 55) === HEX_INVALID
+  )
+    return undefined;
+  // Version 00 defines only the sampled bit (the low bit of the last hex digit); other bits are
+  // not propagated (spec 3.2.2.5).
+  const last = header.charCodeAt(54);
+  const sampled = (last <= NINE ? last - ZERO : last - 87) & FLAG_SAMPLED;
+  return { traceId: header.slice(3, 35), spanId: header.slice(36, 52), traceFlags: sampled, isRemote: true };
 }
 
 /** `traceparent` version 00 for the given ids. */
