@@ -1,8 +1,9 @@
 /**
  * Micro-benchmark of the per-request telemetry (tracing option): the whole life of one request's
  * observer (decision, routed, header injection into a copy, end) for a request not sampled, a
- * sampled one with no SDK registered (the API's no-op provider), and a sampled one recorded by a
- * BasicTracerProvider with no processor. Run alone:
+ * sampled one with no SDK registered (the API's no-op provider), a sampled one recorded by a
+ * BasicTracerProvider with no processor, and one carrying its caller's `traceparent` and
+ * `x-request-id` (the header-reading path; sampled by the caller, no SDK). Run alone:
  * `node --conditions=dabba-source test/bench/tracing-bench.ts`.
  */
 import path from 'node:path';
@@ -56,7 +57,7 @@ const host = {
   port: 9080,
   locality: { region: '', zone: '', subZone: '' },
 };
-const options = {
+const options: { method: string; path: string; origin: string; headers: Record<string, string> } = {
   method: 'GET',
   path: '/reviews/1',
   origin: 'http://reviews:9080',
@@ -65,9 +66,9 @@ const options = {
 const responseHeaders = { 'content-length': '2' };
 const cluster = 'outbound|9080|v1|reviews.default.svc.cluster.local';
 
-function life(telemetry: InstanceType<TelemetryCtor>): number {
-  const request = new IncomingRequest('GET', 'http', 'reviews:9080', '/reviews/1', options.headers);
-  const o = telemetry.begin(request, target, options);
+function life(telemetry: InstanceType<TelemetryCtor>, opts: typeof options = options): number {
+  const request = new IncomingRequest('GET', 'http', 'reviews:9080', '/reviews/1', opts.headers);
+  const o = telemetry.begin(request, target, opts);
   o.routed(cluster, 'r', false);
   const record = request.toRecord();
   o.inject(record);
@@ -103,5 +104,14 @@ rows.push([
   'sampled, recorded (BasicTracerProvider)',
   nsPerOp(() => life(recorded), { iterations: 50_000, runs: 5 }),
 ]);
+const propagated = {
+  ...options,
+  headers: {
+    'user-agent': 'bench',
+    traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+    'x-request-id': '3f1c2d4e-5a6b-4c7d-8e9f-0a1b2c3d4e5f',
+  },
+};
+rows.push(['caller traceparent + x-request-id, no SDK', nsPerOp(() => life(unsampled, propagated), loop)]);
 for (const [name, ns] of rows) console.log(`${name.padEnd(42)} ${ns.toFixed(0).padStart(6)} ns/request`);
 console.log(consumeSink() > 0 ? '' : 'sink empty');
