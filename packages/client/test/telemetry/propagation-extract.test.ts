@@ -30,6 +30,11 @@ describe('W3C traceparent (Trace Context level 1, section 3.2)', () => {
   });
   it('keeps only the sampled bit of version 00 flags', () => {
     assert.equal(parseTraceparent(`00-${TRACE}-${SPAN}-ff`)?.traceFlags, 1);
+    // Every flags byte: the sampled bit is its lowest (spec 3.2.2.5).
+    for (let flags = 0; flags < 256; flags++) {
+      const hex = flags.toString(16).padStart(2, '0');
+      assert.equal(parseTraceparent(`00-${TRACE}-${SPAN}-${hex}`)?.traceFlags, flags & 1, hex);
+    }
   });
   const invalid: [string, string][] = [
     ['all-zero trace id', `00-00000000000000000000000000000000-${SPAN}-01`],
