@@ -50,9 +50,11 @@ import { MatchContext, type RequestView } from './route/match/index.ts';
 import { type ClusterStats, createClusterStats } from './telemetry/cluster-stats.ts';
 import { type ControlPlaneStats, createControlPlaneStats } from './telemetry/control-plane-stats.ts';
 import {
+  BLACKHOLE_DESTINATION,
   type IstioSourceLabels,
   istioOutboundPeerLabels,
   istioSourceLabels,
+  PASSTHROUGH_DESTINATION,
   UNKNOWN_DESTINATION,
 } from './telemetry/istio-peer-labels.ts';
 import {
@@ -62,6 +64,7 @@ import {
 } from './telemetry/istio-request-metrics.ts';
 import { MeshTelemetry } from './telemetry/mesh-telemetry.ts';
 import type { ObservedRequest } from './telemetry/observed-request.ts';
+import type { PassthroughRecording } from './telemetry/observing-handler.ts';
 import {
   encodePeerMetadata,
   type LocalPeerMetadata,
@@ -151,14 +154,24 @@ export class Mesh extends Dispatcher {
     const metricsOptions = this.#options.metrics;
     // Label sets of requests that reach no cluster (`NR`, `NC`): destination all `unknown`.
     let unroutedMetrics: ResponseLabelSets | undefined;
+    // Istio's catch-all routes: `block_all` (BlackHoleCluster) and PassthroughCluster.
+    let blackHoleMetrics: ResponseLabelSets | undefined;
+    let passthroughMetrics: PassthroughRecording | undefined;
     if (metricsOptions !== undefined) {
       const metrics = createIstioMetrics({ registry: metricsOptions.registry, reporter: 'source' });
       this.#metrics = metrics;
       this.#sourceLabels = istioSourceLabels(this.workload);
       unroutedMetrics = metrics.forPeer(istioOutboundPeerLabels(this.#sourceLabels, UNKNOWN_DESTINATION));
+      blackHoleMetrics = metrics.forPeer(istioOutboundPeerLabels(this.#sourceLabels, BLACKHOLE_DESTINATION));
       this.#peerMetadata = encodePeerMetadata(this.workload, localInstance());
       const clusters = () => this.#compiled?.clusters.values() ?? [];
       this.#clusterStats = createClusterStats({ registry: metrics.registry, clusters });
+      const passthroughSets = metrics.forPeer(
+        istioOutboundPeerLabels(this.#sourceLabels, PASSTHROUGH_DESTINATION),
+      );
+      // Exported while the configuration has a PassthroughCluster (ALLOW_ANY), as Envoy's.
+      passthroughSets.traffic = this.#clusterStats.traffic('PassthroughCluster');
+      passthroughMetrics = { metrics, sets: passthroughSets };
       const controlPlane = createControlPlaneStats({
         registry: metrics.registry,
         activeClusters: () => this.#compiled?.clusters.size ?? 0,
@@ -179,6 +192,8 @@ export class Mesh extends Dispatcher {
       breakers: this.#breakers,
       metrics: this.#metrics,
       unroutedMetrics,
+      blackHoleMetrics,
+      passthroughMetrics,
       peerMetadata: this.#peerMetadata,
       resume: (options, handler, observer) => this.#resume(options, handler, observer),
     };
@@ -314,7 +329,7 @@ export class Mesh extends Dispatcher {
       fault !== undefined &&
       !(handler instanceof FaultDelay) &&
       faultTargets(fault, decision, request) &&
-      injectFault(this.#context, fault, request, options, handler, observer)
+      injectFault(this.#context, fault, decision, request, options, handler, observer)
     ) {
       return true;
     }
@@ -323,10 +338,17 @@ export class Mesh extends Dispatcher {
         failUnrouted(this.#context, handler, decision, options, observer);
         return true;
       case 'local':
-        answerDirectly(handler, decision, observer);
+        answerDirectly(this.#context, handler, decision, options, observer);
         return true;
       case 'passthrough':
-        return passThrough(this.#pools, options, handler, request, observer, decision.selection?.route.name);
+        return passThrough(
+          this.#context,
+          options,
+          handler,
+          request,
+          observer,
+          decision.selection?.route.name,
+        );
       default:
         return forwardUpstream(this.#context, compiled, decision, request, options, handler, observer);
     }

@@ -20,7 +20,7 @@ export function refuseOverflow(
   limit: CircuitBreakerLimitName,
   startedAt: number,
 ): void {
-  recordRequest(route, 503, ResponseFlag.UPSTREAM_OVERFLOW, undefined, startedAt, 0, 0, null);
+  recordRequest(route, 503, ResponseFlag.UPSTREAM_OVERFLOW, undefined, startedAt, 0, 0, null, caller);
   route.observer?.requestEnded(503, ResponseFlag.UPSTREAM_OVERFLOW, 0, undefined);
   failLocally(
     caller,
@@ -42,7 +42,7 @@ export function refuseCircuitOpen(
   startedAt: number,
 ): void {
   // Dabba's own breaker has no Envoy flag: a 503 local reply without one.
-  recordRequest(route, 503, '-', undefined, startedAt, 0, 0, null);
+  recordRequest(route, 503, '-', undefined, startedAt, 0, 0, null, caller);
   route.observer?.requestEnded(503, '-', 0, undefined);
   failLocally(
     caller,

@@ -22,6 +22,12 @@ export type AfterDelay = (handler: FaultDelay) => void;
 
 export class FaultDelay implements Dispatcher.DispatchController, Dispatcher.DispatchHandler {
   readonly #caller: Dispatcher.DispatchHandler;
+  /**
+   * `performance.now()` when the request reached the mesh (0 when metrics are off): the request
+   * resumes with this object as its handler, so its one metrics record after the delay reads the
+   * start here (Envoy's duration runs from the downstream request) and knows to add `DI`.
+   */
+  readonly startedAt: number;
   #timer: NodeJS.Timeout | undefined;
   /** The controller of the request that runs after the delay. */
   #inner: Dispatcher.DispatchController | undefined;
@@ -30,13 +36,19 @@ export class FaultDelay implements Dispatcher.DispatchController, Dispatcher.Dis
   #aborted = false;
   #paused = false;
   #reason: Error | null = null;
+  #cancelled: ((delay: FaultDelay) => void) | undefined;
 
-  constructor(caller: Dispatcher.DispatchHandler) {
+  constructor(caller: Dispatcher.DispatchHandler, startedAt: number) {
     this.#caller = caller;
+    this.startedAt = startedAt;
   }
 
-  /** Starts the request for the caller, then runs `next` after `delayMs` unless aborted first. */
-  start(delayMs: number, next: AfterDelay): void {
+  /**
+   * Starts the request for the caller, then runs `next` after `delayMs` unless aborted first;
+   * `cancelled` (with metrics on) hears an abort during the delay, before the caller's error.
+   */
+  start(delayMs: number, next: AfterDelay, cancelled?: (delay: FaultDelay) => void): void {
+    this.#cancelled = cancelled;
     this.#caller.onRequestStart?.(this, {});
     // An already-aborted signal aborts inside onRequestStart.
     if (this.#settled) return;
@@ -82,6 +94,7 @@ export class FaultDelay implements Dispatcher.DispatchController, Dispatcher.Dis
       clearTimeout(this.#timer);
       this.#timer = undefined;
     }
+    this.#cancelled?.(this);
     this.#caller.onResponseError?.(this, reason);
   }
 

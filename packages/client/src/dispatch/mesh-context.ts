@@ -1,6 +1,7 @@
 /**
  * What the request pipeline reads from its Mesh: the pools, the lifecycle flag, the random
- * source, the opt-in breakers and metrics, and the fault delay's way back in. One plain object
+ * source, the opt-in breakers and metrics (with the interned label sets of requests that reach
+ * no configured cluster), and the fault delay's way back in. One plain object
  * per Mesh, made at construction, so the pipeline's functions take one argument for all of it
  * and nothing is built per request.
  */
@@ -11,6 +12,7 @@ import type { FailureBreakers } from '../resilience/failure-breaker.ts';
 import type { MatchContext } from '../route/match/index.ts';
 import type { IstioRequestMetrics } from '../telemetry/istio-request-metrics.ts';
 import type { ObservedRequest } from '../telemetry/observed-request.ts';
+import type { PassthroughRecording } from '../telemetry/observing-handler.ts';
 import type { LocalPeerMetadata } from '../telemetry/peer-metadata/encode-peer-metadata.ts';
 import type { ResponseLabelSets } from '../telemetry/response-label-sets.ts';
 import type { FaultDelay } from './fault-delay.ts';
@@ -28,6 +30,16 @@ export interface MeshContext {
   readonly metrics: IstioRequestMetrics | undefined;
   /** Label sets of requests that reach no cluster (`NR`, `NC`); `undefined` when metrics are off. */
   readonly unroutedMetrics: ResponseLabelSets | undefined;
+  /**
+   * Label sets of requests Istio's `block_all` route refuses (`BlackHoleCluster`); `undefined`
+   * when metrics are off.
+   */
+  readonly blackHoleMetrics: ResponseLabelSets | undefined;
+  /**
+   * The recorder and label sets of requests sent to their original destination
+   * (`PassthroughCluster`); `undefined` when metrics are off.
+   */
+  readonly passthroughMetrics: PassthroughRecording | undefined;
   /** This workload's metadata exchange headers; `undefined` when metrics are off. */
   readonly peerMetadata: LocalPeerMetadata | undefined;
   /** Routes a request again after an injected delay, under the observer it started with. */

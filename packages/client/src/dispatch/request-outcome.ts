@@ -7,8 +7,9 @@ import type { Dispatcher } from 'undici';
 import { ResponseFlag, UpstreamTimeoutError } from '../errors.ts';
 import type { BreakerCall } from '../resilience/failure-breaker.ts';
 import { grpcStatusOf, httpToGrpcStatus } from '../telemetry/grpc-response-status.ts';
-import { responseFlagsOf } from '../telemetry/response-outcome.ts';
+import { responseFlagsOf, withFaultDelayFlag } from '../telemetry/response-outcome.ts';
 import { responseHeadBytes } from '../telemetry/wire-size.ts';
+import { FaultDelay } from './fault-delay.ts';
 import type { RouterRoute } from './router-route.ts';
 
 /** How a request ended, for its failure-rate breaker. */
@@ -31,7 +32,10 @@ export function failureFlags(err: Error, aborted: boolean, status: number, verdi
 /**
  * Records the logical request once in Istio's request metrics and Envoy's cluster stats, as
  * Envoy's stats filter and router would: `status` is the forwarded status, else the local reply
- * Envoy would have sent; `forwarded` the controller of the forwarded response, if any.
+ * Envoy would have sent; `forwarded` the controller of the forwarded response, if any; `caller`
+ * the router's handler: a {@link FaultDelay} when an injected delay held the request, whose
+ * record then carries `DI` with the router's flags and a duration from before the delay
+ * (Envoy's stream info times the downstream request). The cluster stats count it as any other.
  */
 export function recordRequest(
   route: RouterRoute,
@@ -42,10 +46,16 @@ export function recordRequest(
   responseBytes: number,
   attempts: number,
   reason: Error | null,
+  caller: Dispatcher.DispatchHandler,
 ): void {
   const metrics = route.metrics;
   let sets = route.cluster.metrics;
   if (metrics === undefined || sets === undefined) return;
+  let labelFlags = flags;
+  if (caller instanceof FaultDelay) {
+    labelFlags = withFaultDelayFlag(flags);
+    startedAt = caller.startedAt;
+  }
   let code = status;
   let grpcStatus = '';
   if (route.grpc === true) {
@@ -63,7 +73,7 @@ export function recordRequest(
     }
   }
   metrics.record(
-    sets.get(code, flags, grpcStatus),
+    sets.get(code, labelFlags, grpcStatus),
     performance.now() - startedAt,
     route.requestBytes,
     forwarded === undefined ? 0 : responseHeadBytes(status, forwarded.rawHeaders) + responseBytes,

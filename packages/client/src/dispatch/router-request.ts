@@ -502,6 +502,7 @@ export class RouterRequest implements Dispatcher.DispatchController, DeadlineSta
       this.#responseBytes,
       this.#attempts,
       this.#reason,
+      this.#caller,
     );
   }
 

@@ -41,7 +41,7 @@ export function istioSourceLabels(workload: Workload): IstioSourceLabels {
   };
 }
 
-/** Destination labels when nothing is known (no route, PassthroughCluster, BlackHoleCluster). */
+/** Destination labels when nothing is known (no route, a direct response or redirect). */
 export const UNKNOWN_DESTINATION: IstioDestinationLabels = Object.freeze({
   destination_workload: ISTIO_UNKNOWN,
   destination_workload_namespace: ISTIO_UNKNOWN,
@@ -55,6 +55,23 @@ export const UNKNOWN_DESTINATION: IstioDestinationLabels = Object.freeze({
   destination_canonical_revision: ISTIO_UNKNOWN,
   destination_cluster: ISTIO_UNKNOWN,
 });
+
+/**
+ * Destination labels of a request Istio's catch-all routes take: `destination_service_name` names
+ * the virtual cluster (istio.io blog "Monitoring blocked and passthrough external service
+ * traffic", HTTP proxy listener case), the rest stays `unknown`. Istio also writes the request's
+ * host in `destination_service`; Dabba keeps `unknown` there, as that value is request data and
+ * would make the series unbounded.
+ */
+function catchAllDestination(cluster: string): IstioDestinationLabels {
+  return Object.freeze({ ...UNKNOWN_DESTINATION, destination_service_name: cluster });
+}
+
+/** Requests Istio's `block_all` route refuses (REGISTRY_ONLY: a direct 502). */
+export const BLACKHOLE_DESTINATION: IstioDestinationLabels = catchAllDestination('BlackHoleCluster');
+
+/** Requests sent to their original destination (ALLOW_ANY: `allow_any` route, unknown ports). */
+export const PASSTHROUGH_DESTINATION: IstioDestinationLabels = catchAllDestination('PassthroughCluster');
 
 /** What {@link istioDestinationLabels} reads: a cluster's metadata and its endpoints' labels. */
 export interface IstioDestinationInput {

@@ -33,3 +33,22 @@ export function localReplyStatus(flags: string): number {
   if (flags === 'NR') return 404;
   return 503;
 }
+
+/** `flags` with `DI` merged in, by `flags`; bounded by the closed set of flag combinations. */
+const withDelay = new Map<string, string>();
+
+/**
+ * The `response_flags` of a request an injected fault delayed: `DI` merged into the flags it
+ * ended with, in Envoy's order (`DI` alone for a plain response, `UF,DI,URX` after refused
+ * connections), as Envoy's stream info holds every flag set on the request and
+ * `toShortString` writes them in its table's order. Runs only for delayed requests.
+ */
+export function withFaultDelayFlag(flags: string): string {
+  let merged = withDelay.get(flags);
+  if (merged === undefined) {
+    const parts = flags === NO_RESPONSE_FLAGS ? [] : flags.split(',');
+    merged = responseFlagsOf({ responseFlags: [...parts, 'DI'] });
+    withDelay.set(flags, merged);
+  }
+  return merged;
+}
