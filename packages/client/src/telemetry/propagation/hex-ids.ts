@@ -58,27 +58,27 @@ const pool = Buffer.allocUnsafe(POOL_BYTES);
 let poolHex = '';
 let offset = POOL_BYTES * 2;
 
-function randomHex(chars: number): string {
-  if (offset + chars > poolHex.length) {
-    randomFillSync(pool);
-    poolHex = pool.toString('hex');
-    offset = 0;
+/** `chars` random hex digits, never all zeros (`zeros` is that many zeros). */
+function randomHex(chars: number, zeros: string): string {
+  for (;;) {
+    if (offset + chars > poolHex.length) {
+      randomFillSync(pool);
+      poolHex = pool.toString('hex');
+      offset = 0;
+    }
+    const at = offset;
+    offset += chars;
+    // Checked in the pool, before slicing: cheaper than comparing the slice.
+    if (!poolHex.startsWith(zeros, at)) return poolHex.slice(at, at + chars);
   }
-  const hex = poolHex.slice(offset, offset + chars);
-  offset += chars;
-  return hex;
 }
 
 /** A random 128-bit trace id (never all zeros). */
 export function randomTraceId(): string {
-  let id = randomHex(32);
-  while (id === ZERO_TRACE_ID) id = randomHex(32);
-  return id;
+  return randomHex(32, ZERO_TRACE_ID);
 }
 
 /** A random 64-bit span id (never all zeros). */
 export function randomSpanId(): string {
-  let id = randomHex(16);
-  while (id === ZERO_SPAN_ID) id = randomHex(16);
-  return id;
+  return randomHex(16, ZERO_SPAN_ID);
 }
