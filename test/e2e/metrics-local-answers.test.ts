@@ -458,5 +458,12 @@ spec:
       pickSamples(samples, 'istio_requests_total', { destination_service_name: 'shadow' }).length,
       0,
     );
+    // The copy is an upstream request of the mirror cluster: Envoy's cluster stats count it.
+    const shadowCluster = { cluster_name: `outbound|${PORT}||shadow.default.svc.cluster.local` };
+    assert.equal(one(samples, 'envoy_cluster_upstream_rq_total', shadowCluster), 1);
+    assert.equal(
+      one(samples, 'envoy_cluster_upstream_rq', { ...shadowCluster, response_code_class: '2xx' }),
+      1,
+    );
   });
 });

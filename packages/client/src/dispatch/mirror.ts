@@ -33,6 +33,7 @@ import { type RandomSource, randomUint32 } from '../lb/random-source.ts';
 import type { AdmissionTicket, RequestAdmission } from '../resilience/request-admission.ts';
 import { applyHeaderMutations, type HeaderMutations } from '../route/header-mutations.ts';
 import type { MirrorPolicy } from '../route/route-action.ts';
+import type { ClusterTraffic } from '../telemetry/cluster-traffic.ts';
 import { classifyAttemptError, isReplayableBody } from './attempt-outcome.ts';
 import type { IncomingRequest } from './incoming-request.ts';
 import { admissionOf } from './retry-admission.ts';
@@ -92,21 +93,31 @@ export function sendMirrors(mirrors: readonly MirrorPolicy[], req: MirrorRequest
     if (req.stripHeaders !== undefined) for (const name of req.stripHeaders) delete headers[name];
     if (req.requestHeaderMutations.length > 0) applyHeaderMutations(req.requestHeaderMutations, headers);
     headers.host = authority;
-    const handler = new MirrorHandler(req.timeoutMs, host, cluster.outlier, admission, ticket);
+    const handler = new MirrorHandler(
+      req.timeoutMs,
+      host,
+      cluster.outlier,
+      admission,
+      ticket,
+      cluster.metrics?.traffic,
+    );
     try {
       const pool = req.pools.get(host, cluster, authority);
       pool.dispatcher.dispatch({ ...options, headers }, handler);
     } catch {
-      // A pool closing under the mesh: the copy is dropped, the primary is unaffected.
-      handler.end();
+      // A pool closing under the mesh: the copy is dropped (never sent), the primary is unaffected.
+      handler.end(false);
     }
   }
 }
 
 /**
  * Discards the mirror's response and swallows its errors; aborts it at the route timeout. Reports
- * the outcome to the cluster's outlier detection as the router does for an attempt, and gives
- * the circuit-breaker slot and the host's active count back exactly once.
+ * the outcome to the cluster's outlier detection as the router does for an attempt, counts it in
+ * the mirror cluster's Envoy stats (a shadow is an upstream request of that cluster:
+ * `upstream_rq_total`, `upstream_rq_<N>xx`, `upstream_rq_timeout`; never in Istio's request
+ * metrics, as in Envoy), and gives the circuit-breaker slot and the host's active count back
+ * exactly once.
  */
 class MirrorHandler implements Dispatcher.DispatchHandler {
   readonly #timeoutMs: number;
@@ -114,6 +125,10 @@ class MirrorHandler implements Dispatcher.DispatchHandler {
   readonly #outlier: ClusterOutlier | undefined;
   readonly #admission: RequestAdmission | undefined;
   readonly #ticket: AdmissionTicket | undefined;
+  /** The mirror cluster's stats; undefined when metrics are off. */
+  readonly #traffic: ClusterTraffic | undefined;
+  /** What Envoy's router would charge the cluster: the status, or its local reply's (503, 504). */
+  #charged = 0;
   #timer: NodeJS.Timeout | undefined;
   #started = false;
   #responded = false;
@@ -126,8 +141,10 @@ class MirrorHandler implements Dispatcher.DispatchHandler {
     outlier: ClusterOutlier | undefined,
     admission: RequestAdmission | undefined,
     ticket: AdmissionTicket | undefined,
+    traffic: ClusterTraffic | undefined,
   ) {
     this.#timeoutMs = timeoutMs;
+    this.#traffic = traffic;
     this.#host = host;
     this.#outlier = outlier;
     this.#admission = admission;
@@ -150,6 +167,7 @@ class MirrorHandler implements Dispatcher.DispatchHandler {
   onResponseStart(_controller: Dispatcher.DispatchController, status: number): void {
     if (status < 200) return;
     this.#responded = true;
+    this.#charged = status;
     this.#outlier?.record(this.#host, status);
   }
 
@@ -161,6 +179,10 @@ class MirrorHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseError(_controller: Dispatcher.DispatchController | null, err: Error): void {
+    if (!this.#responded) {
+      // Envoy's router: 504 for its timeout, 503 for an upstream failure; nothing for our own abort.
+      this.#charged = this.#timedOut ? 504 : classifyAttemptError(err, this.#started) === 'local' ? 0 : 503;
+    }
     const outlier = this.#outlier;
     if (outlier !== undefined) {
       if (this.#timedOut) {
@@ -175,12 +197,13 @@ class MirrorHandler implements Dispatcher.DispatchHandler {
     this.end();
   }
 
-  /** Ends the copy: its timer, its circuit-breaker slot and the host's active count. */
-  end(): void {
+  /** Ends the copy: its timer, its circuit-breaker slot, the host's active count; `sent` for stats. */
+  end(sent = true): void {
     if (this.#ended) return;
     this.#ended = true;
     clearTimeout(this.#timer);
     this.#host.activeRequests--;
+    if (sent) this.#traffic?.requestEnded(1, this.#charged, false, this.#timedOut && !this.#responded);
     if (this.#ticket !== undefined) this.#admission!.release(this.#ticket);
   }
 }
