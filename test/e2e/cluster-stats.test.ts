@@ -25,7 +25,7 @@ import {
   waitFor,
 } from '../support/mesh-folder.ts';
 import { parseSamples, type Sample } from '../support/prom-samples.ts';
-import { startUpstream, type Upstream } from '../support/upstream.ts';
+import { closedPort, startUpstream, type Upstream } from '../support/upstream.ts';
 
 const cluster = (name: string) => `outbound|9080||${name}.default.svc.cluster.local`;
 
@@ -53,6 +53,7 @@ describe('Envoy cluster stats, config stats and gRPC in the metrics registry', (
   let down: Upstream;
   let flaky: Upstream;
   let grpc: Server;
+  let refusedPort: number;
   let mesh: Mesh;
   let registry: Registry;
   const scrape = async () => parseSamples(await registry.metrics());
@@ -77,6 +78,7 @@ describe('Envoy cluster stats, config stats and gRPC in the metrics registry', (
       res.end();
     });
     grpc = await startGrpcUpstream();
+    refusedPort = await closedPort();
     folder = await createMeshFolder();
     const retry503 = (host: string) => routeYaml(host, "retries: { attempts: 2, retryOn: '503' }");
     await folder.write(
@@ -84,6 +86,7 @@ describe('Envoy cluster stats, config stats and gRPC in the metrics registry', (
       `${serviceYaml('ok', 9080, [{ name: 'ok-1', port: ok.port, labels: { version: 'v1' } }])}---
 ${serviceYaml('down', 9080, [{ name: 'down-1', port: down.port, labels: { version: 'v1' } }])}---
 ${serviceYaml('flaky', 9080, [{ name: 'flaky-1', port: flaky.port, labels: { version: 'v1' } }])}---
+${serviceYaml('refused', 9080, [{ name: 'refused-1', port: refusedPort, labels: { version: 'v1' } }])}---
 ${serviceYaml('grpc', 9080, [{ name: 'grpc-1', port: (grpc.address() as AddressInfo).port, labels: { version: 'v1' } }])}---
 ${retry503('down')}---
 ${retry503('flaky')}---
@@ -170,6 +173,33 @@ spec:
     );
     assert.equal(clusters.size, value(s, 'envoy_cluster_manager_active_clusters', {}));
     for (const c of ['ok', 'down', 'flaky', 'grpc']) assert.ok(clusters.has(cluster(c)), c);
+  });
+
+  test('connection stats: active and opened connections as the upstream counts them, refused connects', async () => {
+    for (let i = 0; i < 3; i++) assert.equal(await get('http://ok:9080/'), 200);
+    const okName = { cluster_name: cluster('ok') };
+    await waitFor(
+      async () =>
+        value(await scrape(), 'envoy_cluster_upstream_cx_active', okName) ===
+        ok.connections.opened - ok.connections.closed,
+      2000,
+      'active connections as the upstream sees them',
+    );
+    const s = await scrape();
+    assert.ok(ok.connections.opened >= 1);
+    assert.equal(value(s, 'envoy_cluster_upstream_cx_total', okName), ok.connections.opened);
+    assert.equal(value(s, 'envoy_cluster_upstream_cx_connect_fail', okName), 0);
+    assert.equal(value(s, 'envoy_cluster_circuit_breakers_default_cx_open', okName), 0);
+
+    // Istio's default retry policy retries connect-failure twice: three refused connects.
+    await assert.rejects(request('http://refused:9080/', { dispatcher: mesh }), {
+      code: 'DABBA_UPSTREAM_CONNECT_FAILURE',
+    });
+    const after = await scrape();
+    const refusedName = { cluster_name: cluster('refused') };
+    assert.equal(value(after, 'envoy_cluster_upstream_cx_connect_fail', refusedName), 3);
+    assert.equal(value(after, 'envoy_cluster_upstream_cx_total', refusedName), 0);
+    assert.equal(value(after, 'envoy_cluster_upstream_cx_active', refusedName), 0);
   });
 
   test('gRPC requests: request_protocol grpc and grpc_response_status from trailer or header', async () => {

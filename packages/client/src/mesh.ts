@@ -165,7 +165,11 @@ export class Mesh extends Dispatcher {
       blackHoleMetrics = metrics.forPeer(istioOutboundPeerLabels(this.#sourceLabels, BLACKHOLE_DESTINATION));
       this.#peerMetadata = encodePeerMetadata(this.workload, localInstance());
       const clusters = () => this.#compiled?.clusters.values() ?? [];
-      this.#clusterStats = createClusterStats({ registry: metrics.registry, clusters });
+      this.#clusterStats = createClusterStats({
+        registry: metrics.registry,
+        clusters,
+        connections: (c) => this.#pools.connectionsOf(c),
+      });
       const passthroughSets = metrics.forPeer(
         istioOutboundPeerLabels(this.#sourceLabels, PASSTHROUGH_DESTINATION),
       );

@@ -18,9 +18,25 @@ function endpointKey(host: Host, cluster: CompiledCluster): string {
   return `${cluster.http2 ? 'h2c' : 'h1'}|${host.key}|${cluster.connectTimeoutMs}|${cluster.idleTimeoutMs ?? ''}|${cluster.maxRequestsPerConnection ?? ''}|${cluster.connectionsPerEndpoint ?? ''}`;
 }
 
+/** Connections a pool opened: Envoy's `upstream_cx_total` and `upstream_cx_connect_fail`. */
+export interface ConnectionCounters {
+  opened: number;
+  connectFailed: number;
+}
+
+/** A cluster's connections, read at scrape time (cluster-stats.ts). */
+export interface ClusterConnections {
+  /** Connections open now (undici's `connected` clients of the cluster's pools). */
+  readonly active: number;
+  readonly opened: number;
+  readonly connectFailed: number;
+}
+
 export interface PoolEntry {
   /** Endpoint and connection settings; pools of one endpoint for several authorities share it. */
   readonly endpointKey: string;
+  /** Counted by the pool's connector; connections are rare next to requests. */
+  readonly connections: ConnectionCounters;
   readonly origin: string;
   readonly dispatcher: Dispatcher;
   /** Whether the pool writes the request's authority as Host; when not, the caller must. */
@@ -42,6 +58,8 @@ function originFor(authority: string): string | undefined {
 
 export class EndpointPools {
   readonly #pools = new Map<string, PoolEntry>();
+  /** The pools of each endpoint key (one per authority), for the connection stats. */
+  readonly #byEndpoint = new Map<string, PoolEntry[]>();
   /** Hot path: Host -> authority -> pool, two map reads and no string building. */
   #byHost = new WeakMap<Host, Map<string, PoolEntry>>();
   #passthrough: Agent | undefined;
@@ -57,6 +75,9 @@ export class EndpointPools {
     if (!entry) {
       entry = this.#create(host, cluster, endpoint, authority);
       this.#pools.set(key, entry);
+      const same = this.#byEndpoint.get(endpoint);
+      if (same === undefined) this.#byEndpoint.set(endpoint, [entry]);
+      else same.push(entry);
     }
     if (!byAuthority) {
       byAuthority = new Map();
@@ -75,12 +96,17 @@ export class EndpointPools {
     });
     const address = host.address;
     const port = String(host.port);
+    const connections: ConnectionCounters = { opened: 0, connectFailed: 0 };
     const options: Pool.Options = {
       // The origin names the authority; the connection always goes to the endpoint.
       connect: (opts, callback) =>
         dial(
           { ...opts, hostname: address, host: `${bracket(address)}:${port}`, port, protocol: 'http:' },
-          callback,
+          (...result: buildConnector.CallbackArgs) => {
+            if (result[0] === null) connections.opened++;
+            else connections.connectFailed++;
+            callback(...result);
+          },
         ),
       ...(cluster.idleTimeoutMs !== undefined ? { keepAliveTimeout: cluster.idleTimeoutMs } : {}),
       ...(cluster.maxRequestsPerConnection ? { maxRequestsPerClient: cluster.maxRequestsPerConnection } : {}),
@@ -98,6 +124,7 @@ export class EndpointPools {
     const origin = authorityOrigin ?? endpointOrigin;
     return {
       endpointKey: endpoint,
+      connections,
       origin,
       dispatcher: new Pool(origin, options),
       writesAuthority: authorityOrigin !== undefined,
@@ -110,6 +137,28 @@ export class EndpointPools {
     return this.#passthrough;
   }
 
+  /**
+   * The connections of the pools `cluster`'s endpoints use. A pool belongs to an endpoint and its
+   * connection settings, so two clusters holding the same endpoint with the same settings (a
+   * service and its subset) share it and both count its connections; Envoy's pools are per
+   * cluster. Read at scrape time only.
+   */
+  connectionsOf(cluster: CompiledCluster): ClusterConnections {
+    let active = 0;
+    let opened = 0;
+    let connectFailed = 0;
+    for (const h of cluster.hosts) {
+      const entries = this.#byEndpoint.get(endpointKey(h, cluster));
+      if (entries === undefined) continue;
+      for (const e of entries) {
+        active += (e.dispatcher as Pool).stats.connected;
+        opened += e.connections.opened;
+        connectFailed += e.connections.connectFailed;
+      }
+    }
+    return { active, opened, connectFailed };
+  }
+
   /** Closes pools whose endpoint no cluster in `clusters` has any more. */
   retainOnly(clusters: Iterable<CompiledCluster>): void {
     const live = new Set<string>();
@@ -117,6 +166,7 @@ export class EndpointPools {
     for (const [key, entry] of this.#pools) {
       if (!live.has(entry.endpointKey)) {
         this.#pools.delete(key);
+        this.#byEndpoint.delete(entry.endpointKey);
         // Graceful: requests in flight finish, then the connections close.
         entry.dispatcher.close().catch(() => {});
       }
@@ -133,6 +183,7 @@ export class EndpointPools {
     const all = [...this.#pools.values()].map((e) => e.dispatcher.close());
     if (this.#passthrough) all.push(this.#passthrough.close());
     this.#pools.clear();
+    this.#byEndpoint.clear();
     await Promise.allSettled(all);
   }
 
@@ -140,6 +191,7 @@ export class EndpointPools {
     const all = [...this.#pools.values()].map((e) => e.dispatcher.destroy(err ?? null));
     if (this.#passthrough) all.push(this.#passthrough.destroy(err ?? null));
     this.#pools.clear();
+    this.#byEndpoint.clear();
     await Promise.allSettled(all);
   }
 }

@@ -26,6 +26,11 @@ export const ENVOY_CLUSTER_UPSTREAM_RQ_PENDING_OVERFLOW = 'envoy_cluster_upstrea
 export const ENVOY_CLUSTER_UPSTREAM_RQ_TIMEOUT = 'envoy_cluster_upstream_rq_timeout';
 export const ENVOY_CLUSTER_UPSTREAM_RQ_ACTIVE = 'envoy_cluster_upstream_rq_active';
 export const ENVOY_CLUSTER_UPSTREAM_RQ_PENDING_ACTIVE = 'envoy_cluster_upstream_rq_pending_active';
+export const ENVOY_CLUSTER_UPSTREAM_CX_ACTIVE = 'envoy_cluster_upstream_cx_active';
+export const ENVOY_CLUSTER_UPSTREAM_CX_TOTAL = 'envoy_cluster_upstream_cx_total';
+export const ENVOY_CLUSTER_UPSTREAM_CX_CONNECT_FAIL = 'envoy_cluster_upstream_cx_connect_fail';
+export const ENVOY_CLUSTER_CIRCUIT_BREAKERS_DEFAULT_CX_OPEN =
+  'envoy_cluster_circuit_breakers_default_cx_open';
 export const ENVOY_CLUSTER_MEMBERSHIP_HEALTHY = 'envoy_cluster_membership_healthy';
 export const ENVOY_CLUSTER_MEMBERSHIP_TOTAL = 'envoy_cluster_membership_total';
 export const ENVOY_CLUSTER_OUTLIER_DETECTION_EJECTIONS_ACTIVE =

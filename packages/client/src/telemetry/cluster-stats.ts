@@ -6,16 +6,20 @@
  * counters (resilience/circuit-breakers.ts) and the outlier detector's stats.
  *
  * One series set per cluster of the serving snapshot, so the series are bounded by the
- * configuration. What Dabba cannot count honestly is not exported: connection stats
- * (`upstream_cx_*`, `circuit_breakers.*.cx_open`), because Dabba's connection pools belong to
- * endpoints, shared by every cluster that holds the endpoint, where Envoy's belong to a cluster;
- * and per-try timeouts, because a retried one is not seen when the request ends.
+ * configuration. Connection stats (`upstream_cx_active`, `_total`, `_connect_fail`,
+ * `circuit_breakers.default.cx_open`) come from the endpoint pools the cluster's endpoints use
+ * (connection/endpoint-pools.ts `connectionsOf`): Dabba's pools belong to an endpoint and its
+ * connection settings, so a pool shared by two clusters (a service and its subset) counts in
+ * both, where Envoy's pools belong to one cluster. Per-try timeouts are not exported: a retried
+ * one is not seen when the request ends.
  */
 import { Counter, Gauge } from 'prom-client';
 import type { CompiledCluster } from '../compile/compile-cluster.ts';
+import type { ClusterConnections } from '../connection/endpoint-pools.ts';
 import { ConfigError, type ConfigIssue } from '../errors.ts';
 import {
   CLUSTER_NAME_LABEL,
+  ENVOY_CLUSTER_CIRCUIT_BREAKERS_DEFAULT_CX_OPEN,
   ENVOY_CLUSTER_CIRCUIT_BREAKERS_DEFAULT_RQ_OPEN,
   ENVOY_CLUSTER_CIRCUIT_BREAKERS_DEFAULT_RQ_PENDING_OPEN,
   ENVOY_CLUSTER_CIRCUIT_BREAKERS_DEFAULT_RQ_RETRY_OPEN,
@@ -24,6 +28,9 @@ import {
   ENVOY_CLUSTER_OUTLIER_DETECTION_EJECTIONS_ACTIVE,
   ENVOY_CLUSTER_OUTLIER_DETECTION_EJECTIONS_ENFORCED_TOTAL,
   ENVOY_CLUSTER_OUTLIER_DETECTION_EJECTIONS_OVERFLOW,
+  ENVOY_CLUSTER_UPSTREAM_CX_ACTIVE,
+  ENVOY_CLUSTER_UPSTREAM_CX_CONNECT_FAIL,
+  ENVOY_CLUSTER_UPSTREAM_CX_TOTAL,
   ENVOY_CLUSTER_UPSTREAM_RQ,
   ENVOY_CLUSTER_UPSTREAM_RQ_ACTIVE,
   ENVOY_CLUSTER_UPSTREAM_RQ_COMPLETED,
@@ -167,12 +174,48 @@ const STATS: readonly StatSpec[] = [
   },
 ];
 
+/** Connection stats, read from the cluster's endpoint pools (see the file's header). */
+interface ConnectionStatSpec {
+  readonly name: string;
+  readonly type: 'counter' | 'gauge';
+  readonly help: string;
+  readonly read: (cluster: CompiledCluster, connections: ClusterConnections) => number;
+}
+
+const CONNECTION_STATS: readonly ConnectionStatSpec[] = [
+  {
+    name: ENVOY_CLUSTER_UPSTREAM_CX_ACTIVE,
+    type: 'gauge',
+    help: 'Total active connections (of the endpoint pools the cluster uses).',
+    read: (_c, x) => x.active,
+  },
+  {
+    name: ENVOY_CLUSTER_UPSTREAM_CX_TOTAL,
+    type: 'counter',
+    help: 'Total connections (of the endpoint pools the cluster uses).',
+    read: (_c, x) => x.opened,
+  },
+  {
+    name: ENVOY_CLUSTER_UPSTREAM_CX_CONNECT_FAIL,
+    type: 'counter',
+    help: 'Total connection failures (of the endpoint pools the cluster uses).',
+    read: (_c, x) => x.connectFailed,
+  },
+  {
+    name: ENVOY_CLUSTER_CIRCUIT_BREAKERS_DEFAULT_CX_OPEN,
+    type: 'gauge',
+    help: 'Whether the connection circuit breaker is under its concurrency limit (0) or is at capacity and no longer admitting (1).',
+    read: (c, x) => (x.active >= (c.admission?.counters.limits.maxConnections ?? Infinity) ? 1 : 0),
+  },
+];
+
 /** `envoy_cluster_upstream_rq{response_code_class}` values, by status class. */
 const CLASSES = ['', '1xx', '2xx', '3xx', '4xx', '5xx'] as const;
 
 /** Every metric name {@link ClusterStats} registers. */
 export const CLUSTER_STAT_NAMES: readonly string[] = Object.freeze([
   ...STATS.map((s) => s.name),
+  ...CONNECTION_STATS.map((s) => s.name),
   ENVOY_CLUSTER_UPSTREAM_RQ,
 ]);
 
@@ -181,6 +224,8 @@ export interface ClusterStatsOptions {
   readonly registry: MetricsRegistry;
   /** The clusters of the serving snapshot, read at each scrape. */
   readonly clusters: () => Iterable<CompiledCluster>;
+  /** A cluster's connections, read at each scrape; the connection stats are left out without it. */
+  readonly connections?: (cluster: CompiledCluster) => ClusterConnections;
 }
 
 /** Envoy's cluster stats of one mesh, registered in one registry. */
@@ -228,6 +273,25 @@ export class ClusterStats {
             each((c, t) => {
               const v = read(c, t);
               if (v !== undefined) this.set({ [CLUSTER_NAME_LABEL]: c.name }, v);
+            });
+          },
+        });
+      }
+    }
+    const connectionsOf = options.connections;
+    if (connectionsOf !== undefined) {
+      for (const spec of CONNECTION_STATS) {
+        const config = { name: spec.name, help: spec.help, labelNames: [CLUSTER_NAME_LABEL], registers };
+        const read = spec.read;
+        const Metric = spec.type === 'counter' ? Counter : Gauge;
+        new Metric({
+          ...config,
+          collect(this: Counter | Gauge) {
+            this.reset();
+            each((c) => {
+              const v = read(c, connectionsOf(c));
+              if (spec.type === 'counter') (this as Counter).inc({ [CLUSTER_NAME_LABEL]: c.name }, v);
+              else (this as Gauge).set({ [CLUSTER_NAME_LABEL]: c.name }, v);
             });
           },
         });
