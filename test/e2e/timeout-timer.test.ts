@@ -9,7 +9,13 @@ import { after, before, describe, test } from 'node:test';
 import { createMesh, type Mesh } from '@dabba/client';
 import { istioFiles } from '@dabba/discovery';
 import { request } from 'undici';
-import { createMeshFolder, type MeshFolder, routeYaml, serviceYaml } from '../support/mesh-folder.ts';
+import {
+  createMeshFolder,
+  type MeshFolder,
+  routeYaml,
+  serviceYaml,
+  waitFor,
+} from '../support/mesh-folder.ts';
 import { seededRandom } from '../support/stats.ts';
 import { type Handler, slowHandler, startUpstream, type Upstream } from '../support/upstream.ts';
 
@@ -91,8 +97,12 @@ ${routeYaml(name, s.policy)}`,
     assert.equal(err.timeout, 'route');
     // Three tries on time; a late timer on a loaded machine may leave room for only two. At
     // least one per-try timeout was retried before the route deadline ended the request.
-    assert.ok(err.attempts === 2 || err.attempts === 3, `${err.attempts} attempts`);
-    assert.equal(up.both!.received.length, err.attempts);
+    const attempts = err.attempts ?? 0;
+    assert.ok(attempts === 2 || attempts === 3, `${attempts} attempts`);
+    // The last attempt may be cut by the route deadline before the server reads it.
+    await waitFor(() => up.both!.received.length >= attempts - 1, 1000, 'attempts at the server');
+    const received = up.both!.received.length;
+    assert.ok(received === attempts || received === attempts - 1, `${received} received`);
     assert.ok(ms >= 290 && ms < 900, `${ms} ms`);
   });
 
