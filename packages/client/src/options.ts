@@ -13,6 +13,7 @@ import {
   type WorkloadOptions,
 } from '@dabba/discovery';
 import { Registry } from 'prom-client';
+import { checkOptionObject } from './option-shape.ts';
 import type { ResolvedFailureBreakerOptions } from './resilience/failure-breaker.ts';
 import {
   type AccessLogOptions,
@@ -176,19 +177,7 @@ function resolveMetrics(
   issues: ConfigIssue[],
 ): { readonly registry: MetricsRegistry } | undefined {
   if (value === undefined) return undefined;
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    issues.push({ source, path: 'metrics', message: 'must be an object' });
-    return undefined;
-  }
-  for (const key of Object.keys(value)) {
-    if (!METRICS_KEYS.has(key)) {
-      issues.push({
-        source,
-        path: `metrics.${key}`,
-        message: `unknown option (known: ${[...METRICS_KEYS].join(', ')})`,
-      });
-    }
-  }
+  if (!checkOptionObject(value, 'metrics', METRICS_KEYS, source, issues)) return undefined;
   if (value.enabled !== undefined && typeof value.enabled !== 'boolean') {
     issues.push({ source, path: 'metrics.enabled', message: 'must be a boolean' });
   }
@@ -213,19 +202,7 @@ function resolveFailureBreaker(
 ): ResolvedFailureBreakerOptions | undefined {
   if (value === undefined) return undefined;
   const base = 'failureBreaker';
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    issues.push({ source, path: base, message: 'must be an object' });
-    return undefined;
-  }
-  for (const key of Object.keys(value)) {
-    if (!FAILURE_BREAKER_KEYS.has(key)) {
-      issues.push({
-        source,
-        path: `${base}.${key}`,
-        message: `unknown option (known: ${[...FAILURE_BREAKER_KEYS].join(', ')})`,
-      });
-    }
-  }
+  if (!checkOptionObject(value, base, FAILURE_BREAKER_KEYS, source, issues)) return undefined;
   let clusters: ReadonlySet<string> | undefined;
   if (value.clusters !== undefined) {
     if (!Array.isArray(value.clusters)) {

@@ -3,6 +3,7 @@
  * compiled here, once, so an unknown operator is a configuration error at construction.
  */
 import type { ConfigIssue } from '@dabba/discovery';
+import { checkOptionObject } from '../../option-shape.ts';
 import type { AccessLogEntry } from './access-log-entry.ts';
 import {
   compileTextFormat,
@@ -46,19 +47,7 @@ export function resolveAccessLogOptions(
 ): ResolvedAccessLogOptions | undefined {
   if (value === undefined) return undefined;
   const base = 'accessLog';
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    issues.push({ source, path: base, message: 'must be an object' });
-    return undefined;
-  }
-  for (const key of Object.keys(value)) {
-    if (!KEYS.has(key)) {
-      issues.push({
-        source,
-        path: `${base}.${key}`,
-        message: `unknown option (known: ${[...KEYS].join(', ')})`,
-      });
-    }
-  }
+  if (!checkOptionObject(value, base, KEYS, source, issues)) return undefined;
   if (value.enabled !== undefined && typeof value.enabled !== 'boolean') {
     issues.push({ source, path: `${base}.enabled`, message: 'must be a boolean' });
   }

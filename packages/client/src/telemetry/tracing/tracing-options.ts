@@ -3,6 +3,7 @@
  */
 import type { ConfigIssue } from '@dabba/discovery';
 import type { TracerProvider } from '@opentelemetry/api';
+import { checkOptionObject } from '../../option-shape.ts';
 
 /** A trace-context format Dabba writes into outbound requests. */
 export type PropagationFormat = 'w3c' | 'b3' | 'b3multi';
@@ -82,19 +83,7 @@ export function resolveTracingOptions(
 ): ResolvedTracingOptions | undefined {
   if (value === undefined) return undefined;
   const base = 'tracing';
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    issues.push({ source, path: base, message: 'must be an object' });
-    return undefined;
-  }
-  for (const key of Object.keys(value)) {
-    if (!KEYS.has(key)) {
-      issues.push({
-        source,
-        path: `${base}.${key}`,
-        message: `unknown option (known: ${[...KEYS].join(', ')})`,
-      });
-    }
-  }
+  if (!checkOptionObject(value, base, KEYS, source, issues)) return undefined;
   for (const key of ['enabled', 'baggage', 'requestId'] as const) {
     if (value[key] !== undefined && typeof value[key] !== 'boolean') {
       issues.push({ source, path: `${base}.${key}`, message: 'must be a boolean' });
