@@ -13,7 +13,12 @@ import { after, before, describe, test } from 'node:test';
 import { createMesh, Mesh } from '@dabba/client';
 import { istioFiles } from '@dabba/discovery';
 import { request } from 'undici';
-import { createMeshFolder, type MeshFolder, serviceYaml } from '../support/mesh-folder.ts';
+import {
+  createMeshFolder,
+  type MeshFolder,
+  serviceYaml,
+  versionSubsetsYaml,
+} from '../support/mesh-folder.ts';
 import { startUpstream, type Upstream } from '../support/upstream.ts';
 
 async function rejection(
@@ -41,15 +46,7 @@ describe('errors and outbound traffic policy', () => {
     await folder.write(
       'svc.yaml',
       `${serviceYaml('reviews', 9080, [{ name: 'reviews-1', port: known.port, labels: { version: 'v1' } }])}---
-apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata: { name: reviews }
-spec:
-  host: reviews
-  subsets:
-    - { name: v1, labels: { version: v1 } }
-    - { name: v9, labels: { version: v9 } }
----
+${versionSubsetsYaml('reviews', { v1: 'v1', v9: 'v9' })}---
 apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata: { name: reviews }

@@ -12,7 +12,12 @@ import { createMesh, type Mesh, serveMetrics } from '@dabba/client';
 import { istioFiles } from '@dabba/discovery';
 import { register as defaultRegister, Registry } from 'prom-client';
 import { request } from 'undici';
-import { createMeshFolder, type MeshFolder, serviceYaml } from '../support/mesh-folder.ts';
+import {
+  createMeshFolder,
+  type MeshFolder,
+  serviceYaml,
+  versionSubsetsYaml,
+} from '../support/mesh-folder.ts';
 import { parseSamples, pickSamples, type Sample } from '../support/prom-samples.ts';
 import { closedPort, startUpstream, type Upstream } from '../support/upstream.ts';
 
@@ -90,14 +95,7 @@ describe('Istio request metrics', () => {
       `${serviceYaml('reviews', 9080, [{ name: 'reviews-1', port: reviews.port, labels: { version: 'v1' } }])}---
 ${serviceYaml('ratings', 9080, [{ name: 'ratings-1', port: ratings.port, labels: { version: 'v1' } }])}---
 ${serviceYaml('details', 9080, [{ name: 'details-1', port: refused, labels: { version: 'v1' } }])}---
-apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata: { name: reviews }
-spec:
-  host: reviews
-  subsets:
-    - { name: v1, labels: { version: v1 } }
----
+${versionSubsetsYaml('reviews', { v1: 'v1' })}---
 apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata: { name: reviews }

@@ -25,7 +25,13 @@ import { createMesh, type Mesh, serveMetrics } from '@dabba/client';
 import { istioFiles } from '@dabba/discovery';
 import { Registry } from 'prom-client';
 import { request } from 'undici';
-import { createMeshFolder, type MeshFolder, serviceYaml, waitFor } from '../support/mesh-folder.ts';
+import {
+  createMeshFolder,
+  type MeshFolder,
+  serviceYaml,
+  versionSubsetsYaml,
+  waitFor,
+} from '../support/mesh-folder.ts';
 import { slowHandler, startUpstream, type Upstream } from '../support/upstream.ts';
 
 const SCRAPE_INTERVAL_S = 1;
@@ -201,15 +207,7 @@ describe('Istio dashboards over a real Prometheus', { skip: process.env.CI === u
         { name: 'reviews-2', port: v2.port, labels: { version: 'v2' } },
       ])}---
 ${serviceYaml('ratings', 9080, [{ name: 'ratings-1', port: ratings.port, labels: { version: 'v1' } }])}---
-apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata: { name: reviews }
-spec:
-  host: reviews
-  subsets:
-    - { name: v1, labels: { version: v1 } }
-    - { name: v2, labels: { version: v2 } }
----
+${versionSubsetsYaml('reviews', { v1: 'v1', v2: 'v2' })}---
 apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata: { name: reviews }

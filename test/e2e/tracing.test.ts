@@ -21,7 +21,12 @@ import {
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { request } from 'undici';
-import { createMeshFolder, type MeshFolder, serviceYaml } from '../support/mesh-folder.ts';
+import {
+  createMeshFolder,
+  type MeshFolder,
+  serviceYaml,
+  versionSubsetsYaml,
+} from '../support/mesh-folder.ts';
 import { startUpstream, type Upstream } from '../support/upstream.ts';
 
 const TRACE = '0af7651916cd43dd8448eb211c80319c';
@@ -77,14 +82,7 @@ describe('tracing', () => {
       'svc.yaml',
       `${serviceYaml('reviews', 9080, [{ name: 'reviews-1', port: reviews.port, labels: { version: 'v1' } }])}---
 ${serviceYaml('ratings', 9080, [{ name: 'ratings-1', port: ratings.port, labels: { version: 'v1' } }])}---
-apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata: { name: reviews }
-spec:
-  host: reviews
-  subsets:
-    - { name: v1, labels: { version: v1 } }
----
+${versionSubsetsYaml('reviews', { v1: 'v1' })}---
 apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata: { name: reviews }

@@ -11,19 +11,16 @@ import { after, before, describe, test } from 'node:test';
 import { createMesh, type Mesh } from '@dabba/client';
 import { istioFiles } from '@dabba/discovery';
 import { request } from 'undici';
-import { createMeshFolder, type MeshFolder, serviceYaml } from '../support/mesh-folder.ts';
+import {
+  createMeshFolder,
+  type MeshFolder,
+  serviceYaml,
+  versionSubsetsYaml,
+} from '../support/mesh-folder.ts';
 import { assertProportion, runMany, seededRandom, tally } from '../support/stats.ts';
 import { startUpstream, type Upstream } from '../support/upstream.ts';
 
-const CANARY = `apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata: { name: reviews }
-spec:
-  host: reviews
-  subsets:
-    - { name: stable, labels: { version: v1 } }
-    - { name: canary, labels: { version: v2 } }
----
+const CANARY = `${versionSubsetsYaml('reviews', { stable: 'v1', canary: 'v2' })}---
 apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata: { name: reviews }

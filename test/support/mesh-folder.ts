@@ -92,6 +92,23 @@ spec:
 }
 
 /**
+ * A DestinationRule for `host` whose subsets select by the `version` label: `{ v1: 'v1' }` gives
+ * the subset `v1` of the endpoints labelled `version: v1`.
+ */
+export function versionSubsetsYaml(host: string, subsets: Readonly<Record<string, string>>): string {
+  const lines = Object.entries(subsets).map(
+    ([name, version]) => `    - { name: ${name}, labels: { version: ${version} } }\n`,
+  );
+  return `apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: { name: ${host} }
+spec:
+  host: ${host}
+  subsets:
+${lines.join('')}`;
+}
+
+/**
  * A VirtualService for `host` with one HTTP route to it, carrying `routeLines` (YAML entries of
  * the route, e.g. `retries: { attempts: 1 }`), as the resilience tests configure one policy each.
  */
