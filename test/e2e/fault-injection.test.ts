@@ -14,23 +14,11 @@ import { after, before, describe, test } from 'node:test';
 import { createMesh, type Mesh } from '@dabba/client';
 import { istioFiles } from '@dabba/discovery';
 import { request } from 'undici';
-import { createMeshFolder, type MeshFolder, serviceYaml } from '../support/mesh-folder.ts';
+import { createMeshFolder, type MeshFolder, routeYaml, serviceYaml } from '../support/mesh-folder.ts';
 import { seededRandom } from '../support/stats.ts';
 import { slowHandler, startUpstream, type Upstream } from '../support/upstream.ts';
 
 type MeshError = Error & { code?: string; responseFlag?: string };
-
-function virtualService(name: string, http: string): string {
-  return `apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: { name: ${name} }
-spec:
-  hosts: [${name}]
-  http:
-    - ${http}
-      route: [{ destination: { host: ${name} } }]
-`;
-}
 
 const PORT = 8080;
 
@@ -48,21 +36,21 @@ describe('fault injection', () => {
       serviceYaml(name, PORT, [{ name: `${name}-1`, port: upstreams[name]!.port, labels: {} }]);
     const docs = [
       ...names.map(svc),
-      virtualService('abort', 'fault: { abort: { httpStatus: 503, percentage: { value: 100 } } }'),
-      virtualService('abort30', 'fault: { abort: { httpStatus: 503, percentage: { value: 30 } } }'),
-      virtualService('delay', 'fault: { delay: { fixedDelay: 300ms, percentage: { value: 100 } } }'),
-      virtualService(
+      routeYaml('abort', 'fault: { abort: { httpStatus: 503, percentage: { value: 100 } } }'),
+      routeYaml('abort30', 'fault: { abort: { httpStatus: 503, percentage: { value: 30 } } }'),
+      routeYaml('delay', 'fault: { delay: { fixedDelay: 300ms, percentage: { value: 100 } } }'),
+      routeYaml(
         'delay-timeout',
         `timeout: 100ms
       fault: { delay: { fixedDelay: 300ms, percentage: { value: 100 } } }`,
       ),
-      virtualService(
+      routeYaml(
         'delay-fast',
         `timeout: 100ms
       fault: { delay: { fixedDelay: 300ms, percentage: { value: 100 } } }`,
       ),
-      virtualService('delay-cancel', 'fault: { delay: { fixedDelay: 5s, percentage: { value: 100 } } }'),
-      virtualService('grpc', 'fault: { abort: { grpcStatus: UNAVAILABLE, percentage: { value: 100 } } }'),
+      routeYaml('delay-cancel', 'fault: { delay: { fixedDelay: 5s, percentage: { value: 100 } } }'),
+      routeYaml('grpc', 'fault: { abort: { grpcStatus: UNAVAILABLE, percentage: { value: 100 } } }'),
       serviceYaml('moved', PORT, [{ name: 'moved-1', port: upstreams.abort!.port, labels: {} }]),
       `apiVersion: networking.istio.io/v1
 kind: VirtualService

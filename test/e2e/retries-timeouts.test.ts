@@ -17,7 +17,13 @@ import { after, before, describe, test } from 'node:test';
 import { createMesh, type Mesh } from '@dabba/client';
 import { istioFiles } from '@dabba/discovery';
 import { request } from 'undici';
-import { createMeshFolder, type MeshFolder, serviceYaml, waitFor } from '../support/mesh-folder.ts';
+import {
+  createMeshFolder,
+  type MeshFolder,
+  routeYaml,
+  serviceYaml,
+  waitFor,
+} from '../support/mesh-folder.ts';
 import { seededRandom } from '../support/stats.ts';
 import { closedPort, slowHandler, startUpstream, type Upstream } from '../support/upstream.ts';
 
@@ -35,18 +41,6 @@ async function rejection(p: Promise<unknown>): Promise<MeshError> {
     return err as MeshError;
   }
   assert.fail('the request did not fail');
-}
-
-function virtualService(name: string, http: string): string {
-  return `apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: { name: ${name} }
-spec:
-  hosts: [${name}]
-  http:
-    - ${http}
-      route: [{ destination: { host: ${name} } }]
-`;
 }
 
 /** Answers 503 on every other request it receives (1st, 3rd, ...), 200 otherwise. */
@@ -120,28 +114,28 @@ describe('timeouts and retries', () => {
     const docs = [
       serviceYaml('refused-default', PORT, three('rd')),
       serviceYaml('refused-noretry', PORT, three('rn')),
-      virtualService('refused-noretry', 'retries: { attempts: 0 }'),
+      routeYaml('refused-noretry', 'retries: { attempts: 0 }'),
       serviceYaml('flaky5xx', PORT, [{ name: 'flaky-1', port: flaky.port, labels: {} }]),
-      virtualService('flaky5xx', 'retries: { attempts: 3, retryOn: 5xx }'),
+      routeYaml('flaky5xx', 'retries: { attempts: 3, retryOn: 5xx }'),
       serviceYaml('flaky-default', PORT, [{ name: 'flaky-d-1', port: flakyDefault.port, labels: {} }]),
       serviceYaml('slow-timeout', PORT, [{ name: 'slow-1', port: slow.port, labels: {} }]),
-      virtualService('slow-timeout', 'timeout: 200ms'),
+      routeYaml('slow-timeout', 'timeout: 200ms'),
       serviceYaml('slow-body', PORT, [{ name: 'slow-body-1', port: slowBody.port, labels: {} }]),
-      virtualService('slow-body', 'timeout: 200ms'),
+      routeYaml('slow-body', 'timeout: 200ms'),
       serviceYaml('slowfast', PORT, [
         { name: 'sf-slow', port: slow2.port, labels: { v: 'slow' } },
         { name: 'sf-fast', port: fast.port, labels: { v: 'fast' } },
       ]),
-      virtualService('slowfast', 'retries: { attempts: 2, perTryTimeout: 100ms, retryOn: 5xx }'),
+      routeYaml('slowfast', 'retries: { attempts: 2, perTryTimeout: 100ms, retryOn: 5xx }'),
       serviceYaml('resetter', PORT, [{ name: 'resetter-1', port: resetter.port, labels: {} }]),
-      virtualService('resetter', 'retries: { attempts: 3, retryOn: "5xx,reset" }'),
+      routeYaml('resetter', 'retries: { attempts: 3, retryOn: "5xx,reset" }'),
       serviceYaml('post', PORT, [
         { name: 'post-ok', port: ok1.port, labels: { v: 'a' } },
         { name: 'post-ok2', port: ok2.port, labels: { v: 'b' } },
         { name: 'post-refused', port: refused, labels: { v: 'c' } },
       ]),
       serviceYaml('always503', PORT, [{ name: 'a503-1', port: always503.port, labels: {} }]),
-      virtualService('always503', 'retries: { attempts: 5, retryOn: 5xx, backoff: 2s }'),
+      routeYaml('always503', 'retries: { attempts: 5, retryOn: 5xx, backoff: 2s }'),
       serviceYaml('slow-abort', PORT, [{ name: 'slow-abort-1', port: slowAbort.port, labels: {} }]),
     ];
     folder = await createMeshFolder();
