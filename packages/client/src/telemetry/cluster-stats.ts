@@ -246,21 +246,19 @@ export class ClusterStats {
       }
       for (const name of this.#traffic.keys()) if (!live.has(name)) this.#traffic.delete(name);
     };
-    for (const spec of STATS) {
-      const config = {
-        name: spec.name,
-        help: spec.help,
-        labelNames: [CLUSTER_NAME_LABEL],
-        registers,
-      };
-      const read = spec.read;
+    /** One metric with a series per cluster; `value` undefined leaves the cluster out. */
+    const perCluster = (
+      spec: { readonly name: string; readonly type: 'counter' | 'gauge'; readonly help: string },
+      value: Read,
+    ) => {
+      const config = { name: spec.name, help: spec.help, labelNames: [CLUSTER_NAME_LABEL], registers };
       if (spec.type === 'counter') {
         new Counter({
           ...config,
           collect() {
             this.reset();
             each((c, t) => {
-              const v = read(c, t);
+              const v = value(c, t);
               if (v !== undefined) this.inc({ [CLUSTER_NAME_LABEL]: c.name }, v);
             });
           },
@@ -271,31 +269,17 @@ export class ClusterStats {
           collect() {
             this.reset();
             each((c, t) => {
-              const v = read(c, t);
+              const v = value(c, t);
               if (v !== undefined) this.set({ [CLUSTER_NAME_LABEL]: c.name }, v);
             });
           },
         });
       }
-    }
+    };
+    for (const spec of STATS) perCluster(spec, spec.read);
     const connectionsOf = options.connections;
     if (connectionsOf !== undefined) {
-      for (const spec of CONNECTION_STATS) {
-        const config = { name: spec.name, help: spec.help, labelNames: [CLUSTER_NAME_LABEL], registers };
-        const read = spec.read;
-        const Metric = spec.type === 'counter' ? Counter : Gauge;
-        new Metric({
-          ...config,
-          collect(this: Counter | Gauge) {
-            this.reset();
-            each((c) => {
-              const v = read(c, connectionsOf(c));
-              if (spec.type === 'counter') (this as Counter).inc({ [CLUSTER_NAME_LABEL]: c.name }, v);
-              else (this as Gauge).set({ [CLUSTER_NAME_LABEL]: c.name }, v);
-            });
-          },
-        });
-      }
+      for (const spec of CONNECTION_STATS) perCluster(spec, (c) => spec.read(c, connectionsOf(c)));
     }
     new Counter({
       name: ENVOY_CLUSTER_UPSTREAM_RQ,
