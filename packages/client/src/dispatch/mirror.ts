@@ -111,6 +111,9 @@ export function sendMirrors(mirrors: readonly MirrorPolicy[], req: MirrorRequest
   }
 }
 
+/** The abort reason of a copy the route timeout ended; it never reaches the caller. */
+const MIRROR_TIMED_OUT = new Error('dabba: mirror timed out (route timeout)');
+
 /**
  * Discards the mirror's response and swallows its errors; aborts it at the route timeout. Reports
  * the outcome to the cluster's outlier detection as the router does for an attempt, counts it in
@@ -120,7 +123,6 @@ export function sendMirrors(mirrors: readonly MirrorPolicy[], req: MirrorRequest
  * exactly once.
  */
 class MirrorHandler implements Dispatcher.DispatchHandler {
-  readonly #timeoutMs: number;
   readonly #host: Host;
   readonly #outlier: ClusterOutlier | undefined;
   readonly #admission: RequestAdmission | undefined;
@@ -130,6 +132,7 @@ class MirrorHandler implements Dispatcher.DispatchHandler {
   /** What Envoy's router would charge the cluster: the status, or its local reply's (503, 504). */
   #charged = 0;
   #timer: NodeJS.Timeout | undefined;
+  #controller: Dispatcher.DispatchController | undefined;
   #started = false;
   #responded = false;
   #timedOut = false;
@@ -143,29 +146,45 @@ class MirrorHandler implements Dispatcher.DispatchHandler {
     ticket: AdmissionTicket | undefined,
     traffic: ClusterTraffic | undefined,
   ) {
-    this.#timeoutMs = timeoutMs;
     this.#traffic = traffic;
     this.#host = host;
     this.#outlier = outlier;
     this.#admission = admission;
     this.#ticket = ticket;
     host.activeRequests++;
-  }
-
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.#started = true;
-    this.#outlier?.record(this.#host, 'local-success');
-    if (this.#timeoutMs > 0 && this.#timer === undefined) {
-      this.#timer = setTimeout(() => {
-        this.#timedOut = true;
-        controller.abort(new Error('mirror timed out'));
-      }, this.#timeoutMs);
+    // From dispatch, as the router's route timer: connecting counts against the route timeout.
+    if (timeoutMs > 0) {
+      this.#timer = setTimeout(MirrorHandler.#onTimeout, timeoutMs, this);
       this.#timer.unref();
     }
   }
 
+  static #onTimeout(mirror: MirrorHandler): void {
+    mirror.#timer = undefined;
+    mirror.#timedOut = true;
+    const controller = mirror.#controller;
+    if (controller !== undefined) {
+      controller.abort(MIRROR_TIMED_OUT);
+      return;
+    }
+    // Still connecting: the copy ends now; the connection, if it comes, is aborted at once.
+    mirror.#charged = 504;
+    mirror.#outlier?.record(mirror.#host, 'timeout');
+    mirror.end();
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    if (this.#ended) {
+      controller.abort(MIRROR_TIMED_OUT);
+      return;
+    }
+    this.#controller = controller;
+    this.#started = true;
+    this.#outlier?.record(this.#host, 'local-success');
+  }
+
   onResponseStart(_controller: Dispatcher.DispatchController, status: number): void {
-    if (status < 200) return;
+    if (status < 200 || this.#ended) return;
     this.#responded = true;
     this.#charged = status;
     this.#outlier?.record(this.#host, status);
@@ -179,6 +198,7 @@ class MirrorHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseError(_controller: Dispatcher.DispatchController | null, err: Error): void {
+    if (this.#ended) return;
     if (!this.#responded) {
       // Envoy's router: 504 for its timeout, 503 for an upstream failure; nothing for our own abort.
       this.#charged = this.#timedOut ? 504 : classifyAttemptError(err, this.#started) === 'local' ? 0 : 503;
