@@ -35,7 +35,6 @@ export function injectFault(
 ): boolean {
   const injected = decideFault(fault, ctx.random, (name) => request.values(name)?.[0]);
   const abort = injected.abort;
-  const contentType = request.values('content-type')?.[0];
   if (injected.delayMs !== undefined) {
     // After the delay the request is routed afresh (host pick, route timeout) as Envoy's
     // router only starts then; an abort drawn with the delay is answered when it ends.
@@ -46,6 +45,7 @@ export function injectFault(
       abort === undefined
         ? (resumed) => ctx.resume(options, resumed, observer)
         : (resumed) => {
+            const contentType = request.values('content-type')?.[0];
             if (metrics !== undefined) recordFaultAbort(ctx, decision, abort, request, options, resumed);
             observer?.faultAborted(abort, contentType);
             respondFaultAbort(resumed, abort, request.method, contentType);
@@ -58,6 +58,8 @@ export function injectFault(
     return true;
   }
   if (abort !== undefined) {
+    // Read only when the abort fires: it may build the request's header index.
+    const contentType = request.values('content-type')?.[0];
     if (ctx.metrics !== undefined) recordFaultAbort(ctx, decision, abort, request, options, handler);
     observer?.faultAborted(abort, contentType);
     respondFaultAbort(handler, abort, request.method, contentType);

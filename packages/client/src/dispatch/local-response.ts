@@ -4,6 +4,7 @@
  */
 import { STATUS_CODES } from 'node:http';
 import type { Dispatcher } from 'undici';
+import { httpToGrpcStatus, isGrpcContentType } from '../telemetry/grpc-response-status.ts';
 
 /** The minimum of undici's DispatchController a local reply needs. */
 class LocalController implements Dispatcher.DispatchController {
@@ -58,37 +59,6 @@ export function failLocally(handler: Dispatcher.DispatchHandler, err: Error): vo
 export const FAULT_ABORT_BODY = 'fault filter abort';
 
 /**
- * Envoy's Grpc::Utility::httpToGrpcStatus, for a local reply to a gRPC request that names no
- * gRPC status.
- */
-function httpToGrpcStatus(status: number): number {
-  switch (status) {
-    case 400:
-      return 13; // INTERNAL
-    case 401:
-      return 16; // UNAUTHENTICATED
-    case 403:
-      return 7; // PERMISSION_DENIED
-    case 404:
-      return 12; // UNIMPLEMENTED
-    case 429:
-    case 502:
-    case 503:
-    case 504:
-      return 14; // UNAVAILABLE
-    default:
-      return 2; // UNKNOWN
-  }
-}
-
-/** Grpc::Common::isGrpcRequestHeaders: `application/grpc`, alone or followed by `+` or `;`. */
-function isGrpcContentType(contentType: string | undefined): boolean {
-  if (contentType === undefined || !contentType.startsWith('application/grpc')) return false;
-  const next = contentType[16];
-  return next === undefined || next === '+' || next === ';';
-}
-
-/**
  * Answers a fault abort the way Envoy's sendLocalReply does (Http::Utility::prepareLocalReply):
  * to a gRPC request, a trailers-only HTTP 200 with `grpc-status` (the configured gRPC status, else
  * the HTTP status mapped) and `grpc-message: fault filter abort`; to any other request, the HTTP
@@ -103,7 +73,7 @@ export function respondFaultAbort(
 ): void {
   const status = abort.httpStatus ?? 200;
   if (isGrpcContentType(contentType)) {
-    const grpcStatus = abort.grpcStatus ?? httpToGrpcStatus(status);
+    const grpcStatus = abort.grpcStatus ?? Number(httpToGrpcStatus(status));
     respondLocally(
       handler,
       200,

@@ -26,9 +26,11 @@ import {
 import type { Dispatcher } from 'undici';
 import type { IncomingRequest } from '../dispatch/incoming-request.ts';
 import { FAULT_ABORT_BODY } from '../dispatch/local-response.ts';
+import { bodyBytes } from '../dispatch/request-bytes.ts';
 import type { RequestTarget } from '../dispatch/request-target.ts';
 import type { Host } from '../lb/host.ts';
 import type { AccessLogEntry } from './access-log/access-log-entry.ts';
+import { isGrpcContentType } from './grpc-response-status.ts';
 import { ENVOY_RESPONSE_FLAGS, NO_RESPONSE_FLAGS } from './istio-metric-names.ts';
 import type { MeshTelemetry } from './mesh-telemetry.ts';
 import { readTraceContext } from './propagation/extract.ts';
@@ -380,7 +382,7 @@ export class ObservedRequest implements RequestObserver, AccessLogEntry {
   faultAborted(abort: { readonly httpStatus?: number }, contentType: string | undefined): void {
     this.responseCodeDetails = 'fault_filter_abort';
     // gRPC requests get a trailers-only 200; HEAD gets no body (local-response.ts).
-    const grpc = contentType?.startsWith('application/grpc') === true;
+    const grpc = isGrpcContentType(contentType);
     const bytes = grpc || this.method === 'HEAD' ? 0 : FAULT_ABORT_BODY.length;
     this.requestEnded(grpc ? 200 : (abort.httpStatus ?? 200), 'FI', bytes, undefined);
   }
@@ -443,12 +445,4 @@ function errorType(error: Error | undefined, flags: string): string {
   const code = (error as { code?: unknown } | undefined)?.code;
   if (typeof code === 'string') return code;
   return flags === NO_RESPONSE_FLAGS ? '_OTHER' : flags;
-}
-
-/** The request body's length when known up front (a string or bytes); 0 otherwise. */
-function bodyBytes(body: Dispatcher.DispatchOptions['body']): number {
-  if (body === undefined || body === null) return 0;
-  if (typeof body === 'string') return Buffer.byteLength(body);
-  if (ArrayBuffer.isView(body)) return body.byteLength;
-  return 0;
 }
