@@ -19,7 +19,7 @@
  */
 import assert from 'node:assert/strict';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { createMesh, type Mesh, serveMetrics } from '@dabba/client';
 import { istioFiles } from '@dabba/discovery';
@@ -417,6 +417,24 @@ spec:
       }),
       1,
     );
+  });
+
+  test('PassthroughCluster: a connection closed under the request is UC, as the router flags it', async () => {
+    // Accepts the connection, then closes it when the request arrives.
+    const closer = createNetServer((socket) => socket.once('data', () => socket.destroy()));
+    await new Promise<void>((resolve) => closer.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (closer.address() as AddressInfo).port;
+      await assert.rejects(request(`http://127.0.0.1:${port}/`, { dispatcher: allowAny }));
+      const samples = await scrape(allowAnyServer);
+      const passthrough = { ...UNKNOWN_DESTINATION, destination_service_name: 'PassthroughCluster' };
+      assert.ok(
+        seriesOf(samples, passthrough).includes('503 UC http: 1'),
+        String(seriesOf(samples, passthrough)),
+      );
+    } finally {
+      closer.close();
+    }
   });
 
   test('REGISTRY_ONLY: block_all’s 502 is BlackHoleCluster, an unknown port is NR under unknown', async () => {

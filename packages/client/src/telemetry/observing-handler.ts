@@ -8,6 +8,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
+import { classifyAttemptError, responseFlagOf } from '../dispatch/attempt-outcome.ts';
 import { grpcStatusOf, httpToGrpcStatus } from './grpc-response-status.ts';
 import type { IstioRequestMetrics } from './istio-request-metrics.ts';
 import type { RequestObserver } from './request-observer.ts';
@@ -100,11 +101,24 @@ export class ObservingHandler implements Dispatcher.DispatchHandler {
 
   onResponseError(controller: Dispatcher.DispatchController | null, error: Error): void {
     const aborted = (controller ?? this.#controller)?.aborted === true;
-    // A caller's abort is `DC` (Envoy's downstream termination); else the upstream's failure.
-    const flags = responseFlagsOf(error, aborted ? 'DC' : this.#status === 0 ? 'UF' : 'UR');
-    this.#end(this.#status === 0 ? localReplyStatus(flags) : this.#status, flags, error, undefined);
+    const flags = responseFlagsOf(error, this.#failureFlag(error, aborted));
+    const forwarded = this.#status === 0 ? undefined : (controller ?? this.#controller);
+    this.#end(this.#status === 0 ? localReplyStatus(flags) : this.#status, flags, error, forwarded);
     // undici may report an error before any controller exists; the caller's API wants one.
     this.#inner.onResponseError?.((controller ?? this.#controller)!, error);
+  }
+
+  /**
+   * The flag of a failure, as the router gives it (attempt-outcome.ts): `DC` for a caller's
+   * abort; `UR` for an upstream reset after the response started; before it, `UF` for a refused
+   * or failed connect and `UC`/`UR` for a connection closed under the request; `-` for a local error.
+   */
+  #failureFlag(error: Error, aborted: boolean): string {
+    if (aborted) return 'DC';
+    const responded = this.#status !== 0;
+    const kind = classifyAttemptError(error, responded || this.#controller !== undefined);
+    if (kind === 'local') return '-';
+    return responded ? 'UR' : responseFlagOf(kind, error);
   }
 
   /** The request ended with `status` and `flags`: told once to the observer and the metrics. */
