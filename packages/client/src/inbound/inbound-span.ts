@@ -31,7 +31,7 @@ export interface InboundTracingConfig {
 }
 
 /** The inbound service for span names (`<host>:<port>/*`); `undefined` when not resolved. */
-export type InboundOperation = () => string | undefined;
+type InboundOperation = () => string | undefined;
 
 // The global provider's stand-in when no SDK registered one: spans from it record nothing.
 const NOOP_PROVIDER = new ProxyTracerProvider().getDelegate();

@@ -11,7 +11,7 @@
 /** `Grpc::Status::WellKnownGrpcStatus::MaximumKnown` (Unauthenticated). */
 const MAX_KNOWN = 16;
 /** `Grpc::Status::WellKnownGrpcStatus::InvalidCode`, as istio_stats writes it. */
-export const GRPC_INVALID_STATUS = '-1';
+const GRPC_INVALID_STATUS = '-1';
 
 /** Grpc::Common::isGrpcRequestHeaders: content-type `application/grpc`, alone or followed by `+` or `;`. */
 export function isGrpcContentType(contentType: string | undefined): boolean {
