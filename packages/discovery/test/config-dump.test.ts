@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { snapshotToConfigDump } from '../src/config-dump.ts';
-import { collectResources } from '../src/istio/istio-files.ts';
+import { collectResources } from '../src/istio/collect-resources.ts';
 import { parseIstioYaml } from '../src/istio/parse-istio-yaml.ts';
 import { translateIstio } from '../src/istio/translate.ts';
 import { createSnapshot } from '../src/snapshot.ts';

@@ -6,7 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { collectResources, createParseCache, parseCached } from '../src/istio/istio-files.ts';
+import { collectResources } from '../src/istio/collect-resources.ts';
+import { createParseCache, parseCached } from '../src/istio/parse-cache.ts';
 import {
   type ParsedYaml,
   parseIstioYaml,

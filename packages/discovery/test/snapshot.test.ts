@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError } from '../src/errors.ts';
-import { collectResources } from '../src/istio/istio-files.ts';
+import { collectResources } from '../src/istio/collect-resources.ts';
 import { parseIstioYaml } from '../src/istio/parse-istio-yaml.ts';
 import { translateIstio } from '../src/istio/translate.ts';
 import type { XdsResourceLists } from '../src/snapshot.ts';

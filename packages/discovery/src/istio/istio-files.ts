@@ -1,25 +1,34 @@
 /**
  * `istioFiles()`: Istio YAML in files or folders as a configuration source, watched for changes.
  * Every change re-reads the files, validates, translates and publishes a new snapshot; a change
- * that fails anywhere is reported and the previous snapshot keeps serving.
+ * that fails anywhere is reported and the previous snapshot keeps serving. Nothing the file
+ * system does (a link loop, a folder deleted and recreated, a file vanishing mid-read) is thrown
+ * at the host process: it becomes a `ConfigError` or a notice.
  *
  * A large mesh must not stall the requests of the process it configures, so a load gives the
- * event loop a turn every few milliseconds: between files, and inside translation and snapshot
- * assembly (both written as steps). Files whose content is unchanged since the last load are
- * not parsed again: their validated resources are kept by content hash.
+ * event loop a turn every few milliseconds: between files, between the documents of a file,
+ * and inside translation and snapshot assembly (all written as steps). Files whose content is
+ * unchanged since the last load are not parsed again (parse-cache.ts).
+ *
+ * Updating a file: rename a complete file over it (what editors, `kubectl cp`, ConfigMap mounts
+ * and config managers do), and it applies at once. A file written in place is read only once
+ * it has been quiet for `stableMs`, so a writer that truncates and then writes is not served
+ * the empty file in between (Envoy's file sources likewise reload on a rename, not on writes).
  */
 import { createHash } from 'node:crypto';
-import { type FSWatcher, statSync, watch } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { ConfigSource, ConfigSubscription, SnapshotListener } from '../config-source.ts';
 import { ConfigError, type ConfigIssue, DiscoveryErrorCode } from '../errors.ts';
 import { createSnapshotSteps, type Snapshot } from '../snapshot.ts';
-import { createYielder, runSteps, runStepsSliced, type Steps } from '../steps.ts';
+import { createYielder, runStepsSliced } from '../steps.ts';
 import type { Workload } from '../workload.ts';
-import type { IstioResource, IstioResourceSet } from './istio-resource.ts';
+import { collectResourcesSteps } from './collect-resources.ts';
+import { type ConfigWatch, watchConfigPaths } from './config-watcher.ts';
+import type { IstioResource } from './istio-resource.ts';
 import { MESH_CONFIG_DEFAULTS, type MeshConfig } from './mesh-config.ts';
-import { type ParsedYaml, parseIstioYaml } from './parse-istio-yaml.ts';
+import { createParseCache, parseCachedSteps } from './parse-cache.ts';
+import { MAX_DOCUMENT_BYTES } from './parse-istio-yaml.ts';
+import { readConfigFiles, shownPath } from './read-config-files.ts';
 import { translateIstioSteps } from './translate.ts';
 
 /** Options of {@link istioFiles}; every field is optional. */
@@ -32,101 +41,27 @@ export interface IstioFilesOptions {
   readonly defaultNamespace?: string;
   /** Mesh-wide settings (Istio MeshConfig); defaults are Istio's. */
   readonly mesh?: Partial<MeshConfig>;
+  /**
+   * A file written in place (not renamed over) is read once it has had no write for this
+   * long, in ms. Default 300. 0 reads it at once, finished or not.
+   */
+  readonly stableMs?: number;
+  /** Files larger than this are refused, in bytes. Default 32 MiB. */
+  readonly maxFileBytes?: number;
+  /**
+   * One YAML document (one resource) larger than this is refused, in bytes. Default 1.5 MiB,
+   * the largest resource a Kubernetes API server stores (etcd's request limit).
+   */
+  readonly maxDocumentBytes?: number;
 }
 
-const YAML_FILE = /\.ya?ml$/i;
-
-/** A file's parse result, valid while its content hash and shown name are the same. */
-interface ParsedFile {
-  readonly digest: string;
-  readonly shownFile: string;
-  readonly parsed: ParsedYaml;
-}
-
-/**
- * Parse results by absolute path, reused when a file's content is unchanged, so an edit to one
- * file of a large mesh re-parses only that file. Entries of files that disappeared are dropped.
- */
-export interface ParseCache {
-  readonly files: Map<string, ParsedFile>;
-  /** Files parsed (not reused) by the last load, for tests and diagnostics. */
-  parsedLastLoad: number;
-}
-
-export function createParseCache(): ParseCache {
-  return { files: new Map(), parsedLastLoad: 0 };
-}
-
-/** Parses `text` unless the cache holds the same content of the same file. */
-export function parseCached(
-  cache: ParseCache,
-  file: string,
-  shownFile: string,
-  text: string,
-  defaultNamespace: string | undefined,
-): { digest: string; parsed: ParsedYaml } {
-  const digest = createHash('sha256').update(text).digest('hex');
-  const hit = cache.files.get(file);
-  if (hit && hit.digest === digest && hit.shownFile === shownFile) return hit;
-  const parsed = parseIstioYaml(shownFile, text, defaultNamespace === undefined ? {} : { defaultNamespace });
-  cache.parsedLastLoad++;
-  cache.files.set(file, { digest, shownFile, parsed });
-  return { digest, parsed };
-}
-
-async function listYamlFiles(entry: string): Promise<string[]> {
-  const info = await stat(entry);
-  if (!info.isDirectory()) return [entry];
-  const out: string[] = [];
-  for (const dirent of await readdir(entry, { withFileTypes: true })) {
-    if (dirent.name.startsWith('.')) continue;
-    const full = path.join(entry, dirent.name);
-    if (dirent.isDirectory()) out.push(...(await listYamlFiles(full)));
-    else if (YAML_FILE.test(dirent.name)) out.push(full);
-  }
-  return out.sort();
-}
-
-/** Groups parsed resources by kind and reports the same kind/namespace/name declared twice. */
-export function collectResources(
-  resources: readonly IstioResource[],
-  issues: ConfigIssue[],
-): IstioResourceSet {
-  return runSteps(collectResourcesSteps(resources, issues));
-}
-
-/** {@link collectResources} as steps: it pauses every few hundred resources. */
-export function* collectResourcesSteps(
-  resources: readonly IstioResource[],
-  issues: ConfigIssue[],
-): Steps<IstioResourceSet> {
-  const seen = new Map<string, IstioResource>();
-  const set = { virtualServices: [], destinationRules: [], serviceEntries: [], workloadEntries: [] } as {
-    [K in keyof IstioResourceSet]: IstioResourceSet[K][number][];
-  };
-  for (let i = 0; i < resources.length; i++) {
-    const r = resources[i]!;
-    if (i % 256 === 255) yield;
-    const key = `${r.kind}/${r.namespace}/${r.name}`;
-    const prior = seen.get(key);
-    if (prior) {
-      issues.push({
-        source: r.origin.source,
-        line: r.origin.line,
-        resource: { kind: r.kind, namespace: r.namespace, name: r.name },
-        path: 'metadata.name',
-        message: `already declared at ${prior.origin.source}:${prior.origin.line}`,
-      });
-      continue;
-    }
-    seen.set(key, r);
-    if (r.kind === 'VirtualService') set.virtualServices.push(r);
-    else if (r.kind === 'DestinationRule') set.destinationRules.push(r);
-    else if (r.kind === 'ServiceEntry') set.serviceEntries.push(r);
-    else set.workloadEntries.push(r);
-  }
-  return set;
-}
+/** Defaults of {@link IstioFilesOptions}. */
+export const ISTIO_FILES_DEFAULTS = Object.freeze({
+  debounceMs: 50,
+  stableMs: 300,
+  maxFileBytes: 32 * 1024 * 1024,
+  maxDocumentBytes: MAX_DOCUMENT_BYTES,
+});
 
 /**
  * Loads Istio YAML from `paths` (files or folders, read recursively for `*.yaml`/`*.yml`).
@@ -138,7 +73,13 @@ export function istioFiles(paths: string | readonly string[], options: IstioFile
   const roots = (typeof paths === 'string' ? [paths] : [...paths]).map((p) => path.resolve(p));
   const shown = (typeof paths === 'string' ? [paths] : [...paths]).join(',');
   const mesh: MeshConfig = { ...MESH_CONFIG_DEFAULTS, ...options.mesh };
-  const debounceMs = options.debounceMs ?? 50;
+  const debounceMs = options.debounceMs ?? ISTIO_FILES_DEFAULTS.debounceMs;
+  const stableMs = options.stableMs ?? ISTIO_FILES_DEFAULTS.stableMs;
+  const limits = { maxFileBytes: options.maxFileBytes ?? ISTIO_FILES_DEFAULTS.maxFileBytes };
+  const parseOptions = {
+    defaultNamespace: options.defaultNamespace,
+    maxDocumentBytes: options.maxDocumentBytes ?? ISTIO_FILES_DEFAULTS.maxDocumentBytes,
+  };
   const name = `istio-files:${shown}`;
 
   return {
@@ -146,53 +87,62 @@ export function istioFiles(paths: string | readonly string[], options: IstioFile
     subscribe(workload: Workload, listener: SnapshotListener): ConfigSubscription {
       let closed = false;
       let generation = 0;
+      /** What the last load saw (content hash, or the problem it reported): a repeat is quiet. */
       let lastHash = '';
       let timer: NodeJS.Timeout | undefined;
       let running: Promise<void> = Promise.resolve();
-      const watchers: FSWatcher[] = [];
+      let watcher: ConfigWatch | undefined;
       const cache = createParseCache();
+      /** `Date.now()` of the latest write into a YAML file in place (not a rename over it). */
+      let lastInPlaceWrite = Number.NEGATIVE_INFINITY;
+
+      /** Reports a read that could not be used, once per distinct set of problems. */
+      const failRead = (issues: readonly ConfigIssue[], unreadable: boolean) => {
+        const digest = `error:${createHash('sha256').update(JSON.stringify(issues)).digest('hex')}`;
+        if (digest === lastHash) return;
+        lastHash = digest;
+        listener.onError(
+          new ConfigError(issues, unreadable ? { code: DiscoveryErrorCode.CONFIG_UNREADABLE } : {}),
+        );
+      };
 
       const load = async (): Promise<void> => {
-        const texts: { file: string; text: string }[] = [];
-        try {
-          for (const root of roots) {
-            for (const file of await listYamlFiles(root))
-              texts.push({ file, text: await readFile(file, 'utf8') });
-          }
-        } catch (err) {
-          const e = err as NodeJS.ErrnoException;
-          listener.onError(
-            new ConfigError(
-              [{ source: e.path ?? shown, path: '', message: `cannot read: ${e.code ?? e.message}` }],
-              {
-                code: DiscoveryErrorCode.CONFIG_UNREADABLE,
-                cause: err,
-              },
-            ),
-          );
+        // A file still being written in place is left to settle before it is read.
+        const settleIn = lastInPlaceWrite + stableMs - Date.now();
+        if (settleIn > 0) {
+          schedule(settleIn);
+          return;
+        }
+        const readStarted = Date.now();
+        const read = await readConfigFiles(roots, limits);
+        if (closed) return;
+        if (stableMs > 0 && lastInPlaceWrite >= readStarted) {
+          schedule(stableMs); // written while it was read: read again once it is quiet
+          return;
+        }
+        if (read.issues.length > 0) {
+          failRead(read.issues, read.unreadable);
           return;
         }
         const pause = createYielder();
         cache.parsedLastLoad = 0;
         const hash = createHash('sha256');
         const issues: ConfigIssue[] = [];
-        const notices: ConfigIssue[] = [];
+        const notices: ConfigIssue[] = [...read.notices];
+        for (const n of read.notices) hash.update(`${n.source}\0${n.message}\0`);
         const resources: IstioResource[] = [];
         const present = new Set<string>();
-        for (const { file, text } of texts) {
-          const shownFile = path.relative(process.cwd(), file) || file;
-          const { digest: fileDigest, parsed } = parseCached(
-            cache,
-            file,
-            shownFile,
-            text,
-            options.defaultNamespace,
+        for (const { file, text } of read.files) {
+          const { digest: fileDigest, parsed } = await runStepsSliced(
+            parseCachedSteps(cache, file, shownPath(file), text, parseOptions),
+            pause,
           );
+          if (closed) return;
           present.add(file);
           hash.update(file).update('\0').update(fileDigest).update('\0');
           for (const r of parsed.resources) resources.push(r);
-          issues.push(...parsed.issues);
-          notices.push(...parsed.notices);
+          for (const i of parsed.issues) issues.push(i);
+          for (const n of parsed.notices) notices.push(n);
           await pause();
           if (closed) return;
         }
@@ -229,65 +179,42 @@ export function istioFiles(paths: string | readonly string[], options: IstioFile
         listener.onSnapshot(snapshot);
       };
 
-      const schedule = () => {
-        if (closed) return;
-        clearTimeout(timer);
-        timer = setTimeout(() => {
-          running = running
-            .then(load)
-            .catch((err) =>
-              listener.onError(
-                new ConfigError([{ source: shown, path: '', message: String(err) }], { cause: err }),
-              ),
-            );
-        }, debounceMs);
+      // Loads run one after another; whatever one throws is reported, never thrown at the host.
+      const run = () => {
+        running = running
+          .then(load)
+          .catch((err) =>
+            listener.onError(
+              new ConfigError([{ source: shown, path: '', message: String(err) }], { cause: err }),
+            ),
+          );
       };
 
-      running = load().catch((err) =>
-        listener.onError(
-          new ConfigError([{ source: shown, path: '', message: String(err) }], { cause: err }),
-        ),
-      );
+      function schedule(delayMs = debounceMs): void {
+        if (closed) return;
+        clearTimeout(timer);
+        timer = setTimeout(run, delayMs);
+      }
+
+      run();
       if (options.watch !== false) {
-        for (const root of roots) watchers.push(...watchRoot(root, schedule, listener));
+        watcher = watchConfigPaths(roots, {
+          onChange(_file, inPlace) {
+            if (inPlace) lastInPlaceWrite = Date.now();
+            schedule();
+          },
+          onNotice: (notice) => listener.onNotice(notice),
+        });
       }
 
       return {
         async close() {
           closed = true;
           clearTimeout(timer);
-          for (const w of watchers) w.close();
+          watcher?.close();
           await running;
         },
       };
     },
   };
-}
-
-/**
- * Watches a folder recursively, or a file through its folder: editors replace files by rename,
- * which a watch on the file itself would lose.
- */
-function watchRoot(root: string, onChange: () => void, listener: SnapshotListener): FSWatcher[] {
-  let isDir: boolean;
-  try {
-    isDir = statSync(root).isDirectory();
-  } catch {
-    isDir = false;
-  }
-  const dir = isDir ? root : path.dirname(root);
-  const base = path.basename(root);
-  try {
-    const watcher = watch(dir, { recursive: isDir, persistent: false }, (_event, changed) => {
-      if (isDir || changed === null || changed === base) onChange();
-    });
-    return [watcher];
-  } catch (err) {
-    listener.onNotice({
-      source: root,
-      path: '',
-      message: `cannot watch for changes: ${(err as Error).message}`,
-    });
-    return [];
-  }
 }

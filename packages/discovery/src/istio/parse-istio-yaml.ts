@@ -13,10 +13,13 @@ import { loadAll } from 'js-yaml';
 import { isNode, LineCounter, parseAllDocuments } from 'yaml';
 import type { ZodType } from 'zod';
 import type { ConfigIssue, ResourceRef } from '../errors.ts';
+import type { Steps } from '../steps.ts';
+import { runSteps } from '../steps.ts';
 import { destinationRuleSpec } from './destination-rule-schema.ts';
 import { formatPath, type IstioKind, type IstioResource, type ResourceOrigin } from './istio-resource.ts';
 import { namespaceMeta } from './schema-common.ts';
 import { serviceEntrySpec } from './service-entry-schema.ts';
+import { splitYamlDocuments } from './split-yaml-documents.ts';
 import { virtualServiceSpec } from './virtual-service-schema.ts';
 import { workloadEntrySpec } from './workload-entry-schema.ts';
 
@@ -45,15 +48,63 @@ export interface ParsedYaml {
 export interface ParseOptions {
   /** Namespace for resources that name none, as `kubectl apply` would use. Default `default`. */
   readonly defaultNamespace?: string;
+  /**
+   * A document (one resource) larger than this is refused, in bytes. Default 1.5 MiB
+   * ({@link MAX_DOCUMENT_BYTES}), etcd's default request limit: a Kubernetes API server cannot
+   * store a bigger resource, so istiod never sees one.
+   */
+  readonly maxDocumentBytes?: number;
 }
+
+/** etcd's default `--max-request-bytes` (1.5 MiB): the largest resource a Kubernetes cluster stores. */
+export const MAX_DOCUMENT_BYTES = 1.5 * 1024 * 1024;
 
 /** Parses one YAML text (one file) holding any number of `---`-separated documents. */
 export function parseIstioYaml(source: string, text: string, options: ParseOptions = {}): ParsedYaml {
+  return runSteps(parseIstioYamlSteps(source, text, options));
+}
+
+/**
+ * {@link parseIstioYaml} as steps: documents are parsed one at a time, with a step between
+ * them, so a file of thousands of documents does not hold the event loop for its whole parse.
+ * Each document takes the fast path or, when it has anything to report, the precise one.
+ */
+export function* parseIstioYamlSteps(
+  source: string,
+  text: string,
+  options: ParseOptions = {},
+): Steps<ParsedYaml> {
   const defaultNamespace = options.defaultNamespace ?? 'default';
-  return (
-    parseIstioYamlFast(source, text, defaultNamespace) ??
-    parseIstioYamlPrecise(source, text, defaultNamespace)
-  );
+  const maxDocumentBytes = options.maxDocumentBytes ?? MAX_DOCUMENT_BYTES;
+  const resources: IstioResource[] = [];
+  const issues: ConfigIssue[] = [];
+  const notices: ConfigIssue[] = [];
+  const chunks = splitYamlDocuments(text);
+  for (let i = 0; i < chunks.length; i++) {
+    if (i > 0) yield;
+    const chunk = chunks[i]!;
+    // Characters bound the bytes from below: count bytes only when it could matter.
+    if (chunk.text.length * 3 > maxDocumentBytes) {
+      const bytes = Buffer.byteLength(chunk.text);
+      if (bytes > maxDocumentBytes) {
+        issues.push({
+          source,
+          line: chunk.lineOffset + 1,
+          path: '',
+          message: `the document is ${bytes} bytes, over the limit of ${maxDocumentBytes} for one resource (maxDocumentBytes)`,
+        });
+        continue;
+      }
+    }
+    const parsed =
+      parseIstioYamlFast(source, chunk.text, defaultNamespace, chunk.lineOffset) ??
+      parseIstioYamlPrecise(source, chunk.text, defaultNamespace, chunk.lineOffset);
+    // One document per chunk (several when the stream could not be split): a loop, not a spread.
+    for (const r of parsed.resources) resources.push(r);
+    for (const x of parsed.issues) issues.push(x);
+    for (const n of parsed.notices) notices.push(n);
+  }
+  return { resources, issues, notices };
 }
 
 /**
@@ -63,16 +114,23 @@ export function parseIstioYaml(source: string, text: string, options: ParseOptio
 class DeferredOrigin implements ResourceOrigin {
   readonly source: string;
   readonly #index: number;
+  readonly #firstLine: number;
   readonly #precise: (index: number) => ResourceOrigin | undefined;
 
-  constructor(source: string, index: number, precise: (index: number) => ResourceOrigin | undefined) {
+  constructor(
+    source: string,
+    index: number,
+    firstLine: number,
+    precise: (index: number) => ResourceOrigin | undefined,
+  ) {
     this.source = source;
     this.#index = index;
+    this.#firstLine = firstLine;
     this.#precise = precise;
   }
 
   get line(): number {
-    return this.#precise(this.#index)?.line ?? 1;
+    return this.#precise(this.#index)?.line ?? this.#firstLine;
   }
 
   locate(path: readonly (string | number)[]): number | undefined {
@@ -88,6 +146,7 @@ export function parseIstioYamlFast(
   source: string,
   text: string,
   defaultNamespace: string,
+  lineOffset = 0,
 ): ParsedYaml | undefined {
   let docs: unknown[];
   try {
@@ -99,7 +158,7 @@ export function parseIstioYamlFast(
   }
   let precise: ParsedYaml | undefined;
   const preciseOrigin = (index: number): ResourceOrigin | undefined => {
-    precise ??= parseIstioYamlPrecise(source, text, defaultNamespace);
+    precise ??= parseIstioYamlPrecise(source, text, defaultNamespace, lineOffset);
     return precise.resources[index]?.origin;
   };
   const resources: IstioResource[] = [];
@@ -122,24 +181,42 @@ export function parseIstioYamlFast(
       namespace: meta.data.namespace ?? defaultNamespace,
       labels: meta.data.labels ?? {},
       spec: spec.data,
-      origin: new DeferredOrigin(source, resources.length, preciseOrigin),
+      origin: new DeferredOrigin(source, resources.length, lineOffset + 1, preciseOrigin),
     } as IstioResource);
   }
   return { resources, issues: [], notices: [] };
 }
 
-/** The precise path: every node keeps its source range so issues can name their line. */
-export function parseIstioYamlPrecise(source: string, text: string, defaultNamespace: string): ParsedYaml {
+/**
+ * The precise path: every node keeps its source range so issues can name their line.
+ * `lineOffset` is the number of lines before `text` in its file.
+ */
+export function parseIstioYamlPrecise(
+  source: string,
+  text: string,
+  defaultNamespace: string,
+  lineOffset = 0,
+): ParsedYaml {
   const lineCounter = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  let docs: ReturnType<typeof parseAllDocuments>;
+  try {
+    docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  } catch (err) {
+    // The parser's own limits (a stack overflow on absurd nesting): input, not a crash.
+    return {
+      resources: [],
+      issues: [{ source, line: lineOffset + 1, path: '', message: `YAML: ${(err as Error).message}` }],
+      notices: [],
+    };
+  }
   const resources: IstioResource[] = [];
   const issues: ConfigIssue[] = [];
   const notices: ConfigIssue[] = [];
   const lineOf = (offset: number | undefined) =>
-    offset === undefined ? undefined : lineCounter.linePos(offset).line;
+    offset === undefined ? undefined : lineCounter.linePos(offset).line + lineOffset;
 
   for (const doc of Array.isArray(docs) ? docs : [docs]) {
-    const docLine = lineOf(doc.contents?.range?.[0]) ?? 1;
+    const docLine = lineOf(doc.contents?.range?.[0]) ?? lineOffset + 1;
     if (doc.errors.length > 0) {
       for (const err of doc.errors) {
         issues.push({

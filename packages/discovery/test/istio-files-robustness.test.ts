@@ -1,0 +1,321 @@
+/**
+ * istioFiles() under what a real folder does to it: link loops, a folder deleted and recreated,
+ * writers that are not atomic, files vanishing while read, huge and malformed files. A source
+ * must never crash its host, never serve half a file, and always keep the last good snapshot
+ * while it reports the problem. Real files in os.tmpdir(); waits are bounded polls.
+ */
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, rename, rm, symlink, unlink, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ConfigError, ConfigIssue } from '../src/errors.ts';
+import { istioFiles } from '../src/istio/istio-files.ts';
+import { readConfigFiles } from '../src/istio/read-config-files.ts';
+import type { Snapshot } from '../src/snapshot.ts';
+import { resolveWorkload } from '../src/workload.ts';
+import { REVIEWS } from './fixtures/istio-helpers.ts';
+
+async function until(what: string, cond: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+async function save(file: string, text: string): Promise<void> {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  await writeFile(tmp, text);
+  await rename(tmp, file);
+}
+
+const VS = (subset: string) => `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: reviews }
+spec:
+  hosts: [reviews]
+  http:
+    - route: [{ destination: { host: reviews, subset: ${subset} } }]
+`;
+
+const clusterOf = (s: Snapshot | undefined) => {
+  const route = s?.routes.get('9080')?.virtualHosts[0]?.routes[0];
+  return route?.action.case === 'route' && route.action.value.clusterSpecifier.case === 'cluster'
+    ? route.action.value.clusterSpecifier.value
+    : undefined;
+};
+const V = (subset: string) => `outbound|9080|${subset}|reviews.default.svc.cluster.local`;
+
+const dirs: string[] = [];
+after(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'dabba-files-robust-'));
+  dirs.push(dir);
+  return dir;
+}
+
+function subscribe(target: string | string[], options: Parameters<typeof istioFiles>[1] = {}) {
+  const snapshots: Snapshot[] = [];
+  const errors: ConfigError[] = [];
+  const notices: ConfigIssue[] = [];
+  const sub = istioFiles(target, { debounceMs: 20, ...options }).subscribe(resolveWorkload(), {
+    onSnapshot: (s) => snapshots.push(s),
+    onError: (e) => errors.push(e),
+    onNotice: (n) => notices.push(n),
+  });
+  return { snapshots, errors, notices, sub };
+}
+
+async function meshDir(subset = 'v1'): Promise<string> {
+  const dir = await tempDir();
+  await writeFile(path.join(dir, 'services.yaml'), REVIEWS);
+  await writeFile(path.join(dir, 'vs.yaml'), VS(subset));
+  return dir;
+}
+
+describe('istioFiles: the file system misbehaving', () => {
+  it('regression: a symbolic link loop (even under a non-YAML name) is a ConfigError naming it, never a crash', async () => {
+    const dir = await meshDir();
+    const { snapshots, errors, sub } = subscribe(dir);
+    try {
+      await until('first snapshot', () => snapshots.length === 1);
+      await symlink('loop', path.join(dir, 'loop'));
+      await until('an error for the loop', () => errors.length === 1);
+      const issue = errors[0]!.issues[0]!;
+      assert.equal(errors[0]!.code, 'DABBA_CONFIG_UNREADABLE');
+      assert.match(issue.source, /loop$/);
+      assert.match(issue.message, /symbolic link loop \(ELOOP\)/);
+      // Still alive and still watching: removing the loop and editing applies.
+      await unlink(path.join(dir, 'loop'));
+      await save(path.join(dir, 'vs.yaml'), VS('v2'));
+      await until('snapshot after the loop went', () => clusterOf(snapshots.at(-1)) === V('v2'));
+    } finally {
+      await sub.close();
+    }
+  });
+
+  it('regression: a folder deleted and recreated is watched again, with a notice each way, the old snapshot serving between', async () => {
+    const parent = await tempDir();
+    const dir = path.join(parent, 'mesh');
+    await mkdir(dir);
+    await writeFile(path.join(dir, 'services.yaml'), REVIEWS);
+    await writeFile(path.join(dir, 'vs.yaml'), VS('v1'));
+    const { snapshots, errors, notices, sub } = subscribe(dir);
+    try {
+      await until('first snapshot', () => snapshots.length === 1);
+      await rm(dir, { recursive: true });
+      await until('a notice that it was removed', () => notices.some((n) => /was removed/.test(n.message)));
+      await until('an error: unreadable', () => errors.length >= 1);
+      assert.equal(errors.at(-1)!.code, 'DABBA_CONFIG_UNREADABLE');
+      assert.equal(snapshots.length, 1, 'a removed folder does not delete the configuration');
+
+      await mkdir(dir);
+      await writeFile(path.join(dir, 'services.yaml'), REVIEWS);
+      await save(path.join(dir, 'vs.yaml'), VS('v2'));
+      await until('snapshot from the recreated folder', () => clusterOf(snapshots.at(-1)) === V('v2'));
+      assert.ok(notices.some((n) => /is back/.test(n.message)));
+      // And later edits still apply (the old code stopped seeing them here).
+      await save(path.join(dir, 'vs.yaml'), VS('v3'));
+      await until('snapshot after a later edit', () => clusterOf(snapshots.at(-1)) === V('v3'));
+    } finally {
+      await sub.close();
+    }
+  });
+
+  it('a subfolder created after the start is watched, and a removed one stops mattering', async () => {
+    const dir = await meshDir();
+    const { snapshots, sub } = subscribe(dir);
+    try {
+      await until('first snapshot', () => snapshots.length === 1);
+      await rm(path.join(dir, 'vs.yaml'));
+      await mkdir(path.join(dir, 'routing', 'deep'), { recursive: true });
+      await sleep(50);
+      await save(path.join(dir, 'routing', 'deep', 'vs.yaml'), VS('v2'));
+      await until('snapshot from the new subfolder', () => clusterOf(snapshots.at(-1)) === V('v2'));
+      await save(path.join(dir, 'routing', 'deep', 'vs.yaml'), VS('v3'));
+      await until('an edit in it applies', () => clusterOf(snapshots.at(-1)) === V('v3'));
+    } finally {
+      await sub.close();
+    }
+  });
+
+  it('regression: a writer that truncates, then writes 80 ms later, is never served the empty file', async () => {
+    const dir = await meshDir();
+    const { snapshots, errors, sub } = subscribe(dir);
+    try {
+      await until('first snapshot', () => snapshots.length === 1);
+      const file = path.join(dir, 'vs.yaml');
+      await writeFile(file, ''); // truncate in place
+      await sleep(80);
+      await writeFile(file, VS('v2')); // then write in place
+      await until('the finished file applies', () => clusterOf(snapshots.at(-1)) === V('v2'));
+      await sleep(400);
+      assert.deepEqual(
+        snapshots.map(clusterOf),
+        [V('v1'), V('v2')],
+        'no snapshot of the half-written (empty) file',
+      );
+      assert.equal(errors.length, 0);
+    } finally {
+      await sub.close();
+    }
+  });
+
+  it('an atomic rename applies without waiting for stableMs; an in-place write waits for it', async () => {
+    const dir = await meshDir();
+    const { snapshots, sub } = subscribe(dir, { stableMs: 1500 });
+    try {
+      await until('first snapshot', () => snapshots.length === 1);
+      const renamedAt = Date.now();
+      await save(path.join(dir, 'vs.yaml'), VS('v2'));
+      await until('the renamed file', () => snapshots.length === 2, 1200);
+      assert.ok(Date.now() - renamedAt < 1500, 'a rename is read at once');
+      const writtenAt = Date.now();
+      await writeFile(path.join(dir, 'vs.yaml'), VS('v3'));
+      await until('the written file', () => snapshots.length === 3, 5000);
+      assert.ok(Date.now() - writtenAt >= 1500, 'an in-place write is read once quiet for stableMs');
+      assert.equal(clusterOf(snapshots[2]), V('v3'));
+    } finally {
+      await sub.close();
+    }
+  });
+
+  it('regression: files deleted while a folder is read are gone, not errors (400 files under churn)', async () => {
+    const dir = await tempDir();
+    const names = Array.from({ length: 400 }, (_, i) => `f${String(i).padStart(3, '0')}.yaml`);
+    await Promise.all(names.map((n) => writeFile(path.join(dir, n), '# nothing\n')));
+    let churning = true;
+    const churn = (async () => {
+      let i = 0;
+      while (churning) {
+        const file = path.join(dir, names[i++ % names.length]!);
+        await rm(file, { force: true });
+        await writeFile(file, '# back\n');
+      }
+    })();
+    try {
+      let files = 0;
+      for (let round = 0; round < 15; round++) {
+        const read = await readConfigFiles([dir], { maxFileBytes: 1 << 20 });
+        assert.deepEqual(read.issues, [], `round ${round}`);
+        files += read.files.length;
+      }
+      assert.ok(files > 0);
+    } finally {
+      churning = false;
+      await churn;
+    }
+  });
+
+  it('follows a link to a folder as that folder, reads a folder reached twice once, and skips a dangling link with a notice', async () => {
+    const dir = await tempDir();
+    const elsewhere = await tempDir();
+    await writeFile(path.join(elsewhere, 'services.yaml'), REVIEWS);
+    await writeFile(path.join(dir, 'vs.yaml'), VS('v1'));
+    await symlink(elsewhere, path.join(dir, 'linked.yaml')); // a folder whose name looks like a file
+    await symlink(dir, path.join(dir, 'again')); // a loop through a folder
+    await symlink(path.join(dir, 'missing.yaml'), path.join(dir, 'dangling.yaml'));
+    const read = await readConfigFiles([dir], { maxFileBytes: 1 << 20 });
+    assert.deepEqual(read.issues, []);
+    assert.deepEqual(read.files.map((f) => path.relative(dir, f.file)).sort(), [
+      path.join('linked.yaml', 'services.yaml'),
+      'vs.yaml',
+    ]);
+    assert.ok(read.notices.some((n) => n.source.endsWith('again') && /already read/.test(n.message)));
+    assert.ok(
+      read.notices.some((n) => n.source.endsWith('dangling.yaml') && /points to nothing/.test(n.message)),
+    );
+  });
+
+  it('refuses a file over maxFileBytes and a document over maxDocumentBytes, naming file, line and limit', async () => {
+    const dir = await meshDir();
+    await writeFile(path.join(dir, 'huge.yaml'), `# ${'x'.repeat(5000)}\n`);
+    const { errors, snapshots, sub } = subscribe(dir, { maxFileBytes: 4096, watch: false });
+    try {
+      await until('error', () => errors.length === 1);
+      assert.equal(snapshots.length, 0);
+      const issue = errors[0]!.issues[0]!;
+      assert.match(issue.source, /huge\.yaml$/);
+      assert.match(issue.message, /over the limit of 4096 \(maxFileBytes\)/);
+    } finally {
+      await sub.close();
+    }
+    const big = `${VS('v1')}---\n${VS('v2').replace('name: reviews', `name: big\n  annotations: { a: "${'y'.repeat(3000)}" }`)}`;
+    await writeFile(path.join(dir, 'huge.yaml'), big);
+    const second = subscribe(dir, { maxDocumentBytes: 2048, watch: false });
+    try {
+      await until('error', () => second.errors.length === 1);
+      const issue = second.errors[0]!.issues.find((i) => /maxDocumentBytes/.test(i.message))!;
+      assert.match(issue.source, /huge\.yaml$/);
+      assert.equal(issue.line, 8, 'the line of the oversized document marker');
+    } finally {
+      await second.sub.close();
+    }
+  });
+
+  it('refuses a file that is not UTF-8 with the line of the first bad byte (it was silently replaced)', async () => {
+    const dir = await meshDir();
+    const bytes = Buffer.concat([
+      Buffer.from(`${VS('v1')}# fine\n# bad: `),
+      Buffer.from([0xc3, 0x28]),
+      Buffer.from('\n'),
+    ]);
+    await writeFile(path.join(dir, 'vs.yaml'), bytes);
+    const { errors, sub } = subscribe(dir, { watch: false });
+    try {
+      await until('error', () => errors.length === 1);
+      const issue = errors[0]!.issues[0]!;
+      assert.match(issue.source, /vs\.yaml$/);
+      assert.equal(issue.line, 9);
+      assert.match(issue.message, /not valid UTF-8/);
+      assert.equal(errors[0]!.code, 'DABBA_CONFIG_INVALID');
+    } finally {
+      await sub.close();
+    }
+  });
+
+  it('a file of 10,000 documents loads without holding the event loop (stated bound: 150 ms; it was 1.6 s)', async () => {
+    const dir = await tempDir();
+    const docs: string[] = [];
+    for (let i = 0; i < 5000; i++) {
+      docs.push(`apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: { name: svc${i}, namespace: default }
+spec:
+  hosts: [svc${i}.default.svc.cluster.local]
+  location: MESH_INTERNAL
+  resolution: STATIC
+  ports: [{ number: 8080, name: http, protocol: HTTP }]
+  endpoints: [{ address: 10.0.${i >> 8}.${i & 255} }]`);
+      docs.push(`apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: { name: svc${i}, namespace: default }
+spec:
+  host: svc${i}
+  subsets: [{ name: v1, labels: { version: v1 } }]`);
+    }
+    await writeFile(path.join(dir, 'big.yaml'), docs.join('\n---\n'));
+    let last = performance.now();
+    let maxGap = 0;
+    const heartbeat = setInterval(() => {
+      const now = performance.now();
+      maxGap = Math.max(maxGap, now - last);
+      last = now;
+    }, 1);
+    const { snapshots, errors, sub } = subscribe(dir, { watch: false });
+    try {
+      await until('snapshot', () => snapshots.length === 1 || errors.length > 0, 60_000);
+      assert.equal(errors.length, 0);
+      assert.equal(snapshots[0]!.clusters.size, 10_000 + 2);
+      assert.ok(maxGap < 150, `longest event-loop stall ${maxGap.toFixed(0)} ms`);
+    } finally {
+      clearInterval(heartbeat);
+      await sub.close();
+    }
+  });
+});
