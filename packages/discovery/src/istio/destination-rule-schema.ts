@@ -1,6 +1,14 @@
 /** Schema of networking.istio.io DestinationRule `spec`. */
 import { z } from 'zod';
-import { duration, labels, percent, port, workloadSelector } from './schema-common.ts';
+import {
+  duration,
+  istioDuration,
+  labels,
+  percent,
+  port,
+  wildcardDomain,
+  workloadSelector,
+} from './schema-common.ts';
 
 const consistentHash = z.strictObject({
   httpHeaderName: z.string().min(1).optional(),
@@ -44,15 +52,16 @@ const connectionPool = z.strictObject({
   tcp: z
     .strictObject({
       maxConnections: z.number().int().min(0).optional(),
-      connectTimeout: duration.optional(),
+      connectTimeout: istioDuration.optional(),
       tcpKeepalive: z
         .strictObject({
           probes: z.number().int().min(0).optional(),
-          time: duration.optional(),
-          interval: duration.optional(),
+          time: istioDuration.optional(),
+          interval: istioDuration.optional(),
         })
         .optional(),
-      maxConnectionDuration: duration.optional(),
+      maxConnectionDuration: istioDuration.optional(),
+      // istiod skips the check for 0s here: it turns the idle timeout off.
       idleTimeout: duration.optional(),
     })
     .optional(),
@@ -62,7 +71,7 @@ const connectionPool = z.strictObject({
       http2MaxRequests: z.number().int().min(0).optional(),
       maxRequestsPerConnection: z.number().int().min(0).optional(),
       maxRetries: z.number().int().min(0).optional(),
-      idleTimeout: duration.optional(),
+      idleTimeout: istioDuration.optional(),
       h2UpgradePolicy: z.enum(['DEFAULT', 'DO_NOT_UPGRADE', 'UPGRADE']).optional(),
       useClientProtocol: z.boolean().optional(),
       maxConcurrentStreams: z.number().int().min(0).optional(),
@@ -77,8 +86,8 @@ const outlierDetection = z.strictObject({
   consecutiveGatewayErrors: z.number().int().min(0).optional(),
   consecutive5xxErrors: z.number().int().min(0).optional(),
   consecutiveErrors: z.number().int().min(0).optional(),
-  interval: duration.optional(),
-  baseEjectionTime: duration.optional(),
+  interval: istioDuration.optional(),
+  baseEjectionTime: istioDuration.optional(),
   maxEjectionPercent: z.number().int().min(0).max(100).optional(),
   minHealthPercent: z.number().int().min(0).max(100).optional(),
 });
@@ -117,7 +126,7 @@ const trafficPolicy = z.strictObject({
 export type IstioTrafficPolicy = z.infer<typeof trafficPolicy>;
 
 export const destinationRuleSpec = z.strictObject({
-  host: z.string().min(1),
+  host: wildcardDomain,
   trafficPolicy: trafficPolicy.optional(),
   subsets: z
     .array(

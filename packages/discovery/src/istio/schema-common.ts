@@ -5,6 +5,7 @@
  * yet are accepted and reported as notices by the translator, never silently dropped.
  */
 import { z } from 'zod';
+import { validateWildcardDomain } from './host-name-validation.ts';
 
 /** Istio's StringMatch: exactly one of exact, prefix, regex. An empty object means "present". */
 export const stringMatch = z
@@ -42,6 +43,9 @@ export function parseDurationMs(text: string): number | undefined {
   return Number.isFinite(total) ? total : undefined;
 }
 
+/** google.protobuf.Duration's range: at most 315,576,000,000 seconds (about 10,000 years). */
+export const MAX_DURATION_MS = 315_576_000_000_000;
+
 /** A duration string; parsed to milliseconds at validation time. */
 export const duration = z.string().transform((text, ctx) => {
   const ms = parseDurationMs(text);
@@ -49,7 +53,35 @@ export const duration = z.string().transform((text, ctx) => {
     ctx.addIssue({ code: 'custom', message: `"${text}" is not a duration (examples: 1.5s, 100ms, 1m)` });
     return z.NEVER;
   }
+  if (ms > MAX_DURATION_MS) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${text}" is longer than a protobuf Duration can hold (315576000000s)`,
+    });
+    return z.NEVER;
+  }
   return ms;
+});
+
+/**
+ * A duration istiod checks with `agent.ValidateDuration` (timeouts, delays, intervals): at least
+ * 1 ms and in whole milliseconds, with no upper bound of its own.
+ */
+export const istioDuration = duration.check((ctx) => {
+  if (ctx.value < 1)
+    ctx.issues.push({ code: 'custom', message: 'duration must be greater than 1ms', input: ctx.value });
+  else if (!Number.isInteger(ctx.value))
+    ctx.issues.push({
+      code: 'custom',
+      message: 'only durations to ms precision are supported',
+      input: ctx.value,
+    });
+});
+
+/** A host name istiod's ValidateWildcardDomain accepts (a wildcard only as the first label). */
+export const wildcardDomain = z.string().check((ctx) => {
+  const problem = validateWildcardDomain(ctx.value);
+  if (problem !== undefined) ctx.issues.push({ code: 'custom', message: problem, input: ctx.value });
 });
 
 export const port = z.number().int().min(1).max(65535);

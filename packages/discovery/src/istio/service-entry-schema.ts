@@ -1,6 +1,6 @@
 /** Schema of networking.istio.io ServiceEntry `spec`. */
 import { z } from 'zod';
-import { labels, port } from './schema-common.ts';
+import { labels, port, wildcardDomain } from './schema-common.ts';
 import { workloadEntrySpec } from './workload-entry-schema.ts';
 
 const servicePort = z.strictObject({
@@ -12,7 +12,15 @@ const servicePort = z.strictObject({
 export type IstioServicePort = z.infer<typeof servicePort>;
 
 export const serviceEntrySpec = z.strictObject({
-  hosts: z.array(z.string().min(1)).min(1),
+  // istiod's ValidateServiceEntry: a full wildcard is refused, others as ValidateWildcardDomain.
+  hosts: z
+    .array(
+      wildcardDomain.check((ctx) => {
+        if (ctx.value === '*')
+          ctx.issues.push({ code: 'custom', message: 'invalid host *', input: ctx.value });
+      }),
+    )
+    .min(1),
   addresses: z.array(z.string()).optional(),
   ports: z.array(servicePort).optional(),
   location: z.enum(['MESH_EXTERNAL', 'MESH_INTERNAL']).optional(),

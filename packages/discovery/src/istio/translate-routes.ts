@@ -20,7 +20,7 @@ import type { Workload } from '../workload.ts';
 import { resolveShortName, virtualHostDomains } from './host-names.ts';
 import { formatPath, type VirtualService } from './istio-resource.ts';
 import { BLACKHOLE_CLUSTER, type MeshConfig, PASSTHROUGH_CLUSTER } from './mesh-config.ts';
-import { durationFromMs } from './proto-values.ts';
+import { durationFromMs, MAX_UINT32 } from './proto-values.ts';
 import type { Headers } from './schema-common.ts';
 import type { Service } from './service-registry.ts';
 import { faultPerFilterConfig, validateFault } from './translate-fault.ts';
@@ -266,6 +266,17 @@ function routeAction(
   }
   if (clusters.length === 0) {
     issue([...base, 'route'], 'every destination has weight 0');
+    return undefined;
+  }
+  // Envoy refuses weighted clusters whose weights add up past a uint32 (route_entry_impl.cc);
+  // istiod does not check the sum, so the route would be NACKed. Say so against the rule.
+  let total = 0;
+  for (const c of clusters) total += c.weight;
+  if (total > MAX_UINT32) {
+    issue(
+      [...base, 'route'],
+      `the destination weights add up to ${total}, over Envoy's limit of ${MAX_UINT32}`,
+    );
     return undefined;
   }
   const hashPolicy = input.hashPolicyFor(clusters[0]!.name);

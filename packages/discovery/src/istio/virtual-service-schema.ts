@@ -1,9 +1,24 @@
 /** Schema of networking.istio.io VirtualService `spec` (v1, v1beta1, v1alpha3 share it). */
 import { z } from 'zod';
-import { duration, headers, labels, percent, port, stringMatch } from './schema-common.ts';
+import { isIpAddress, validateWildcardDomain } from './host-name-validation.ts';
+import { duration, headers, istioDuration, labels, percent, port, stringMatch } from './schema-common.ts';
+
+/** istiod's validateDestination: a host name, never `*`. */
+const destinationHost = z.string().check((ctx) => {
+  const problem =
+    ctx.value === '*' ? `invalid destination host ${ctx.value}` : validateWildcardDomain(ctx.value);
+  if (problem !== undefined) ctx.issues.push({ code: 'custom', message: problem, input: ctx.value });
+});
+
+/** istiod's ValidateVirtualService host check for a VirtualService of sidecars: IP addresses pass. */
+const virtualServiceHost = z.string().check((ctx) => {
+  if (isIpAddress(ctx.value)) return;
+  const problem = validateWildcardDomain(ctx.value);
+  if (problem !== undefined) ctx.issues.push({ code: 'custom', message: problem, input: ctx.value });
+});
 
 const destination = z.strictObject({
-  host: z.string().min(1),
+  host: destinationHost,
   subset: z.string().min(1).optional(),
   port: z.strictObject({ number: port }).optional(),
 });
@@ -29,7 +44,8 @@ export type IstioHttpMatch = z.infer<typeof httpMatchRequest>;
 
 const routeDestination = z.strictObject({
   destination,
-  weight: z.number().int().min(0).optional(),
+  // int32 in Istio's API (validateWeight refuses < 0).
+  weight: z.number().int().min(0).max(2_147_483_647).optional(),
   headers: headers.optional(),
 });
 export type IstioRouteDestination = z.infer<typeof routeDestination>;
@@ -56,18 +72,18 @@ const rewrite = z.strictObject({
 
 const retries = z.strictObject({
   attempts: z.number().int().min(0).optional(),
-  perTryTimeout: duration.optional(),
+  perTryTimeout: istioDuration.optional(),
   retryOn: z.string().optional(),
   retryRemoteLocalities: z.boolean().optional(),
   retryIgnorePreviousHosts: z.boolean().optional(),
-  backoff: duration.optional(),
+  backoff: istioDuration.optional(),
 });
 
 const fault = z.strictObject({
   delay: z
     .strictObject({
-      fixedDelay: duration.optional(),
-      exponentialDelay: duration.optional(),
+      fixedDelay: istioDuration.optional(),
+      exponentialDelay: istioDuration.optional(),
       percentage: percent.optional(),
       percent: z.number().int().min(0).max(100).optional(),
     })
@@ -101,7 +117,7 @@ const httpRoute = z.strictObject({
   directResponse: directResponse.optional(),
   delegate: z.strictObject({ name: z.string(), namespace: z.string().optional() }).optional(),
   rewrite: rewrite.optional(),
-  timeout: duration.optional(),
+  timeout: istioDuration.optional(),
   retries: retries.optional(),
   fault: fault.optional(),
   mirror: destination.optional(),
@@ -113,12 +129,27 @@ const httpRoute = z.strictObject({
 });
 export type IstioHttpRoute = z.infer<typeof httpRoute>;
 
-export const virtualServiceSpec = z.strictObject({
-  hosts: z.array(z.string().min(1)).min(1),
-  gateways: z.array(z.string()).optional(),
-  http: z.array(httpRoute).optional(),
-  tls: z.array(z.unknown()).optional(),
-  tcp: z.array(z.unknown()).optional(),
-  exportTo: z.array(z.string()).optional(),
-});
+export const virtualServiceSpec = z
+  .strictObject({
+    hosts: z.array(virtualServiceHost).min(1),
+    gateways: z.array(z.string()).optional(),
+    http: z.array(httpRoute).optional(),
+    tls: z.array(z.unknown()).optional(),
+    tcp: z.array(z.unknown()).optional(),
+    exportTo: z.array(z.string()).optional(),
+  })
+  .check((ctx) => {
+    // A VirtualService with no gateways binds to the mesh (sidecars), where `*` is refused.
+    const gateways = ctx.value.gateways ?? [];
+    if (gateways.length > 0 && !gateways.includes('mesh')) return;
+    ctx.value.hosts.forEach((host, i) => {
+      if (host === '*')
+        ctx.issues.push({
+          code: 'custom',
+          message: 'wildcard host * is not allowed for virtual services bound to the mesh gateway',
+          input: host,
+          path: ['hosts', i],
+        });
+    });
+  });
 export type VirtualServiceSpec = z.infer<typeof virtualServiceSpec>;
