@@ -26,6 +26,7 @@ import {
   resolveTracingOptions,
   type TracingOptions,
 } from './telemetry/tracing/tracing-options.ts';
+import { MAX_TIMER_MS } from './timer-limit.ts';
 
 /** Receives what the mesh has to say about its configuration. */
 export interface MeshLogger {
@@ -112,9 +113,6 @@ export const FAILURE_BREAKER_DEFAULTS = Object.freeze({
   rollingCountTimeoutMs: 10_000,
   resetTimeoutMs: 30_000,
 });
-
-/** setTimeout's largest delay. */
-const MAX_TIMER_MS = 2_147_483_647;
 
 const FAILURE_BREAKER_KEYS = new Set(['clusters', ...Object.keys(FAILURE_BREAKER_DEFAULTS)]);
 

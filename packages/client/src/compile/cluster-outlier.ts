@@ -23,6 +23,7 @@ import {
 import type { RandomSource } from '../lb/random-source.ts';
 import type { OutlierConfig } from '../resilience/outlier-config.ts';
 import { OutlierDetector, type OutlierOutcome } from '../resilience/outlier-detector.ts';
+import { MAX_TIMER_MS, timerPiece } from '../timer-limit.ts';
 import type { CompiledCluster } from './compile-cluster.ts';
 import type { CompiledMesh } from './compile-snapshot.ts';
 
@@ -64,7 +65,17 @@ export class ClusterOutlier {
       onChange: () => this.#refresh(false),
     });
     // Unref'd: an idle mesh must not keep the process alive for its detectors.
-    this.#timer = setInterval(ClusterOutlier.#tick, config.intervalMs, this);
+    if (config.intervalMs <= MAX_TIMER_MS) {
+      this.#timer = setInterval(ClusterOutlier.#tick, config.intervalMs, this);
+    } else {
+      // An interval longer than one Node timer holds: ticks on a chain of pieces.
+      this.#timer = setTimeout(
+        ClusterOutlier.#longTick,
+        MAX_TIMER_MS,
+        this,
+        config.intervalMs - MAX_TIMER_MS,
+      );
+    }
     this.#timer.unref();
   }
 
@@ -100,6 +111,7 @@ export class ClusterOutlier {
 
   dispose(): void {
     if (this.#timer === undefined) return;
+    // clearInterval and clearTimeout clear either kind of timer.
     clearInterval(this.#timer);
     this.#timer = undefined;
   }
@@ -125,6 +137,17 @@ export class ClusterOutlier {
 
   static #tick(self: ClusterOutlier): void {
     self.detector.tick();
+  }
+
+  static #longTick(self: ClusterOutlier, rest: number): void {
+    if (self.#timer === undefined) return;
+    if (rest <= 0) {
+      self.detector.tick();
+      rest = self.detector.config.intervalMs;
+    }
+    const piece = timerPiece(rest);
+    self.#timer = setTimeout(ClusterOutlier.#longTick, piece, self, rest - piece);
+    self.#timer.unref();
   }
 }
 

@@ -16,6 +16,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
+import { timerPiece } from '../timer-limit.ts';
 
 /** What runs once the delay is over, with this wrapper as its handler. */
 export type AfterDelay = (handler: FaultDelay) => void;
@@ -52,12 +53,19 @@ export class FaultDelay implements Dispatcher.DispatchController, Dispatcher.Dis
     this.#caller.onRequestStart?.(this, {});
     // An already-aborted signal aborts inside onRequestStart.
     if (this.#settled) return;
-    this.#timer = setTimeout(FaultDelay.#onDelayEnd, delayMs, this, next);
+    const piece = timerPiece(delayMs);
+    this.#timer = setTimeout(FaultDelay.#onDelayEnd, piece, this, next, delayMs - piece);
   }
 
-  static #onDelayEnd(self: FaultDelay, next: AfterDelay): void {
+  static #onDelayEnd(self: FaultDelay, next: AfterDelay, rest: number): void {
     self.#timer = undefined;
     if (self.#settled) return;
+    if (rest > 0) {
+      // A delay longer than one Node timer holds: wait out the rest.
+      const piece = timerPiece(rest);
+      self.#timer = setTimeout(FaultDelay.#onDelayEnd, piece, self, next, rest - piece);
+      return;
+    }
     self.#settled = true;
     next(self);
   }

@@ -34,6 +34,7 @@ import type { AdmissionTicket, RequestAdmission } from '../resilience/request-ad
 import { applyHeaderMutations, type HeaderMutations } from '../route/header-mutations.ts';
 import type { MirrorPolicy } from '../route/route-action.ts';
 import type { ClusterTraffic } from '../telemetry/cluster-traffic.ts';
+import { timerPiece } from '../timer-limit.ts';
 import { classifyAttemptError, isReplayableBody } from './attempt-outcome.ts';
 import type { IncomingRequest } from './incoming-request.ts';
 import { admissionOf } from './retry-admission.ts';
@@ -154,13 +155,20 @@ class MirrorHandler implements Dispatcher.DispatchHandler {
     host.activeRequests++;
     // From dispatch, as the router's route timer: connecting counts against the route timeout.
     if (timeoutMs > 0) {
-      this.#timer = setTimeout(MirrorHandler.#onTimeout, timeoutMs, this);
+      const piece = timerPiece(timeoutMs);
+      this.#timer = setTimeout(MirrorHandler.#onTimeout, piece, this, timeoutMs - piece);
       this.#timer.unref();
     }
   }
 
-  static #onTimeout(mirror: MirrorHandler): void {
+  static #onTimeout(mirror: MirrorHandler, rest: number): void {
     mirror.#timer = undefined;
+    if (rest > 0) {
+      const piece = timerPiece(rest);
+      mirror.#timer = setTimeout(MirrorHandler.#onTimeout, piece, mirror, rest - piece);
+      mirror.#timer.unref();
+      return;
+    }
     mirror.#timedOut = true;
     const controller = mirror.#controller;
     if (controller !== undefined) {

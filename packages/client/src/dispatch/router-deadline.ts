@@ -9,6 +9,7 @@
  * (measured) about 12 ns more to construct every router. The router is told when a deadline
  * passes (`routeTimedOut`, `perTryTimedOut`) and decides what that means.
  */
+import { MAX_TIMER_MS } from '../timer-limit.ts';
 import type { AttemptHandler } from './attempt-handler.ts';
 
 /** The fields and callbacks of the router that the deadlines use. @internal */
@@ -78,8 +79,12 @@ function arm(s: DeadlineState, at: number): void {
     if (s.deadlineTimerAt <= at) return;
     clearTimeout(s.deadlineTimer);
   }
-  s.deadlineTimerAt = at;
-  s.deadlineTimer = setTimeout(onTimer, Math.max(0, at - performance.now()), s);
+  const now = performance.now();
+  // A deadline further away than one Node timer holds: the timer stops at a checkpoint on the
+  // way, finds nothing due there, and re-arms for what is left.
+  const delay = at - now > MAX_TIMER_MS ? MAX_TIMER_MS : Math.max(0, at - now);
+  s.deadlineTimerAt = delay === MAX_TIMER_MS ? now + MAX_TIMER_MS : at;
+  s.deadlineTimer = setTimeout(onTimer, delay, s);
   s.deadlineTimer.unref();
 }
 

@@ -63,6 +63,7 @@ import { effectivePerTryTimeoutMs } from '../resilience/request-deadline.ts';
 import { applyHeaderMutations } from '../route/header-mutations.ts';
 import { removePeerMetadataHeaders } from '../telemetry/peer-metadata/peer-metadata-headers.ts';
 import { localReplyStatus } from '../telemetry/response-outcome.ts';
+import { timerPiece } from '../timer-limit.ts';
 import { refuseCircuitOpen, refuseOverflow } from './admission-refusal.ts';
 import { attemptFailureError } from './attempt-failure.ts';
 import { ABANDONED, AttemptHandler } from './attempt-handler.ts';
@@ -108,6 +109,8 @@ export class RouterRequest implements Dispatcher.DispatchController, DeadlineSta
   #previousPriorities: PreviousPriorities | undefined;
   /** per_try_idle_timeout of the current attempt: re-armed by every response event. */
   #idleTimer: NodeJS.Timeout | undefined;
+  /** per_try_idle_timeout is longer than one Node timer: activity re-arms it instead of refresh(). */
+  #idleInPieces = false;
   #backoffTimer: NodeJS.Timeout | undefined;
   #retrySlot: ClusterAdmission | undefined;
   /** The request's circuit-breaker slot; undefined when the cluster does not count requests. */
@@ -229,10 +232,25 @@ export class RouterRequest implements Dispatcher.DispatchController, DeadlineSta
     this.#requestStarted = true;
     // per_try_idle_timeout starts once the attempt has its connection (Envoy: onPoolReady).
     const idleMs = this.#route.retry?.perTryIdleTimeoutMs ?? 0;
-    if (idleMs > 0) {
-      this.#idleTimer = setTimeout(RouterRequest.#onPerTryIdleTimeout, idleMs, this, attempt);
-      this.#idleTimer.unref();
+    if (idleMs > 0) this.#armIdle(attempt, idleMs);
+  }
+
+  #armIdle(attempt: AttemptHandler, idleMs: number): void {
+    const piece = timerPiece(idleMs);
+    this.#idleInPieces = piece < idleMs;
+    this.#idleTimer = setTimeout(RouterRequest.#onPerTryIdleTimeout, piece, this, attempt, idleMs - piece);
+    this.#idleTimer.unref();
+  }
+
+  /** The attempt showed activity: its idle timeout starts again. */
+  #idleActivity(attempt: AttemptHandler): void {
+    if (!this.#idleInPieces) {
+      this.#idleTimer?.refresh();
+      return;
     }
+    if (this.#idleTimer === undefined) return;
+    clearTimeout(this.#idleTimer);
+    this.#armIdle(attempt, this.#route.retry?.perTryIdleTimeoutMs ?? 0);
   }
 
   /** @internal */
@@ -244,7 +262,7 @@ export class RouterRequest implements Dispatcher.DispatchController, DeadlineSta
     statusMessage: string | undefined,
   ): void {
     if (attempt !== this.#attempt) return;
-    this.#idleTimer?.refresh();
+    this.#idleActivity(attempt);
     if (status < 200) {
       // Informational (100 Continue, 103 Early Hints): passed on, never decided on.
       this.#caller.onResponseStart?.(this, status, headers, statusMessage);
@@ -286,7 +304,7 @@ export class RouterRequest implements Dispatcher.DispatchController, DeadlineSta
   /** @internal */
   attemptData(attempt: AttemptHandler, chunk: Buffer): void {
     if (attempt === this.#attempt) {
-      this.#idleTimer?.refresh();
+      this.#idleActivity(attempt);
       this.#responseBytes += chunk.length;
       this.#caller.onResponseData?.(this, chunk);
     }
@@ -391,7 +409,8 @@ export class RouterRequest implements Dispatcher.DispatchController, DeadlineSta
 
   #scheduleRetry(backoffMs: number): void {
     // Referenced on purpose: during a backoff no socket may keep the process alive.
-    this.#backoffTimer = setTimeout(RouterRequest.#onBackoff, backoffMs, this);
+    const piece = timerPiece(backoffMs);
+    this.#backoffTimer = setTimeout(RouterRequest.#onBackoff, piece, this, backoffMs - piece);
   }
 
   #retry(): void {
@@ -539,9 +558,15 @@ export class RouterRequest implements Dispatcher.DispatchController, DeadlineSta
     }
   }
 
-  static #onBackoff(router: RouterRequest): void {
+  static #onBackoff(router: RouterRequest, rest: number): void {
     router.#backoffTimer = undefined;
-    if (!router.#done) router.#retry();
+    if (router.#done) return;
+    if (rest > 0) {
+      const piece = timerPiece(rest);
+      router.#backoffTimer = setTimeout(RouterRequest.#onBackoff, piece, router, rest - piece);
+      return;
+    }
+    router.#retry();
   }
 
   /**
@@ -549,9 +574,21 @@ export class RouterRequest implements Dispatcher.DispatchController, DeadlineSta
    * per-try timeout before response headers (retried, `UT` when final), and unlike it still
    * enforced once the response streams: the body then fails (Envoy resets the stream).
    */
-  static #onPerTryIdleTimeout(router: RouterRequest, attempt: AttemptHandler): void {
+  static #onPerTryIdleTimeout(router: RouterRequest, attempt: AttemptHandler, rest: number): void {
     router.#idleTimer = undefined;
     if (attempt !== router.#attempt || router.#done) return;
+    if (rest > 0) {
+      const piece = timerPiece(rest);
+      router.#idleTimer = setTimeout(
+        RouterRequest.#onPerTryIdleTimeout,
+        piece,
+        router,
+        attempt,
+        rest - piece,
+      );
+      router.#idleTimer.unref();
+      return;
+    }
     router.outlier?.record(attempt.host, 'timeout');
     if (router.#forwardedController === undefined) {
       router.#attemptFailed(attempt, { kind: 'per-try-timeout' }, undefined, true);
