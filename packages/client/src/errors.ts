@@ -17,8 +17,10 @@ export const ClientErrorCode = {
   NO_HEALTHY_UPSTREAM: 'DABBA_NO_HEALTHY_UPSTREAM',
   /** A request was dispatched before the first configuration snapshot arrived. */
   NOT_READY: 'DABBA_NOT_READY',
-  /** The mesh was closed or destroyed. */
+  /** A request was dispatched after `close()` or `destroy()`. */
   CLOSED: 'DABBA_MESH_CLOSED',
+  /** `destroy()` ended the request while it was in flight. */
+  DESTROYED: 'DABBA_MESH_DESTROYED',
   /** The request could not be understood (no origin, bad URL). */
   INVALID_REQUEST: 'DABBA_INVALID_REQUEST',
   /** No connection to the upstream could be made (Envoy `UF`). */
@@ -171,6 +173,19 @@ export class MeshNotReadyError extends DabbaError {
 export class MeshClosedError extends DabbaError {
   constructor() {
     super('the mesh is closed', { code: ClientErrorCode.CLOSED });
+  }
+}
+
+/**
+ * The request was in flight when `destroy()` was called. `cause` is the error given to
+ * `destroy(err)`, if any.
+ */
+export class MeshDestroyedError extends DabbaError {
+  constructor(cause?: Error) {
+    super('the mesh was destroyed while the request was in flight', {
+      code: ClientErrorCode.DESTROYED,
+      ...(cause === undefined ? {} : { cause }),
+    });
   }
 }
 

@@ -28,10 +28,16 @@ import { IncomingRequest } from './dispatch/incoming-request.ts';
 import { answerDirectly, failUnrouted } from './dispatch/local-reply.ts';
 import { failLocally } from './dispatch/local-response.ts';
 import type { MeshContext } from './dispatch/mesh-context.ts';
+import { MeshLifecycle } from './dispatch/mesh-lifecycle.ts';
 import { passThrough } from './dispatch/passthrough.ts';
 import { parseTarget, type RequestTarget } from './dispatch/request-target.ts';
 import { faultTargets, resolveRequest } from './dispatch/resolve-request.ts';
-import { ConfigError as ConfigErrorClass, MeshClosedError, MeshNotReadyError } from './errors.ts';
+import {
+  ConfigError as ConfigErrorClass,
+  MeshClosedError,
+  MeshDestroyedError,
+  MeshNotReadyError,
+} from './errors.ts';
 import { type ExplainRequest, type Explanation, explainRequest } from './explain.ts';
 import { inboundSteps } from './inbound/inbound-chain.ts';
 import { type InboundOptions, resolveInboundOptions } from './inbound/inbound-options.ts';
@@ -112,8 +118,8 @@ export class Mesh extends Dispatcher {
   #appliedAt = new Date();
   #applying: AbortController | undefined;
   #closed = false;
-  /** Read by routers: a retry after close() or destroy() fails instead of opening a pool. */
-  readonly #lifecycle = { closed: false };
+  /** close() and destroy(): requests in flight register here, so close() can wait for them. */
+  readonly #lifecycle = new MeshLifecycle();
   /** The opt-in failure-rate breakers by cluster; `undefined` when the option is off. */
   readonly #breakers: FailureBreakers | undefined;
   /** Tracing and access logs; `undefined` when both are off (requests then pay one check). */
@@ -297,6 +303,11 @@ export class Mesh extends Dispatcher {
   override dispatch(options: Dispatcher.DispatchOptions, userHandler: Dispatcher.DispatchHandler): boolean {
     // Node's built-in fetch (an older bundled undici) still speaks the v1 handler API.
     const handler = toCurrentHandler(userHandler);
+    // After close() no new request starts; one coming back from a fault delay is in flight.
+    if (this.#closed && !(handler instanceof FaultDelay)) {
+      failLocally(handler, new MeshClosedError());
+      return true;
+    }
     const compiled = this.#compiled;
     if (!compiled) {
       failLocally(handler, this.#closed ? new MeshClosedError() : new MeshNotReadyError());
@@ -427,11 +438,15 @@ export class Mesh extends Dispatcher {
     });
   }
 
-  /** Stops taking configuration, lets requests in flight finish, then closes every connection. */
+  /**
+   * Stops taking configuration and new requests (they fail with `DABBA_MESH_CLOSED`), lets every
+   * request in flight finish (retries, backoffs and fault delays included), then closes every
+   * connection.
+   */
   override close(): Promise<void>;
   override close(callback: () => void): void;
   override close(callback?: () => void): Promise<void> | void {
-    const done = this.#shutdown(() => this.#pools.close());
+    const done = this.#shutdown(undefined);
     if (callback) {
       done.then(
         () => callback(),
@@ -442,7 +457,10 @@ export class Mesh extends Dispatcher {
     return done;
   }
 
-  /** Like close(), but aborts requests in flight. */
+  /**
+   * Like close(), but ends every request in flight at once with `DABBA_MESH_DESTROYED`
+   * ({@link MeshDestroyedError}, whose `cause` is `err` when given).
+   */
   override destroy(): Promise<void>;
   override destroy(err: Error | null): Promise<void>;
   override destroy(callback: () => void): void;
@@ -450,7 +468,7 @@ export class Mesh extends Dispatcher {
   override destroy(errOrCallback?: Error | null | (() => void), callback?: () => void): Promise<void> | void {
     const err = typeof errOrCallback === 'function' ? null : errOrCallback;
     const cb = typeof errOrCallback === 'function' ? errOrCallback : callback;
-    const done = this.#shutdown(() => this.#pools.destroy(err ?? undefined));
+    const done = this.#shutdown(new MeshDestroyedError(err ?? undefined));
     if (cb) {
       done.then(
         () => cb(),
@@ -489,20 +507,36 @@ export class Mesh extends Dispatcher {
     }
   }
 
-  async #shutdown(closePools: () => Promise<void>): Promise<void> {
-    if (!this.#closed) {
+  /**
+   * close() (no error) or destroy(err). New requests are refused at once. close() then waits for
+   * the requests in flight, which keep their configuration and connections until they end;
+   * destroy() ends them with `destroyed`. Then the connections close.
+   */
+  async #shutdown(destroyed: MeshDestroyedError | undefined): Promise<void> {
+    const first = !this.#closed;
+    this.#closed = true;
+    const lifecycle = this.#lifecycle;
+    lifecycle.closing = true;
+    this.#applying?.abort();
+    const unsubscribed = this.#subscription.close();
+    if (destroyed !== undefined && lifecycle.destroyedWith === undefined) {
+      lifecycle.destroyWaiting(destroyed);
+      const pools = this.#pools.destroy(destroyed);
+      await Promise.all([unsubscribed, pools]);
+    } else {
+      await unsubscribed;
+    }
+    await lifecycle.idle();
+    if (first) {
       this.#metrics?.unregister();
       this.#clusterStats?.unregister();
       this.#controlPlaneStats?.unregister();
     }
-    this.#closed = true;
-    this.#lifecycle.closed = true;
-    this.#applying?.abort();
+    lifecycle.closed = true;
     disposeOutlierDetection(this.#compiled);
     this.#breakers?.shutdown();
     this.#compiled = undefined;
-    await this.#subscription.close();
-    await closePools();
+    await this.#pools.close();
   }
 }
 

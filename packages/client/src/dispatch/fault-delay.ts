@@ -17,12 +17,15 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { timerPiece } from '../timer-limit.ts';
+import type { MeshLifecycle, MeshWaiter } from './mesh-lifecycle.ts';
 
 /** What runs once the delay is over, with this wrapper as its handler. */
 export type AfterDelay = (handler: FaultDelay) => void;
 
-export class FaultDelay implements Dispatcher.DispatchController, Dispatcher.DispatchHandler {
+export class FaultDelay implements Dispatcher.DispatchController, Dispatcher.DispatchHandler, MeshWaiter {
   readonly #caller: Dispatcher.DispatchHandler;
+  /** The mesh's lifecycle: close() waits for the delay, destroy() ends it. */
+  readonly #lifecycle: MeshLifecycle | undefined;
   /**
    * `performance.now()` when the request reached the mesh (0 when metrics are off): the request
    * resumes with this object as its handler, so its one metrics record after the delay reads the
@@ -39,9 +42,10 @@ export class FaultDelay implements Dispatcher.DispatchController, Dispatcher.Dis
   #reason: Error | null = null;
   #cancelled: ((delay: FaultDelay) => void) | undefined;
 
-  constructor(caller: Dispatcher.DispatchHandler, startedAt: number) {
+  constructor(caller: Dispatcher.DispatchHandler, startedAt: number, lifecycle?: MeshLifecycle) {
     this.#caller = caller;
     this.startedAt = startedAt;
+    this.#lifecycle = lifecycle;
   }
 
   /**
@@ -53,6 +57,8 @@ export class FaultDelay implements Dispatcher.DispatchController, Dispatcher.Dis
     this.#caller.onRequestStart?.(this, {});
     // An already-aborted signal aborts inside onRequestStart.
     if (this.#settled) return;
+    this.#lifecycle?.requestStarted();
+    this.#lifecycle?.waiting(this);
     const piece = timerPiece(delayMs);
     this.#timer = setTimeout(FaultDelay.#onDelayEnd, piece, this, next, delayMs - piece);
   }
@@ -66,8 +72,14 @@ export class FaultDelay implements Dispatcher.DispatchController, Dispatcher.Dis
       self.#timer = setTimeout(FaultDelay.#onDelayEnd, piece, self, next, rest - piece);
       return;
     }
+    const lifecycle = self.#lifecycle;
+    lifecycle?.notWaiting(self);
     self.#settled = true;
-    next(self);
+    try {
+      next(self); // the request routed afresh registers itself before this delay lets go
+    } finally {
+      lifecycle?.requestEnded();
+    }
   }
 
   // --- the caller's controller ---
@@ -101,9 +113,16 @@ export class FaultDelay implements Dispatcher.DispatchController, Dispatcher.Dis
     if (this.#timer !== undefined) {
       clearTimeout(this.#timer);
       this.#timer = undefined;
+      this.#lifecycle?.notWaiting(this);
+      this.#lifecycle?.requestEnded();
     }
     this.#cancelled?.(this);
     this.#caller.onResponseError?.(this, reason);
+  }
+
+  /** @internal The mesh was destroyed during the delay. */
+  meshDestroyed(err: Error): void {
+    this.abort(err);
   }
 
   pause(): void {

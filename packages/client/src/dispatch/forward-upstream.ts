@@ -90,7 +90,7 @@ export function forwardUpstream(
   );
   const started = router.start(host, pool);
   // Fire-and-forget copies (Envoy's shadow policies), sent after the primary has started.
-  if (policy.mirrors !== undefined && !ctx.lifecycle.closed) {
+  if (policy.mirrors !== undefined && !ctx.lifecycle.closing) {
     sendMirrors(policy.mirrors, {
       pools: ctx.pools,
       clusters: compiled.clusters,

@@ -16,11 +16,12 @@ import type { PassthroughRecording } from '../telemetry/observing-handler.ts';
 import type { LocalPeerMetadata } from '../telemetry/peer-metadata/encode-peer-metadata.ts';
 import type { ResponseLabelSets } from '../telemetry/response-label-sets.ts';
 import type { FaultDelay } from './fault-delay.ts';
+import type { MeshLifecycle } from './mesh-lifecycle.ts';
 
 export interface MeshContext {
   readonly pools: EndpointPools;
-  /** The mesh's state: no retry or mirror starts once it is closed. */
-  readonly lifecycle: { readonly closed: boolean };
+  /** Closing and destroying: requests in flight register here (mesh-lifecycle.ts). */
+  readonly lifecycle: MeshLifecycle;
   readonly random: RandomSource;
   /** The match context of the request being routed (routing is synchronous: one is enough). */
   readonly matchContext: MatchContext;

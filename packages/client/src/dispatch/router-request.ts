@@ -69,6 +69,7 @@ import { attemptFailureError } from './attempt-failure.ts';
 import { ABANDONED, AttemptHandler } from './attempt-handler.ts';
 import { classifyAttemptError, isDrainableResponse, mayRetryResponse } from './attempt-outcome.ts';
 import { EXPECTED_RQ_TIMEOUT_MS, expectedTimeoutMs } from './envoy-request-headers.ts';
+import type { MeshWaiter } from './mesh-lifecycle.ts';
 import { failureFlags, recordRequest, settleBreaker, Verdict } from './request-outcome.ts';
 import { admissionOf, retryAdmissionOf } from './retry-admission.ts';
 import { pickRetryHost, previousPrioritiesOf } from './retry-host-pick.ts';
@@ -83,7 +84,7 @@ import {
 } from './router-deadline.ts';
 import type { RouterRoute } from './router-route.ts';
 
-export class RouterRequest implements Dispatcher.DispatchController, DeadlineState {
+export class RouterRequest implements Dispatcher.DispatchController, DeadlineState, MeshWaiter {
   /** @internal The cluster's outlier detection, read once per request; undefined when none. */
   readonly outlier: ClusterOutlier | undefined;
   readonly #route: RouterRoute;
@@ -169,6 +170,8 @@ export class RouterRequest implements Dispatcher.DispatchController, DeadlineSta
       }
       this.#breakerCall = call;
     }
+    // In flight from here until #complete: close() waits for it, destroy() ends it.
+    this.#route.mesh.requestStarted();
     const timeoutMs = this.#route.timeoutMs;
     if (timeoutMs > 0 || this.#perTryTimeoutMs > 0) startDeadlines(this, timeoutMs, this.#perTryTimeoutMs);
     this.#caller.onRequestStart?.(this, null);
@@ -197,6 +200,11 @@ export class RouterRequest implements Dispatcher.DispatchController, DeadlineSta
   abort(reason: Error): void {
     this.#aborted = true;
     this.#fail(reason, Verdict.Local);
+  }
+
+  /** @internal The mesh was destroyed while this request waited for a retry. */
+  meshDestroyed(err: Error): void {
+    this.#fail(err, Verdict.Local);
   }
 
   pause(): void {
@@ -346,7 +354,8 @@ export class RouterRequest implements Dispatcher.DispatchController, DeadlineSta
       return;
     }
     const kind = classifyAttemptError(err, attempt.started);
-    if (kind === 'local') {
+    // destroy() failed the pools with its own error: the request ends with it, never retried.
+    if (kind === 'local' || err === this.#route.mesh.destroyedWith) {
       this.#fail(err, Verdict.Local);
       return;
     }
@@ -411,12 +420,15 @@ export class RouterRequest implements Dispatcher.DispatchController, DeadlineSta
     // Referenced on purpose: during a backoff no socket may keep the process alive.
     const piece = timerPiece(backoffMs);
     this.#backoffTimer = setTimeout(RouterRequest.#onBackoff, piece, this, backoffMs - piece);
+    this.#route.mesh.waiting(this);
   }
 
   #retry(): void {
     const route = this.#route;
-    if (route.mesh.closed) {
-      this.#fail(new MeshClosedError(), Verdict.Local);
+    // close() lets a retry run (the pools stay open until every request ended); destroy() not.
+    const destroyed = route.mesh.destroyedWith;
+    if (destroyed !== undefined || route.mesh.closed) {
+      this.#fail(destroyed ?? new MeshClosedError(), Verdict.Local);
       return;
     }
     const policy = route.retry!;
@@ -499,6 +511,7 @@ export class RouterRequest implements Dispatcher.DispatchController, DeadlineSta
     this.#attempt = undefined;
     this.#clearTimers();
     this.#releaseRetrySlot();
+    route.mesh.requestEnded();
     if (this.#ticket !== undefined) {
       this.#admission!.release(this.#ticket);
       this.#ticket = undefined;
@@ -548,6 +561,7 @@ export class RouterRequest implements Dispatcher.DispatchController, DeadlineSta
     if (this.#backoffTimer !== undefined) {
       clearTimeout(this.#backoffTimer);
       this.#backoffTimer = undefined;
+      this.#route.mesh.notWaiting(this);
     }
   }
 
@@ -561,6 +575,7 @@ export class RouterRequest implements Dispatcher.DispatchController, DeadlineSta
   static #onBackoff(router: RouterRequest, rest: number): void {
     router.#backoffTimer = undefined;
     if (router.#done) return;
+    if (rest <= 0) router.#route.mesh.notWaiting(router);
     if (rest > 0) {
       const piece = timerPiece(rest);
       router.#backoffTimer = setTimeout(RouterRequest.#onBackoff, piece, router, rest - piece);

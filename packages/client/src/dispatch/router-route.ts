@@ -16,13 +16,14 @@ import type { RequestObserver } from '../telemetry/request-observer.ts';
 import { isReplayableBody } from './attempt-outcome.ts';
 import type { IncomingRequest } from './incoming-request.ts';
 import type { MeshContext } from './mesh-context.ts';
+import type { MeshLifecycle } from './mesh-lifecycle.ts';
 import { requestBytes } from './request-bytes.ts';
 import type { Decision } from './resolve-request.ts';
 
 export interface RouterRoute {
   readonly pools: EndpointPools;
-  /** The mesh's state: no retry starts once it is closed. */
-  readonly mesh: { readonly closed: boolean };
+  /** The mesh's lifecycle: the router registers while in flight; destroy() ends it. */
+  readonly mesh: MeshLifecycle;
   readonly cluster: CompiledCluster;
   /** The options every attempt sends (path, headers and Host already rewritten). */
   readonly options: Dispatcher.DispatchOptions;
