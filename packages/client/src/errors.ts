@@ -55,6 +55,8 @@ export const ResponseFlag = {
    * circuit breaker / budget refused a retry.
    */
   UPSTREAM_OVERFLOW: 'UO',
+  /** The request is not valid HTTP (Envoy's codec refused it): header limits, invalid characters. */
+  DOWNSTREAM_PROTOCOL_ERROR: 'DPE',
 } as const;
 
 interface RequestContext {
@@ -189,10 +191,14 @@ export class MeshDestroyedError extends DabbaError {
   }
 }
 
-/** A request the mesh cannot interpret. */
+/**
+ * A request the mesh cannot interpret or send: no absolute origin, or a method, path or header
+ * undici refuses to write (CR, LF or NUL in a value, a method that is not a token). The latter
+ * carries Envoy's `DPE` (downstream protocol error), as a sidecar's codec refuses such a request.
+ */
 export class InvalidRequestError extends DabbaError {
-  constructor(message: string) {
-    super(message, { code: ClientErrorCode.INVALID_REQUEST });
+  constructor(message: string, options: { cause?: unknown; responseFlag?: string } = {}) {
+    super(message, { code: ClientErrorCode.INVALID_REQUEST, ...options });
   }
 }
 

@@ -7,6 +7,7 @@
  */
 import type { CompiledCluster } from './compile/compile-cluster.ts';
 import type { CompiledMesh } from './compile/compile-snapshot.ts';
+import { checkDownstream } from './dispatch/downstream-checks.ts';
 import { IncomingRequest } from './dispatch/incoming-request.ts';
 import { parseTarget } from './dispatch/request-target.ts';
 import { resolveRequest } from './dispatch/resolve-request.ts';
@@ -146,15 +147,41 @@ export function explainRequest(compiled: CompiledMesh, request: ExplainRequest):
   const target = parseTarget(url.origin);
   const raw: Record<string, string | string[]> = {};
   for (const [k, v] of Object.entries(request.headers ?? {})) raw[k] = typeof v === 'string' ? v : [...v];
+  const table = compiled.routeTables.get(target.port);
+  // As the request path: the listener's header limits and path normalization come first.
+  const checked = table
+    ? checkDownstream(
+        compiled.listenerSettings.get(target.port)!,
+        `${url.pathname}${url.search}`,
+        target.authority,
+        raw,
+      )
+    : `${url.pathname}${url.search}`;
   const view = new IncomingRequest(
     request.method ?? 'GET',
     target.scheme,
     target.authority,
-    `${url.pathname}${url.search}`,
+    typeof checked === 'string' ? checked : `${url.pathname}${url.search}`,
     raw,
   );
   const authority = view.authority;
-  const table = compiled.routeTables.get(target.port);
+  if (typeof checked !== 'string') {
+    return {
+      snapshotVersion: compiled.snapshot.version,
+      request: { method: view.method, authority, port: target.port, path: view.path, query: view.query },
+      listener: {
+        port: target.port,
+        routeConfiguration: compiled.routeConfigNames.get(target.port) ?? table!.name,
+      },
+      virtualHost: undefined,
+      route: undefined,
+      outcome: 'local',
+      clusters: [],
+      hash: undefined,
+      local: { status: checked.status, headers: checked.headers },
+      error: undefined,
+    };
+  }
   const decision = resolveRequest(compiled, table, target, view, table?.createContext(view));
   const selection = 'selection' in decision ? decision.selection : undefined;
   const base = {

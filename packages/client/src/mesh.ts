@@ -21,11 +21,12 @@ import { Dispatcher, Dispatcher1Wrapper } from 'undici';
 import { activateOutlierDetection, disposeOutlierDetection } from './compile/cluster-outlier.ts';
 import { type CompiledMesh, compileSnapshotAsync } from './compile/compile-snapshot.ts';
 import { EndpointPools } from './connection/endpoint-pools.ts';
+import { checkDownstream, type DownstreamRefusal } from './dispatch/downstream-checks.ts';
 import { FaultDelay } from './dispatch/fault-delay.ts';
 import { injectFault } from './dispatch/fault-filter.ts';
 import { forwardUpstream } from './dispatch/forward-upstream.ts';
 import { IncomingRequest } from './dispatch/incoming-request.ts';
-import { answerDirectly, failUnrouted } from './dispatch/local-reply.ts';
+import { answerDirectly, failUnrouted, refuseDownstream } from './dispatch/local-reply.ts';
 import { failLocally } from './dispatch/local-response.ts';
 import type { MeshContext } from './dispatch/mesh-context.ts';
 import { MeshLifecycle } from './dispatch/mesh-lifecycle.ts';
@@ -320,6 +321,16 @@ export class Mesh extends Dispatcher {
       failLocally(handler, err as Error);
       return true;
     }
+    const table = compiled.routeTables.get(target.port);
+    // The sidecar's codec and connection manager first: header limits, path normalization.
+    let refusal: DownstreamRefusal | undefined;
+    if (table !== undefined) {
+      const settings = compiled.listenerSettings.get(target.port)!;
+      const checked = checkDownstream(settings, options.path, target.authority, options.headers);
+      if (typeof checked !== 'string') refusal = checked;
+      // Envoy routes on the normalized :path and sends it upstream.
+      else if (checked !== options.path) options = { ...options, path: checked };
+    }
     const request = new IncomingRequest(
       options.method,
       target.scheme,
@@ -328,7 +339,10 @@ export class Mesh extends Dispatcher {
       options.headers,
     );
     const observer = this.#telemetry === undefined ? undefined : this.#observe(request, target, options);
-    const table = compiled.routeTables.get(target.port);
+    if (refusal !== undefined) {
+      refuseDownstream(this.#context, handler, refusal, options, observer);
+      return true;
+    }
     const decision = resolveRequest(
       compiled,
       table,

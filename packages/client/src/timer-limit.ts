@@ -10,5 +10,5 @@ export const MAX_TIMER_MS = 2_147_483_647;
 
 /** The part of `ms` one timer can wait now; the caller waits `ms - timerPiece(ms)` after it. */
 export function timerPiece(ms: number): number {
-  return ms > MAX_TIMER_MS ? MAX_TIMER_MS : ms;
+  return Math.min(ms, MAX_TIMER_MS);
 }

@@ -51,6 +51,7 @@ export { type RouteConfiguration, RouteConfigurationSchema } from '#xds/envoy/co
 export { type HTTPFault, HTTPFaultSchema } from '#xds/envoy/extensions/filters/http/fault/v3/fault_pb.js';
 export {
   type HttpConnectionManager,
+  HttpConnectionManager_PathWithEscapedSlashesAction,
   HttpConnectionManagerSchema,
 } from '#xds/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
 export {

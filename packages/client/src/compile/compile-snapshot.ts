@@ -15,6 +15,7 @@ import {
 } from '@dabba/discovery';
 import { compileRouteTableSteps, type RouteTable } from '../route/route-table.ts';
 import { type CompiledCluster, compileCluster, createCompileInterner } from './compile-cluster.ts';
+import { type ListenerSettings, listenerSettingsOf } from './listener-settings.ts';
 
 const HCM_FILTER = 'envoy.filters.network.http_connection_manager';
 
@@ -24,6 +25,8 @@ export interface CompiledMesh {
   readonly routeTables: ReadonlyMap<number, RouteTable>;
   /** Route configuration name of each port, for explain(). */
   readonly routeConfigNames: ReadonlyMap<number, string>;
+  /** Path normalization and header limits of each port's listener (HttpConnectionManager). */
+  readonly listenerSettings: ReadonlyMap<number, ListenerSettings>;
   readonly clusters: ReadonlyMap<string, CompiledCluster>;
   /** Requests to ports without a listener go straight to their destination (Istio ALLOW_ANY). */
   readonly passthroughUnknownPorts: boolean;
@@ -123,6 +126,7 @@ function* compileSteps(
   const issues: ConfigIssue[] = [];
   const routeTables = new Map<number, RouteTable>();
   const routeConfigNames = new Map<number, string>();
+  const listenerSettings = new Map<number, ListenerSettings>();
   const compiledRoutes = new Map<string, RouteTable>();
 
   // A generator too, so that a route configuration with thousands of virtual hosts is compiled
@@ -174,6 +178,7 @@ function* compileSteps(
         if (table) {
           routeTables.set(port, table);
           routeConfigNames.set(port, routeName);
+          listenerSettings.set(port, listenerSettingsOf(hcm));
         }
         yield;
       }
@@ -215,6 +220,7 @@ function* compileSteps(
     snapshot,
     routeTables,
     routeConfigNames,
+    listenerSettings,
     clusters,
     passthroughUnknownPorts: allowsPassthrough(snapshot, clusters),
   });

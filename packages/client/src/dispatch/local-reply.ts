@@ -15,6 +15,7 @@ import type { ObservedRequest } from '../telemetry/observed-request.ts';
 import type { ResponseLabelSets } from '../telemetry/response-label-sets.ts';
 import { localReplyStatus, responseFlagsOf, withFaultDelayFlag } from '../telemetry/response-outcome.ts';
 import { responseHeadBytes } from '../telemetry/wire-size.ts';
+import type { DownstreamRefusal } from './downstream-checks.ts';
 import { FaultDelay } from './fault-delay.ts';
 import type { IncomingRequest } from './incoming-request.ts';
 import { failLocally, respondLocally } from './local-response.ts';
@@ -74,6 +75,35 @@ export function answerDirectly(
   }
   observer?.answeredLocally(decision.status, decision.body?.byteLength ?? 0, decision.selection?.route.name);
   respondLocally(handler, decision.status, decision.headers, decision.body);
+}
+
+/**
+ * Answers a request the sidecar's codec or connection manager refuses before routing (header
+ * limits, path normalization; downstream-checks.ts): no route, so destination labels `unknown`.
+ */
+export function refuseDownstream(
+  ctx: MeshContext,
+  handler: Dispatcher.DispatchHandler,
+  refusal: DownstreamRefusal,
+  options: Dispatcher.DispatchOptions,
+  observer: ObservedRequest | undefined,
+): void {
+  const bodyBytes = refusal.body?.byteLength ?? 0;
+  if (ctx.metrics !== undefined) {
+    const grpc = isGrpcRequest(options.headers);
+    recordLocalAnswer(
+      ctx.metrics,
+      ctx.unroutedMetrics!,
+      refusal.status,
+      refusal.responseFlags,
+      grpc ? httpToGrpcStatus(refusal.status) : '',
+      options,
+      localResponseBytes(refusal.status, refusal.headers, bodyBytes),
+      handler,
+    );
+  }
+  observer?.refusedDownstream(refusal.status, refusal.responseFlags, refusal.details, bodyBytes);
+  respondLocally(handler, refusal.status, refusal.headers, refusal.body);
 }
 
 /** Fails a request whose cluster had no endpoint to pick (`UH`). */

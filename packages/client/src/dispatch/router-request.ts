@@ -52,7 +52,13 @@ import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { ClusterOutlier } from '../compile/cluster-outlier.ts';
 import type { PoolEntry } from '../connection/endpoint-pools.ts';
-import { MeshClosedError, NoHealthyUpstreamError, ResponseFlag, UpstreamTimeoutError } from '../errors.ts';
+import {
+  InvalidRequestError,
+  MeshClosedError,
+  NoHealthyUpstreamError,
+  ResponseFlag,
+  UpstreamTimeoutError,
+} from '../errors.ts';
 import type { Host } from '../lb/host.ts';
 import type { PreviousPriorities } from '../lb/previous-priorities.ts';
 import type { ClusterAdmission } from '../resilience/circuit-breakers.ts';
@@ -83,6 +89,19 @@ import {
   stopDeadlines,
 } from './router-deadline.ts';
 import type { RouterRoute } from './router-route.ts';
+
+/**
+ * undici refuses to write a request with an invalid method, path or header value (CR, LF, NUL):
+ * nothing was sent. As a sidecar's codec refuses such a request (`DPE`), it fails with
+ * DABBA_INVALID_REQUEST, undici's error as its cause.
+ */
+function unsendable(err: Error): InvalidRequestError | undefined {
+  if ((err as { code?: unknown }).code !== 'UND_ERR_INVALID_ARG') return undefined;
+  return new InvalidRequestError(`the request cannot be sent as it is: ${err.message}`, {
+    cause: err,
+    responseFlag: ResponseFlag.DOWNSTREAM_PROTOCOL_ERROR,
+  });
+}
 
 export class RouterRequest implements Dispatcher.DispatchController, DeadlineState, MeshWaiter {
   /** @internal The cluster's outlier detection, read once per request; undefined when none. */
@@ -356,7 +375,7 @@ export class RouterRequest implements Dispatcher.DispatchController, DeadlineSta
     const kind = classifyAttemptError(err, attempt.started);
     // destroy() failed the pools with its own error: the request ends with it, never retried.
     if (kind === 'local' || err === this.#route.mesh.destroyedWith) {
-      this.#fail(err, Verdict.Local);
+      this.#fail(unsendable(err) ?? err, Verdict.Local);
       return;
     }
     this.outlier?.record(attempt.host, kind === 'connect-failure' ? 'connect-failure' : 'reset');

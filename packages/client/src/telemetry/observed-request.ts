@@ -378,6 +378,12 @@ export class ObservedRequest implements RequestObserver, AccessLogEntry {
     this.requestEnded(status, NO_RESPONSE_FLAGS, bodyBytes, undefined);
   }
 
+  /** The codec or connection manager refused the request before routing (431 `DPE`, 400). */
+  refusedDownstream(status: number, responseFlags: string, details: string, bodyBytes: number): void {
+    this.responseCodeDetails = details;
+    this.requestEnded(status, responseFlags, bodyBytes, undefined);
+  }
+
   /** The fault filter aborted the request (`FI`), answered as `respondFaultAbort` answers it. */
   faultAborted(abort: { readonly httpStatus?: number }, contentType: string | undefined): void {
     this.responseCodeDetails = 'fault_filter_abort';

@@ -13,6 +13,13 @@ export interface MeshConfig {
   readonly localityLbSetting: IstioLocalityLbSetting;
   /** Whether HTTP/1.1 upstream connections are upgraded to HTTP/2. Istio: DO_NOT_UPGRADE. */
   readonly h2UpgradePolicy: 'DO_NOT_UPGRADE' | 'UPGRADE';
+  /**
+   * How request paths are normalized before routing (MeshConfig
+   * `pathNormalization.normalization`). Istio's default behaves as BASE: RFC 3986 normalization
+   * (Envoy's `normalize_path`); MERGE_SLASHES adds `merge_slashes`; DECODE_AND_MERGE_SLASHES
+   * also decodes `%2F` and `%5C`; NONE leaves paths as they are.
+   */
+  readonly pathNormalization: 'NONE' | 'BASE' | 'MERGE_SLASHES' | 'DECODE_AND_MERGE_SLASHES';
 }
 
 export const MESH_CONFIG_DEFAULTS: MeshConfig = Object.freeze({
@@ -20,6 +27,7 @@ export const MESH_CONFIG_DEFAULTS: MeshConfig = Object.freeze({
   connectTimeoutMs: 10_000,
   localityLbSetting: Object.freeze({ enabled: true }),
   h2UpgradePolicy: 'DO_NOT_UPGRADE',
+  pathNormalization: 'BASE',
 });
 
 /** Envoy/Istio names of the clusters that are not services. */

@@ -8,7 +8,11 @@ import { TrafficDirection } from '#xds/envoy/config/core/v3/base_pb.js';
 import { ApiVersion } from '#xds/envoy/config/core/v3/config_source_pb.js';
 import { type Listener, ListenerSchema } from '#xds/envoy/config/listener/v3/listener_pb.js';
 import { RouterSchema } from '#xds/envoy/extensions/filters/http/router/v3/router_pb.js';
-import { HttpConnectionManagerSchema } from '#xds/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
+import {
+  HttpConnectionManager_PathWithEscapedSlashesAction,
+  HttpConnectionManagerSchema,
+} from '#xds/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
+import type { MeshConfig } from './mesh-config.ts';
 
 export const HCM_FILTER_NAME = 'envoy.filters.network.http_connection_manager';
 export const ROUTER_FILTER_NAME = 'envoy.filters.http.router';
@@ -18,10 +22,30 @@ export function outboundListenerName(port: number): string {
   return `0.0.0.0_${port}`;
 }
 
-export function translateListener(port: number): Listener {
+/**
+ * The HttpConnectionManager path fields for MeshConfig `pathNormalization`, as istiod's
+ * buildHTTPConnectionManager sets them (pilot/pkg/networking/core/listener_builder.go).
+ */
+function pathNormalizationFields(setting: MeshConfig['pathNormalization']) {
+  const merge = setting === 'MERGE_SLASHES' || setting === 'DECODE_AND_MERGE_SLASHES';
+  return {
+    ...(setting === 'NONE' ? {} : { normalizePath: true }),
+    ...(merge ? { mergeSlashes: true } : {}),
+    pathWithEscapedSlashesAction:
+      setting === 'DECODE_AND_MERGE_SLASHES'
+        ? HttpConnectionManager_PathWithEscapedSlashesAction.UNESCAPE_AND_FORWARD
+        : HttpConnectionManager_PathWithEscapedSlashesAction.KEEP_UNCHANGED,
+  };
+}
+
+export function translateListener(
+  port: number,
+  pathNormalization: MeshConfig['pathNormalization'] = 'BASE',
+): Listener {
   const name = outboundListenerName(port);
   const hcm = create(HttpConnectionManagerSchema, {
     statPrefix: `outbound_${name}`,
+    ...pathNormalizationFields(pathNormalization),
     routeSpecifier: {
       case: 'rds',
       value: {

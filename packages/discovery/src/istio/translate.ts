@@ -275,7 +275,7 @@ export function* translateIstioSteps(
         issues,
       }),
     );
-    listeners.push(translateListener(port));
+    listeners.push(translateListener(port, mesh.pathNormalization));
   }
 
   return { resources: { listeners, routes, clusters, endpoints }, issues, notices };

@@ -144,6 +144,22 @@ export function compileTextFormat(format: string, unknown: string[]): TextFormat
   return parts;
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it escapes
+const UNSAFE_IN_TEXT = /[\u0000-\u001f\u007f"\\]/g;
+
+/**
+ * A request value as a text line may hold it: control characters, DEL, `"` and `\` as `\xHH`
+ * (nginx's default log escaping). Envoy's text formatter writes values raw because its codecs
+ * refuse CR, LF and NUL before a request is logged; here the request comes from the
+ * application, so one request must never write two lines (or forge a field) however its
+ * headers and path were built.
+ */
+export function escapeTextValue(value: string): string {
+  UNSAFE_IN_TEXT.lastIndex = 0;
+  if (!UNSAFE_IN_TEXT.test(value)) return value;
+  return value.replace(UNSAFE_IN_TEXT, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 export function renderText(format: TextFormat, entry: AccessLogEntry): string {
   let out = '';
   for (const part of format) {
@@ -152,7 +168,7 @@ export function renderText(format: TextFormat, entry: AccessLogEntry): string {
       continue;
     }
     const v = part(entry);
-    out += v === undefined || v === '' ? '-' : String(v);
+    out += v === undefined || v === '' ? '-' : typeof v === 'string' ? escapeTextValue(v) : String(v);
   }
   return out;
 }

@@ -1,0 +1,200 @@
+/**
+ * The request path as Envoy's HTTP connection manager hands it to routing
+ * (ConnectionManagerUtility::maybeNormalizePath, source/common/http/conn_manager_utility.cc),
+ * under the listener's settings, which Istio derives from MeshConfig `pathNormalization`
+ * (NONE, BASE, MERGE_SLASHES, DECODE_AND_MERGE_SLASHES). In Envoy's order:
+ *
+ * 1. a fragment (`#`) is refused (Envoy's default, `http_reject_path_with_fragment`);
+ * 2. escaped slashes (`%2F`, `%5C`, either case) per `path_with_escaped_slashes_action`;
+ * 3. `normalize_path`: PathUtil::canonicalPath, Chromium's URL path canonicalizer as Envoy pins
+ *    it: a leading `/`; `\` read as `/`; `.`/`..` segments (also written `%2e`) resolved, never
+ *    above the root; `%XX` of an unreserved character (A-Z a-z 0-9 - . _ ~) decoded and every
+ *    other escape kept as written; space, `"`, `<`, `>`, `^`, `` ` ``, `{`, `|`, `}`, control
+ *    characters, DEL and non-ASCII escaped in upper-case hex; a NUL, raw or `%00`, refused;
+ * 4. `merge_slashes`: runs of `/` become one.
+ *
+ * Each step touches only the part before the first `?`; the query is kept byte for byte. The
+ * result is what routing matches and what goes upstream, as Envoy rewrites `:path`.
+ */
+
+/** `path_with_escaped_slashes_action` (http_connection_manager.proto). */
+export type EscapedSlashesAction =
+  | 'KEEP_UNCHANGED'
+  | 'REJECT_REQUEST'
+  | 'UNESCAPE_AND_REDIRECT'
+  | 'UNESCAPE_AND_FORWARD';
+
+/** A listener's path settings, from its HttpConnectionManager. */
+export interface PathNormalization {
+  readonly normalizePath: boolean;
+  readonly mergeSlashes: boolean;
+  readonly escapedSlashes: EscapedSlashesAction;
+}
+
+/** No normalization (Istio NONE), as a listener without the fields has. */
+export const NO_PATH_NORMALIZATION: PathNormalization = Object.freeze({
+  normalizePath: false,
+  mergeSlashes: false,
+  escapedSlashes: 'KEEP_UNCHANGED',
+});
+
+/**
+ * The outcome, without an allocation in the common case: the path to route and forward (the
+ * same string when nothing changed); `undefined` when Envoy answers 400 with details
+ * `path_normalization_failed`; `{ redirect }` when it answers 307 to that path
+ * (UNESCAPE_AND_REDIRECT found an escaped slash).
+ */
+export type NormalizedPath = string | undefined | { readonly redirect: string };
+
+/**
+ * Anything a step could change: `%`, `.`, `\`, `#`, a doubled `/`, a character that needs an
+ * escape, or a path not starting with `/`. Most paths have none and pay this one test.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it looks for
+const MAY_CHANGE = /[%.\\#\u0000-\u0020"<>^`{|}\u007f-\uffff]|\/\//;
+
+/** Normalizes `path` (path and query, as a request line carries it) under `settings`. */
+export function normalizeRequestPath(path: string, settings: PathNormalization): NormalizedPath {
+  const query = path.indexOf('?');
+  const head = query === -1 ? path : path.slice(0, query);
+  if (head.includes('#') || (query === -1 ? false : path.includes('#', query))) return undefined;
+  if (
+    settings === NO_PATH_NORMALIZATION ||
+    (!settings.normalizePath && !settings.mergeSlashes && settings.escapedSlashes === 'KEEP_UNCHANGED')
+  ) {
+    return path;
+  }
+  if (head.charCodeAt(0) === 0x2f && !MAY_CHANGE.test(head)) return path;
+  const tail = query === -1 ? '' : path.slice(query);
+  let out = head;
+  let redirect = false;
+  if (settings.escapedSlashes !== 'KEEP_UNCHANGED') {
+    const unescaped = unescapeSlashes(out);
+    if (unescaped.length < out.length) {
+      if (settings.escapedSlashes === 'REJECT_REQUEST') return undefined;
+      if (settings.escapedSlashes === 'UNESCAPE_AND_REDIRECT') redirect = true;
+      out = unescaped;
+    }
+  }
+  if (settings.normalizePath) {
+    const canonical = canonicalPath(out);
+    if (canonical === undefined) return undefined;
+    out = canonical;
+  }
+  if (settings.mergeSlashes) out = mergeSlashes(out);
+  const result = out + tail;
+  return redirect ? { redirect: result } : result === path ? path : result;
+}
+
+/** PathUtil::unescapeSlashes: `%2F`/`%2f` to `/`, `%5C`/`%5c` to `\`. */
+export function unescapeSlashes(head: string): string {
+  if (!head.includes('%')) return head;
+  return head.replace(/%(2f|5c)/gi, (m) => (m[2] === 'f' || m[2] === 'F' ? '/' : '\\'));
+}
+
+/** PathUtil::mergeSlashes on the part before the query. */
+export function mergeSlashes(head: string): string {
+  return head.includes('//') ? head.replace(/\/{2,}/g, '/') : head;
+}
+
+const HEX = '0123456789ABCDEF';
+
+function hexValue(code: number): number {
+  if (code >= 0x30 && code <= 0x39) return code - 0x30;
+  if (code >= 0x41 && code <= 0x46) return code - 0x37;
+  if (code >= 0x61 && code <= 0x66) return code - 0x57;
+  return -1;
+}
+
+function isUnreserved(code: number): boolean {
+  return (
+    (code >= 0x41 && code <= 0x5a) ||
+    (code >= 0x61 && code <= 0x7a) ||
+    (code >= 0x30 && code <= 0x39) ||
+    code === 0x2d ||
+    code === 0x2e ||
+    code === 0x5f ||
+    code === 0x7e
+  );
+}
+
+/** ASCII characters the canonicalizer escapes (besides controls, DEL and non-ASCII). */
+function mustEscape(code: number): boolean {
+  return (
+    code <= 0x20 ||
+    code === 0x22 ||
+    code === 0x3c ||
+    code === 0x3e ||
+    code === 0x5e ||
+    code === 0x60 ||
+    code === 0x7b ||
+    code === 0x7c ||
+    code === 0x7d ||
+    code >= 0x7f
+  );
+}
+
+const utf8 = new TextEncoder();
+
+/**
+ * PathUtil::canonicalPath on the part before the query; undefined when Envoy refuses the path
+ * (a NUL, raw or escaped).
+ */
+export function canonicalPath(head: string): string | undefined {
+  // Characters first: escapes decoded or kept, unsafe characters escaped, `\` read as `/`.
+  let text = '';
+  for (let i = 0; i < head.length; i++) {
+    const code = head.charCodeAt(i);
+    if (code === 0) return undefined;
+    if (code === 0x25) {
+      const hi = hexValue(head.charCodeAt(i + 1));
+      const lo = hexValue(head.charCodeAt(i + 2));
+      if (hi === -1 || lo === -1) {
+        text += '%'; // not an escape: a literal percent sign, kept
+        continue;
+      }
+      const value = hi * 16 + lo;
+      if (value === 0) return undefined;
+      text += isUnreserved(value) ? String.fromCharCode(value) : head.slice(i, i + 3);
+      i += 2;
+      continue;
+    }
+    if (code === 0x5c) {
+      text += '/';
+      continue;
+    }
+    if (mustEscape(code)) {
+      if (code < 0x80) {
+        text += `%${HEX[code >> 4]}${HEX[code & 15]}`;
+        continue;
+      }
+      // Non-ASCII: the UTF-8 bytes of the whole code point (a surrogate pair is one).
+      const point = head.codePointAt(i)!;
+      const char = String.fromCodePoint(point);
+      for (const byte of utf8.encode(char)) text += `%${HEX[byte >> 4]}${HEX[byte & 15]}`;
+      i += char.length - 1;
+      continue;
+    }
+    text += head[i];
+  }
+  if (text.charCodeAt(0) !== 0x2f) text = `/${text}`;
+  // Then segments: `.` dropped, `..` drops the one before (never past the root). A dot
+  // segment that ends the path leaves the path ending in `/`.
+  const segments = text.split('/');
+  const out: string[] = [];
+  for (let s = 1; s < segments.length; s++) {
+    const segment = segments[s]!;
+    const last = s === segments.length - 1;
+    if (segment === '.') {
+      if (last) out.push('');
+      continue;
+    }
+    if (segment === '..') {
+      out.pop();
+      if (last) out.push('');
+      continue;
+    }
+    out.push(segment);
+  }
+  return `/${out.join('/')}`;
+}
