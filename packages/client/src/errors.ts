@@ -33,6 +33,16 @@ export const ClientErrorCode = {
   OVERFLOW: 'DABBA_OVERFLOW',
   /** The cluster's failure-rate breaker (the `failureBreaker` option) is open; no Envoy flag. */
   CIRCUIT_OPEN: 'DABBA_CIRCUIT_OPEN',
+  /**
+   * The endpoint must be reached over Istio mutual TLS (ISTIO_MUTUAL, or auto mTLS to a workload
+   * with a sidecar) and the mesh has no workload identity to present; nothing was sent (`UF`).
+   */
+  MTLS_UNAVAILABLE: 'DABBA_MTLS_UNAVAILABLE',
+  /**
+   * The cluster's TLS settings cannot be applied here (a Kubernetes `credentialName`, a
+   * certificate, key or CA file that cannot be read or used); nothing was sent (`UF`).
+   */
+  UPSTREAM_TLS_UNAVAILABLE: 'DABBA_UPSTREAM_TLS_UNAVAILABLE',
 } as const;
 
 /** Envoy response flags Dabba sets (Envoy access-log RESPONSE_FLAGS short names). */
@@ -247,6 +257,23 @@ export class UpstreamConnectError extends UpstreamFailure {
       ClientErrorCode.UPSTREAM_CONNECT_FAILURE,
       ctx,
     );
+  }
+}
+
+/**
+ * The request needed TLS the mesh could not set up, on its last attempt (`UF`): code
+ * `DABBA_MTLS_UNAVAILABLE` or `DABBA_UPSTREAM_TLS_UNAVAILABLE`, `reason` says why. Nothing was
+ * sent in clear instead.
+ */
+export class UpstreamTlsUnavailableError extends UpstreamFailure {
+  readonly reason: string;
+  constructor(ctx: UpstreamFailureContext & { readonly code: string; readonly reason: string }) {
+    super(
+      `cannot reach upstream ${ctx.endpoint ?? '?'} of cluster "${ctx.cluster}" over the TLS it requires: ${ctx.reason}`,
+      ctx.code,
+      ctx,
+    );
+    this.reason = ctx.reason;
   }
 }
 

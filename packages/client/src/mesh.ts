@@ -144,6 +144,8 @@ export class Mesh extends Dispatcher {
   readonly #peerMetadata: LocalPeerMetadata | undefined;
   /** What the request pipeline (`dispatch/`) reads from this mesh; one object, made once. */
   readonly #context: MeshContext;
+  /** Security warnings already logged (resource, path and message). */
+  readonly #warned = new Set<string>();
 
   constructor(options: MeshOptions) {
     super();
@@ -225,7 +227,8 @@ export class Mesh extends Dispatcher {
         if (!this.#compiled) reject(error);
       },
       onNotice: (notice) => {
-        logger?.notice(formatIssue(notice));
+        if (notice.severity === 'warning') this.#warnOnce(notice);
+        else logger?.notice(formatIssue(notice));
         this.emit('notice', notice);
       },
     });
@@ -281,6 +284,20 @@ export class Mesh extends Dispatcher {
     } finally {
       if (this.#applying === controller) this.#applying = undefined;
     }
+  }
+
+  /** A security warning, logged once per resource and message (every reload repeats them). */
+  #warnOnce(notice: ConfigIssue): void {
+    const logger = this.#options.logger;
+    if (logger === null) return;
+    const r = notice.resource;
+    const key = `${r === undefined ? notice.source : `${r.kind}/${r.namespace ?? ''}/${r.name}`}|${notice.path}|${notice.message}`;
+    if (this.#warned.has(key)) return;
+    if (this.#warned.size >= 10_000) this.#warned.clear();
+    this.#warned.add(key);
+    const text = formatIssue(notice);
+    if (logger.warn !== undefined) logger.warn(text);
+    else logger.error(text);
   }
 
   /** The snapshot currently serving, if any. */

@@ -34,6 +34,12 @@ export interface MeshLogger {
   error(message: string): void;
   /** Accepted configuration with parts skipped or ignored. */
   notice(message: string): void;
+  /**
+   * Accepted configuration with a security consequence: a policy that is not enforced, or
+   * traffic that will be refused (Istio mTLS without a workload identity). Once per resource
+   * and message. When absent, these go to `error`.
+   */
+  warn?(message: string): void;
 }
 
 /**
@@ -124,6 +130,9 @@ export const DEFAULT_LOGGER: MeshLogger = Object.freeze({
   },
   notice(message: string) {
     debug(message);
+  },
+  warn(message: string) {
+    process.emitWarning(message, { code: 'DABBA_CONFIG_WARNING' });
   },
 });
 

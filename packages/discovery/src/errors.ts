@@ -63,6 +63,12 @@ export interface ConfigIssue {
   /** Field path inside the resource, e.g. `spec.http[0].route[1].weight`. */
   readonly path: string;
   readonly message: string;
+  /**
+   * Set on a notice that concerns security: something the configuration asks for that is not
+   * enforced here (an AuthorizationPolicy), or traffic that will be refused (Istio mTLS without
+   * a workload identity). Hosts log these as warnings, once per resource.
+   */
+  readonly severity?: 'warning' | undefined;
 }
 
 /** Formats one issue as `source:line kind/namespace/name field: message`. */

@@ -7,6 +7,20 @@ export type { JsonValue } from '@bufbuild/protobuf';
 export { snapshotToConfigDump } from './config-dump.ts';
 export type { ConfigSource, ConfigSubscription, SnapshotListener } from './config-source.ts';
 export {
+  type ClusterTransport,
+  decodeClusterTransport,
+  PLAINTEXT,
+  type SanMatcher,
+  type SanType,
+  type TlsData,
+  type TlsVersion,
+  type TransportSocketMatch,
+  type TrustAnchor,
+  transportForEndpoint,
+  type UpstreamTls,
+  type UpstreamTransport,
+} from './decode/upstream-transport.ts';
+export {
   ConfigError,
   type ConfigIssue,
   DabbaError,

@@ -8,9 +8,14 @@ import {
   Cluster_DiscoveryType,
   Cluster_LbPolicy,
   type ClusterLoadAssignment,
+  type ClusterTransport,
+  ConfigError,
   decodeAny,
+  decodeClusterTransport,
   HealthStatus,
   HttpProtocolOptionsSchema,
+  transportForEndpoint,
+  type UpstreamTransport,
 } from '@dabba/discovery';
 import type { Host, HostHealth, Locality } from '../lb/host.ts';
 import {
@@ -39,6 +44,13 @@ import {
 } from './cluster-outlier.ts';
 
 const HTTP_PROTOCOL_OPTIONS_KEY = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
+/** The endpoint metadata transport socket matches read (Envoy's well-known key). */
+const TRANSPORT_SOCKET_MATCH_KEY = 'envoy.transport_socket_match';
+
+/** The transport requests to `host` of `cluster` use. */
+export function transportOf(cluster: CompiledCluster, host: Host): UpstreamTransport {
+  return cluster.hostTransports?.get(host) ?? cluster.transport.default;
+}
 
 /** How a cluster finds its hosts. */
 export type ClusterKind = 'endpoints' | 'passthrough' | 'blackhole';
@@ -62,6 +74,18 @@ export interface CompiledCluster {
   readonly lbInputs: ClusterLbInputs | undefined;
   /** Speak HTTP/2 (prior knowledge) to the hosts. */
   readonly http2: boolean;
+  /** The cluster's transport sockets (TLS, Istio mTLS, plaintext), decoded. */
+  readonly transport: ClusterTransport;
+  /**
+   * The transport of each host, when `transport_socket_matches` give hosts different ones
+   * (auto mTLS); `undefined` when every host uses the cluster's default.
+   */
+  readonly hostTransports: ReadonlyMap<Host, UpstreamTransport> | undefined;
+  /**
+   * The port is declared HTTPS or TLS (Istio ServiceEntry): its clients speak TLS themselves,
+   * so a request to it is never sent in plaintext.
+   */
+  readonly applicationTls: boolean;
   readonly connectTimeoutMs: number;
   readonly idleTimeoutMs: number | undefined;
   readonly maxRequestsPerConnection: number | undefined;
@@ -235,6 +259,12 @@ export function compileCluster(
   // Throws ConfigError with the fields Envoy would reject; the snapshot compiler reports them.
   const outlierConfig = compileOutlierDetection(cluster.outlierDetection, { clusterName: cluster.name });
   const circuitBreakers = compileCircuitBreakers(cluster.circuitBreakers);
+  const decoded = decodeClusterTransport(cluster);
+  if ('issues' in decoded) throw new ConfigError(decoded.issues);
+  const transport = decoded.transport;
+  const portProtocol = (cluster.metadata?.filterMetadata.dabba as { port_protocol?: unknown } | undefined)
+    ?.port_protocol;
+  const applicationTls = portProtocol === 'HTTPS' || portProtocol === 'TLS';
   if (type === Cluster_DiscoveryType.ORIGINAL_DST) {
     return {
       name: cluster.name,
@@ -247,6 +277,9 @@ export function compileCluster(
       outlier: undefined,
       lbInputs: undefined,
       http2: proto.http2,
+      transport,
+      hostTransports: undefined,
+      applicationTls,
       connectTimeoutMs,
       idleTimeoutMs: proto.idle,
       maxRequestsPerConnection: proto.maxPerConn,
@@ -281,6 +314,8 @@ export function compileCluster(
   let builtWithEjections = false;
   let hostCount = 0;
   const groups: (readonly Host[])[] = [];
+  // With transport socket matches, each host's transport follows its endpoint metadata.
+  const hostTransports = transport.matches.length > 0 ? new Map<Host, UpstreamTransport>() : undefined;
   const priorities: { locality: Locality; weight: number | undefined; hosts: readonly Host[] }[][] = [];
   for (const group of cla?.endpoints ?? []) {
     const locality = internLocality(
@@ -319,6 +354,13 @@ export function compileCluster(
             };
       // A reused Host is shared with the mesh still applied; see compileSnapshotAsync.
       host.edsHealth = health;
+      hostTransports?.set(
+        host,
+        transportForEndpoint(
+          transport,
+          lbe.metadata?.filterMetadata[TRANSPORT_SOCKET_MATCH_KEY] as Record<string, unknown> | undefined,
+        ),
+      );
       const ejected = carried?.isEjected(host) === true;
       if (ejected) builtWithEjections = true;
       host.health = effectiveHealth(host, ejected);
@@ -367,6 +409,9 @@ export function compileCluster(
         ? undefined
         : { policy, priorities: input, planOptions, random, builtWithEjections },
     http2: proto.http2,
+    transport,
+    hostTransports,
+    applicationTls,
     connectTimeoutMs,
     idleTimeoutMs: proto.idle,
     maxRequestsPerConnection: proto.maxPerConn,

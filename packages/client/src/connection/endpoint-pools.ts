@@ -9,9 +9,43 @@
  * costs a copy of the headers and undici's per-header validation. An authority that is not a
  * valid URL host falls back to an endpoint-addressed pool plus an explicit host header.
  */
-import { Agent, buildConnector, type Dispatcher, H2CClient, Pool } from 'undici';
-import type { CompiledCluster } from '../compile/compile-cluster.ts';
+import { Agent, buildConnector, Dispatcher, H2CClient, Pool } from 'undici';
+import { type CompiledCluster, transportOf } from '../compile/compile-cluster.ts';
 import type { Host } from '../lb/host.ts';
+import { type ConnectionPlan, planConnection } from './connection-plan.ts';
+import { createTlsConnector } from './tls-connector.ts';
+import type { TlsUnavailable } from './tls-unavailable.ts';
+
+/**
+ * A dispatcher for an endpoint that cannot be reached as its configuration requires (connection-
+ * plan.ts): every request fails at once, as a connection failure, and nothing is sent.
+ */
+class RefusingDispatcher extends Dispatcher {
+  readonly #error: TlsUnavailable;
+  constructor(error: TlsUnavailable) {
+    super();
+    this.#error = error;
+  }
+  override dispatch(_options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    queueMicrotask(() => handler.onResponseError?.(null as never, this.#error));
+    return true;
+  }
+  override close(): Promise<void>;
+  override close(callback: () => void): void;
+  override close(callback?: () => void): Promise<void> | void {
+    if (callback) return callback();
+    return Promise.resolve();
+  }
+  override destroy(): Promise<void>;
+  override destroy(err: Error | null): Promise<void>;
+  override destroy(callback: () => void): void;
+  override destroy(err: Error | null, callback: () => void): void;
+  override destroy(a?: Error | null | (() => void), b?: () => void): Promise<void> | void {
+    const callback = typeof a === 'function' ? a : b;
+    if (callback) return callback();
+    return Promise.resolve();
+  }
+}
 
 /** Settings that change how connections to an endpoint are made. */
 function endpointKey(host: Host, cluster: CompiledCluster): string {
@@ -47,6 +81,16 @@ function bracket(address: string): string {
   return address.includes(':') ? `[${address}]` : address;
 }
 
+/** The host of an authority, without its port (IPv6 brackets kept). */
+function hostOf(authority: string): string {
+  if (authority.startsWith('[')) {
+    const end = authority.indexOf(']');
+    return end === -1 ? authority : authority.slice(0, end + 1);
+  }
+  const colon = authority.lastIndexOf(':');
+  return colon === -1 ? authority : authority.slice(0, colon);
+}
+
 function originFor(authority: string): string | undefined {
   try {
     const url = new URL(`http://${authority}`);
@@ -58,22 +102,29 @@ function originFor(authority: string): string | undefined {
 
 export class EndpointPools {
   readonly #pools = new Map<string, PoolEntry>();
-  /** The pools of each endpoint key (one per authority), for the connection stats. */
+  /** The pools of each endpoint key (one per authority and transport), for the connection stats. */
   readonly #byEndpoint = new Map<string, PoolEntry[]>();
   /** Hot path: Host -> authority -> pool, two map reads and no string building. */
   #byHost = new WeakMap<Host, Map<string, PoolEntry>>();
+  /** The same for `https://` requests, whose connections may differ (connection-plan.ts). */
+  #byHostSecure = new WeakMap<Host, Map<string, PoolEntry>>();
   #passthrough: Agent | undefined;
 
-  /** The pool that sends `authority`'s requests to `host`, created on first use. */
-  get(host: Host, cluster: CompiledCluster, authority: string): PoolEntry {
-    let byAuthority = this.#byHost.get(host);
+  /**
+   * The pool that sends `authority`'s requests to `host`, created on first use. `secure`: the
+   * request's scheme is `https` (it is never sent in plaintext).
+   */
+  get(host: Host, cluster: CompiledCluster, authority: string, secure = false): PoolEntry {
+    const cache = secure ? this.#byHostSecure : this.#byHost;
+    let byAuthority = cache.get(host);
     const cached = byAuthority?.get(authority);
     if (cached) return cached;
     const endpoint = endpointKey(host, cluster);
-    const key = `${endpoint}|${authority}`;
+    const plan = planConnection(transportOf(cluster, host), secure, cluster.applicationTls);
+    const key = `${endpoint}|${plan.key}|${authority}`;
     let entry = this.#pools.get(key);
     if (!entry) {
-      entry = this.#create(host, cluster, endpoint, authority);
+      entry = this.#create(host, cluster, endpoint, authority, plan);
       this.#pools.set(key, entry);
       const same = this.#byEndpoint.get(endpoint);
       if (same === undefined) this.#byEndpoint.set(endpoint, [entry]);
@@ -81,22 +132,47 @@ export class EndpointPools {
     }
     if (!byAuthority) {
       byAuthority = new Map();
-      this.#byHost.set(host, byAuthority);
+      cache.set(host, byAuthority);
     }
     byAuthority.set(authority, entry);
     return entry;
   }
 
-  #create(host: Host, cluster: CompiledCluster, endpoint: string, authority: string): PoolEntry {
+  #create(
+    host: Host,
+    cluster: CompiledCluster,
+    endpoint: string,
+    authority: string,
+    plan: ConnectionPlan,
+  ): PoolEntry {
     const endpointOrigin = `http://${bracket(host.address)}:${host.port}`;
     const authorityOrigin = originFor(authority);
-    const dial = buildConnector({
-      timeout: cluster.connectTimeoutMs,
-      ...(cluster.http2 ? { useH2c: true } : {}),
-    });
+    const connections: ConnectionCounters = { opened: 0, connectFailed: 0 };
+    if (plan.kind === 'refused') {
+      return {
+        endpointKey: endpoint,
+        connections,
+        origin: authorityOrigin ?? endpointOrigin,
+        dispatcher: new RefusingDispatcher(plan.error),
+        writesAuthority: true,
+      };
+    }
+    const dial =
+      plan.kind === 'tls'
+        ? createTlsConnector({
+            tls: plan.tls,
+            address: host.address,
+            port: host.port,
+            host: hostOf(authority),
+            http2: cluster.http2,
+            connectTimeoutMs: cluster.connectTimeoutMs,
+          })
+        : buildConnector({
+            timeout: cluster.connectTimeoutMs,
+            ...(cluster.http2 ? { useH2c: true } : {}),
+          });
     const address = host.address;
     const port = String(host.port);
-    const connections: ConnectionCounters = { opened: 0, connectFailed: 0 };
     const options: Pool.Options = {
       // The origin names the authority; the connection always goes to the endpoint.
       connect: (opts, callback) =>
@@ -119,7 +195,9 @@ export class EndpointPools {
     };
     if (cluster.http2) {
       Object.assign(options, { allowH2: true });
-      options.factory = (o, opts) => new H2CClient(o, opts as H2CClient.Options);
+      // Over TLS, HTTP/2 is negotiated by ALPN; in plaintext it is spoken by prior knowledge.
+      if (plan.kind === 'plaintext')
+        options.factory = (o, opts) => new H2CClient(o, opts as H2CClient.Options);
     }
     const origin = authorityOrigin ?? endpointOrigin;
     return {
@@ -151,7 +229,7 @@ export class EndpointPools {
       const entries = this.#byEndpoint.get(endpointKey(h, cluster));
       if (entries === undefined) continue;
       for (const e of entries) {
-        active += (e.dispatcher as Pool).stats.connected;
+        active += (e.dispatcher as Partial<Pool>).stats?.connected ?? 0;
         opened += e.connections.opened;
         connectFailed += e.connections.connectFailed;
       }
@@ -172,6 +250,7 @@ export class EndpointPools {
       }
     }
     this.#byHost = new WeakMap();
+    this.#byHostSecure = new WeakMap();
   }
 
   /** Number of pools open now. */

@@ -3,7 +3,14 @@
  * with Envoy's response flags: the failure's own (`UT`, `UF`/`UC`/..., `UR`), then `URX` when the
  * retry limit was the reason or `UO` when the retry circuit breaker refused.
  */
-import { ResponseFlag, UpstreamConnectError, UpstreamResetError, UpstreamTimeoutError } from '../errors.ts';
+import { TlsUnavailable } from '../connection/tls-unavailable.ts';
+import {
+  ResponseFlag,
+  UpstreamConnectError,
+  UpstreamResetError,
+  UpstreamTimeoutError,
+  UpstreamTlsUnavailableError,
+} from '../errors.ts';
 import type { AttemptOutcome, NoRetryReason } from '../resilience/decide-retry.ts';
 import { responseFlagOf } from './attempt-outcome.ts';
 import type { RouterRoute } from './router-route.ts';
@@ -54,6 +61,9 @@ export function attemptFailureError(
   if (outcome.kind === 'connect-failure') {
     flags.push(responseFlagOf('connect-failure', err));
     if (retryFlag !== undefined) flags.push(retryFlag);
+    // The TLS the endpoint requires could not be set up: say which and why, typed.
+    if (err instanceof TlsUnavailable)
+      return new UpstreamTlsUnavailableError({ ...ctx, code: err.code, reason: err.reason });
     return new UpstreamConnectError(ctx);
   }
   flags.push(

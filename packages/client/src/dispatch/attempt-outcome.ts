@@ -6,6 +6,7 @@
  * sent again.
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import { TlsHandshakeError, TlsUnavailable } from '../connection/tls-unavailable.ts';
 import { ResponseFlag } from '../errors.ts';
 import { type CompiledRetryPolicy, RETRY_ON_GRPC, RetryOn } from '../resilience/retry-policy.ts';
 
@@ -52,6 +53,8 @@ const RESET_CODES: ReadonlySet<string> = new Set([
  *   onRequestStart ran): a timeout or TLS error before that is a connect failure.
  */
 export function classifyAttemptError(err: Error, requestStarted: boolean): AttemptFailureKind {
+  // The TLS the endpoint requires could not be set up: a connection failure, as in Envoy.
+  if (err instanceof TlsUnavailable || err instanceof TlsHandshakeError) return 'connect-failure';
   const code = (err as { code?: unknown }).code;
   if (typeof code !== 'string') return 'local';
   if (CONNECT_CODES.has(code)) return 'connect-failure';

@@ -43,7 +43,7 @@ export function forwardUpstream(
   }
   // Envoy forwards the request's authority unless the route rewrites it.
   const authority = decision.entry?.hostRewriteLiteral ?? policy.hostRewriteLiteral ?? request.authority;
-  const pool = ctx.pools.get(host, cluster, authority);
+  const pool = ctx.pools.get(host, cluster, authority, request.scheme === 'https');
   const rewritten = policy.rewritePath(request);
   // The x-envoy-* headers Envoy's router consumes (timeouts, retries): read only when a header
   // name looks like one, so other requests pay one scan of their names.

@@ -103,7 +103,7 @@ export function sendMirrors(mirrors: readonly MirrorPolicy[], req: MirrorRequest
       cluster.metrics?.traffic,
     );
     try {
-      const pool = req.pools.get(host, cluster, authority);
+      const pool = req.pools.get(host, cluster, authority, req.request.scheme === 'https');
       pool.dispatcher.dispatch({ ...options, headers }, handler);
     } catch {
       // A pool closing under the mesh: the copy is dropped (never sent), the primary is unaffected.

@@ -482,7 +482,7 @@ export class RouterRequest implements Dispatcher.DispatchController, DeadlineSta
       return;
     }
     this.#refreshExpectedTimeout();
-    this.#dispatch(host, route.pools.get(host, route.cluster, route.authority));
+    this.#dispatch(host, route.pools.get(host, route.cluster, route.authority, route.secure));
   }
 
   /**

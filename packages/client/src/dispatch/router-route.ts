@@ -29,6 +29,8 @@ export interface RouterRoute {
   readonly options: Dispatcher.DispatchOptions;
   /** The upstream authority (pools are keyed by it). */
   readonly authority: string;
+  /** The request's scheme is `https`: it is never sent in plaintext (connection-plan.ts). */
+  readonly secure: boolean;
   /** The request's authority and path, for errors. */
   readonly requestAuthority: string;
   readonly requestPath: string;
@@ -88,6 +90,7 @@ export function routerRouteOf(
     cluster,
     options: upstream,
     authority,
+    secure: request.scheme === 'https',
     requestAuthority: request.authority,
     requestPath: request.path,
     responseHeaderMutations: decision.responseHeaderMutations,

@@ -93,17 +93,41 @@ const outlierDetection = z.strictObject({
 });
 export type IstioOutlierDetection = z.infer<typeof outlierDetection>;
 
-const clientTls = z.strictObject({
-  mode: z.enum(['DISABLE', 'SIMPLE', 'MUTUAL', 'ISTIO_MUTUAL']).optional(),
-  clientCertificate: z.string().optional(),
-  privateKey: z.string().optional(),
-  caCertificates: z.string().optional(),
-  credentialName: z.string().optional(),
-  subjectAltNames: z.array(z.string()).optional(),
-  sni: z.string().optional(),
-  insecureSkipVerify: z.boolean().optional(),
-  caCrl: z.string().optional(),
-});
+/** ClientTLSSettings, checked as istiod's agent.ValidateTLS checks it, with its messages. */
+const clientTls = z
+  .strictObject({
+    mode: z.enum(['DISABLE', 'SIMPLE', 'MUTUAL', 'ISTIO_MUTUAL']).optional(),
+    clientCertificate: z.string().optional(),
+    privateKey: z.string().optional(),
+    caCertificates: z.string().optional(),
+    credentialName: z.string().optional(),
+    subjectAltNames: z.array(z.string()).optional(),
+    sni: z.string().optional(),
+    insecureSkipVerify: z.boolean().optional(),
+    caCrl: z.string().optional(),
+  })
+  .check((ctx) => {
+    const t = ctx.value;
+    const fail = (message: string) => ctx.issues.push({ code: 'custom', message, input: t });
+    if (t.insecureSkipVerify === true) {
+      if (t.mode === 'SIMPLE' && (t.caCertificates || t.credentialName || t.subjectAltNames !== undefined))
+        fail(
+          'cannot specify CaCertificates or CredentialName or SubjectAltNames when InsecureSkipVerify is set true',
+        );
+      if (t.mode === 'MUTUAL' && (t.caCertificates || t.subjectAltNames !== undefined))
+        fail('cannot specify CaCertificates or SubjectAltNames when InsecureSkipVerify is set true');
+    }
+    if ((t.mode === 'SIMPLE' || t.mode === 'MUTUAL') && t.credentialName) {
+      if (t.clientCertificate || t.caCertificates || t.privateKey || t.caCrl)
+        fail('cannot specify client certificates or CA certificate or CA CRL If credentialName is set');
+      return;
+    }
+    if (t.mode === 'MUTUAL') {
+      if (!t.clientCertificate) fail('client certificate required for mutual tls');
+      if (!t.privateKey) fail('private key required for mutual tls');
+    }
+  });
+export type IstioClientTls = z.infer<typeof clientTls>;
 
 const portPolicy = {
   loadBalancer: loadBalancer.optional(),

@@ -20,6 +20,11 @@ export interface MeshConfig {
    * also decodes `%2F` and `%5C`; NONE leaves paths as they are.
    */
   readonly pathNormalization: 'NONE' | 'BASE' | 'MERGE_SLASHES' | 'DECODE_AND_MERGE_SLASHES';
+  /**
+   * Auto mTLS (MeshConfig `enableAutoMtls`, on by default): a service with no DestinationRule
+   * `tls` is reached over Istio mTLS on its endpoints that have a sidecar (`tlsMode: istio`).
+   */
+  readonly enableAutoMtls: boolean;
 }
 
 export const MESH_CONFIG_DEFAULTS: MeshConfig = Object.freeze({
@@ -28,6 +33,7 @@ export const MESH_CONFIG_DEFAULTS: MeshConfig = Object.freeze({
   localityLbSetting: Object.freeze({ enabled: true }),
   h2UpgradePolicy: 'DO_NOT_UPGRADE',
   pathNormalization: 'BASE',
+  enableAutoMtls: true,
 });
 
 /** Envoy/Istio names of the clusters that are not services. */

@@ -276,13 +276,25 @@ export function parseIstioYamlPrecise(
     const resource: ResourceRef = { kind, namespace, name };
     const schema = SPEC_SCHEMAS[kind as IstioKind];
     if (!schema || !ISTIO_NETWORKING_VERSIONS.includes(apiVersion)) {
-      notices.push({
-        source,
-        line: docLine,
-        resource,
-        path: '',
-        message: `skipped: ${apiVersion} ${kind} is not a kind Dabba reads`,
-      });
+      // Security policy that is skipped would silently drop protection a sidecar enforced.
+      notices.push(
+        apiVersion.startsWith('security.istio.io/')
+          ? {
+              source,
+              line: docLine,
+              resource,
+              path: '',
+              message: `not enforced: ${apiVersion} ${kind} is not applied by this version of Dabba; the security policy it describes does not protect this workload`,
+              severity: 'warning',
+            }
+          : {
+              source,
+              line: docLine,
+              resource,
+              path: '',
+              message: `skipped: ${apiVersion} ${kind} is not a kind Dabba reads`,
+            },
+      );
       continue;
     }
     if (!meta.success) {

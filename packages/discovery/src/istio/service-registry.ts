@@ -29,6 +29,14 @@ export interface ServiceInstance {
   readonly network: string;
   readonly weight: number;
   readonly serviceAccount: string;
+  /**
+   * Whether the workload speaks Istio mTLS (`istio`) or not (`disabled`): its
+   * `security.istio.io/tlsMode` label, else `istio` when it names a service account, as istiod
+   * reads a WorkloadEntry (serviceentry/conversion.go getTLSModeFromWorkloadEntry).
+   */
+  readonly tlsMode: string;
+  /** Its SPIFFE identity when it names a service account (istiod's endpoint service account). */
+  readonly identity: string | undefined;
   /** `kind/namespace/name` of the resource that declared it, for explain and errors. */
   readonly origin: string;
 }
@@ -47,12 +55,19 @@ export interface Service {
 /** HTTP-speaking protocols: a port with one of these gets an HTTP route configuration. */
 export const HTTP_PROTOCOLS: ReadonlySet<string> = new Set(['HTTP', 'HTTP2', 'GRPC', 'GRPC-WEB']);
 
+/** The label that says whether a workload has a sidecar speaking Istio mTLS. */
+export const TLS_MODE_LABEL = 'security.istio.io/tlsMode';
+
 function instanceFromWorkload(
   spec: WorkloadEntry['spec'],
   namespace: string,
   origin: string,
+  trustDomain: string,
 ): Omit<ServiceInstance, 'address'> & { address: string | undefined } {
+  const named = spec.serviceAccount !== undefined && spec.serviceAccount !== '';
   return {
+    tlsMode: spec.labels?.[TLS_MODE_LABEL] ?? (named ? 'istio' : 'disabled'),
+    identity: named ? `spiffe://${trustDomain}/ns/${namespace}/sa/${spec.serviceAccount}` : undefined,
     address: spec.address,
     ports: spec.ports ?? {},
     labels: spec.labels ?? {},
@@ -121,8 +136,8 @@ function selectWorkloads(
 }
 
 /** Builds the service registry; services are keyed by host name. */
-export function buildServiceRegistry(set: IstioResourceSet): ServiceRegistry {
-  return runSteps(buildServiceRegistrySteps(set));
+export function buildServiceRegistry(set: IstioResourceSet, trustDomain = 'cluster.local'): ServiceRegistry {
+  return runSteps(buildServiceRegistrySteps(set, trustDomain));
 }
 
 export interface ServiceRegistry {
@@ -131,7 +146,10 @@ export interface ServiceRegistry {
 }
 
 /** {@link buildServiceRegistry} as steps: it pauses after each ServiceEntry. */
-export function* buildServiceRegistrySteps(set: IstioResourceSet): Steps<ServiceRegistry> {
+export function* buildServiceRegistrySteps(
+  set: IstioResourceSet,
+  trustDomain = 'cluster.local',
+): Steps<ServiceRegistry> {
   const services = new Map<string, Service>();
   const issues: ConfigIssue[] = [];
   const workloads = yield* indexWorkloads(set.workloadEntries);
@@ -159,7 +177,7 @@ export function* buildServiceRegistrySteps(set: IstioResourceSet): Steps<Service
     }));
     const instances: ServiceInstance[] = [];
     (spec.endpoints ?? []).forEach((ep, i) => {
-      const inst = instanceFromWorkload(ep, se.namespace, `ServiceEntry/${se.name}`);
+      const inst = instanceFromWorkload(ep, se.namespace, `ServiceEntry/${se.name}`, trustDomain);
       if (!inst.address) {
         issue(['spec', 'endpoints', i, 'address'], 'an endpoint needs an address');
         return;
@@ -180,7 +198,7 @@ export function* buildServiceRegistrySteps(set: IstioResourceSet): Steps<Service
       for (const we of selectWorkloads(workloads, se.namespace, selector)) {
         let shared = workloadInstances.get(we);
         if (shared === undefined) {
-          const inst = instanceFromWorkload(we.spec, we.namespace, `WorkloadEntry/${we.name}`);
+          const inst = instanceFromWorkload(we.spec, we.namespace, `WorkloadEntry/${we.name}`, trustDomain);
           shared = inst.address ? { ...inst, address: inst.address } : null;
           workloadInstances.set(we, shared);
         }

@@ -23,12 +23,17 @@ import { OutlierDetectionSchema } from '#xds/envoy/config/cluster/v3/outlier_det
 import { type Metadata, MetadataSchema } from '#xds/envoy/config/core/v3/base_pb.js';
 import { ApiVersion } from '#xds/envoy/config/core/v3/config_source_pb.js';
 import { HealthStatus } from '#xds/envoy/config/core/v3/health_check_pb.js';
+import { UpstreamHttpProtocolOptionsSchema } from '#xds/envoy/config/core/v3/protocol_pb.js';
 import { type LbEndpoint, LbEndpointSchema } from '#xds/envoy/config/endpoint/v3/endpoint_components_pb.js';
 import {
   type ClusterLoadAssignment,
   ClusterLoadAssignmentSchema,
 } from '#xds/envoy/config/endpoint/v3/endpoint_pb.js';
-import { HttpProtocolOptionsSchema } from '#xds/envoy/extensions/upstreams/http/v3/http_protocol_options_pb.js';
+import {
+  type HttpProtocolOptions,
+  HttpProtocolOptions_ExplicitHttpConfigSchema,
+  HttpProtocolOptionsSchema,
+} from '#xds/envoy/extensions/upstreams/http/v3/http_protocol_options_pb.js';
 import { PercentSchema } from '#xds/envoy/type/v3/percent_pb.js';
 import type { Workload } from '../workload.ts';
 import type { IstioOutlierDetection } from './destination-rule-schema.ts';
@@ -52,6 +57,21 @@ import {
   type ServicePort,
 } from './service-registry.ts';
 import { type EffectivePolicy, effectivePolicy } from './traffic-policy.ts';
+import {
+  applyUpstreamTls,
+  type ClusterTlsResult,
+  endpointSpeaksIstioMtls,
+  TRANSPORT_SOCKET_MATCH_KEY,
+} from './translate-tls.ts';
+
+/**
+ * Ports whose clients speak TLS themselves (istiod routes them by SNI, never as HTTP). Dabba is
+ * that client: it marks their clusters so requests to them are always sent over TLS.
+ */
+const TLS_PROTOCOLS: ReadonlySet<string> = new Set(['HTTPS', 'TLS']);
+
+/** The cluster metadata key Dabba reads a port's protocol from (`port_protocol`). */
+export const DABBA_METADATA_KEY = 'dabba';
 
 /** Istio Protocol.IsHTTP2: ports whose upstream connections are HTTP/2. */
 const H2_PROTOCOLS: ReadonlySet<string> = new Set(['HTTP2', 'GRPC', 'GRPC-WEB']);
@@ -135,7 +155,21 @@ export function translateCluster(input: ClusterInputs): TranslatedCluster {
     });
   }
 
-  applyConnectionPool(cluster, policy, port, mesh);
+  const protocol = applyConnectionPool(cluster, policy, port, mesh);
+  const tls = applyUpstreamTls(cluster, {
+    tls: policy.tls,
+    clusterName: name,
+    istioSni: clusterSni(input),
+    meshExternal: service.location === 'MESH_EXTERNAL',
+    autoMtls: mesh.enableAutoMtls,
+    http2: protocol.h2,
+    serviceAccounts: serviceAccountsOf(service),
+  });
+  packProtocolOptions(cluster, protocol.options, tls);
+  if (tls.alpnOverrideOff)
+    (cluster.metadata!.filterMetadata.istio as Record<string, unknown>).alpn_override = 'false';
+  if (TLS_PROTOCOLS.has(port.protocol))
+    cluster.metadata!.filterMetadata[DABBA_METADATA_KEY] = { port_protocol: port.protocol };
   const outlier = policy.outlierDetection;
   if (outlier) applyOutlierDetection(cluster, outlier);
   applyLoadBalancer(cluster, policy);
@@ -161,7 +195,12 @@ export function translateCluster(input: ClusterInputs): TranslatedCluster {
     locality,
     enableFailover,
   );
-  const assignment = buildAssignment(name, groups, input.endpointCache ?? createEndpointCache());
+  const assignment = buildAssignment(
+    name,
+    groups,
+    input.endpointCache ?? createEndpointCache(),
+    tls.ruleMode,
+  );
   if (dns) {
     cluster.loadAssignment = assignment;
     return { cluster, assignment: undefined, policy };
@@ -193,6 +232,9 @@ function groupEndpoints(
             network: '',
             weight: 1,
             serviceAccount: '',
+            // conversion.go: a DNS ServiceEntry without endpoints has no sidecar to speak mTLS to.
+            tlsMode: 'disabled',
+            identity: undefined,
             origin: `ServiceEntry/${service.entry.name}`,
           },
         ];
@@ -214,6 +256,7 @@ function buildAssignment(
   clusterName: string,
   groups: EndpointGroup[],
   cache: EndpointCache,
+  ruleTlsMode: ClusterTlsResult['ruleMode'],
 ): ClusterLoadAssignment {
   return create(ClusterLoadAssignmentSchema, {
     clusterName,
@@ -221,18 +264,20 @@ function buildAssignment(
       locality: { region: g.locality.region, zone: g.locality.zone, subZone: g.locality.subZone },
       priority: g.priority,
       loadBalancingWeight: g.weight,
-      lbEndpoints: g.endpoints.map((ep) => lbEndpoint(ep, cache)),
+      lbEndpoints: g.endpoints.map((ep) =>
+        lbEndpoint(ep, cache, endpointSpeaksIstioMtls(ruleTlsMode, ep.instance.tlsMode)),
+      ),
     })),
   });
 }
 
-function lbEndpoint(ep: GroupEndpoint, cache: EndpointCache): LbEndpoint {
+function lbEndpoint(ep: GroupEndpoint, cache: EndpointCache, istioMtls: boolean): LbEndpoint {
   let byKey = cache.byInstance.get(ep.instance);
   if (!byKey) {
     byKey = new Map();
     cache.byInstance.set(ep.instance, byKey);
   }
-  const key = `${ep.port}/${ep.weight}`;
+  const key = `${ep.port}/${ep.weight}/${istioMtls ? 'mtls' : ''}`;
   const cached = byKey.get(key);
   if (cached) return cached;
   const created = create(LbEndpointSchema, {
@@ -249,7 +294,7 @@ function lbEndpoint(ep: GroupEndpoint, cache: EndpointCache): LbEndpoint {
     },
     healthStatus: HealthStatus.HEALTHY,
     loadBalancingWeight: ep.weight,
-    metadata: endpointMetadata(ep.instance.labels, cache),
+    metadata: endpointMetadata(ep.instance.labels, cache, istioMtls),
   });
   byKey.set(key, created);
   return created;
@@ -261,23 +306,79 @@ function lbEndpoint(ep: GroupEndpoint, cache: EndpointCache): LbEndpoint {
  * depends only on the labels, so the endpoints of one version (thousands, in a large mesh)
  * share one message instead of holding ~6 objects each.
  */
-function endpointMetadata(labels: Readonly<Record<string, string>>, cache: EndpointCache): Metadata {
-  const key = JSON.stringify(labels);
+function endpointMetadata(
+  labels: Readonly<Record<string, string>>,
+  cache: EndpointCache,
+  istioMtls: boolean,
+): Metadata {
+  const key = istioMtls ? `mtls:${JSON.stringify(labels)}` : JSON.stringify(labels);
   let metadata = cache.metadataByLabels.get(key);
   if (!metadata) {
-    // A copy, since the snapshot freezes it.
-    metadata = create(MetadataSchema, { filterMetadata: { dabba: { labels: { ...labels } } } });
+    // A copy, since the snapshot freezes it. `envoy.transport_socket_match` selects the Istio
+    // mTLS socket of an auto-mTLS cluster (util.AppendLbEndpointMetadata).
+    metadata = create(MetadataSchema, {
+      filterMetadata: {
+        dabba: { labels: { ...labels } },
+        ...(istioMtls ? { [TRANSPORT_SOCKET_MATCH_KEY]: { tlsMode: 'istio' } } : {}),
+      },
+    });
     cache.metadataByLabels.set(key, metadata);
   }
   return metadata;
 }
 
+/**
+ * The identities a ServiceEntry service's certificates are checked against when a rule names
+ * none: its `subjectAltNames` and the SPIFFE IDs of its workloads, sorted and each once
+ * (push_context.go addServiceAccounts).
+ */
+function serviceAccountsOf(service: Service): string[] {
+  const all = new Set<string>(service.entry.spec.subjectAltNames ?? []);
+  for (const i of service.instances) if (i.identity !== undefined) all.add(i.identity);
+  return [...all].sort();
+}
+
+/**
+ * clusterWrapper.build(): the upstream HTTP protocol options with what TLS adds (auto_sni,
+ * auto_san_validation), packed. Options that name no upstream protocol get HTTP/1.1 explicitly,
+ * which Envoy requires of the field.
+ */
+function packProtocolOptions(
+  cluster: Cluster,
+  options: HttpProtocolOptions | undefined,
+  tls: ClusterTlsResult,
+): void {
+  if (tls.autoSni || tls.autoSanValidation) {
+    options ??= create(HttpProtocolOptionsSchema);
+    options.upstreamHttpProtocolOptions = create(UpstreamHttpProtocolOptionsSchema, {
+      autoSni: tls.autoSni,
+      autoSanValidation: tls.autoSanValidation,
+    });
+  }
+  if (options === undefined) return;
+  if (options.upstreamProtocolOptions.case === undefined)
+    options.upstreamProtocolOptions = {
+      case: 'explicitHttpConfig',
+      value: create(HttpProtocolOptions_ExplicitHttpConfigSchema, {
+        protocolConfig: { case: 'httpProtocolOptions', value: {} },
+      }),
+    };
+  cluster.typedExtensionProtocolOptions[HTTP_PROTOCOL_OPTIONS_KEY] = anyPack(
+    HttpProtocolOptionsSchema,
+    options,
+  );
+}
+
+/**
+ * Circuit breakers and the upstream HTTP protocol options (unpacked: TLS may add to them
+ * before {@link packProtocolOptions}); `h2` says the cluster speaks HTTP/2 upstream.
+ */
 function applyConnectionPool(
   cluster: Cluster,
   policy: EffectivePolicy,
   port: ServicePort,
   mesh: MeshConfig,
-): void {
+): { options: HttpProtocolOptions | undefined; h2: boolean } {
   const pool = policy.connectionPool;
   // Istio's default thresholds lift Envoy's 1024 limits to MaxUint32.
   const thresholds: Partial<CircuitBreakers_Thresholds> = {
@@ -343,11 +444,9 @@ function applyConnectionPool(
         : { case: 'useDownstreamProtocolConfig', value: {} },
     });
     if (!h2 && !downstream) options.upstreamProtocolOptions = { case: undefined };
-    cluster.typedExtensionProtocolOptions[HTTP_PROTOCOL_OPTIONS_KEY] = anyPack(
-      HttpProtocolOptionsSchema,
-      options,
-    );
+    return { options, h2 };
   }
+  return { options: undefined, h2 };
 }
 
 /** Istio applyOutlierDetection: success-rate ejection off, detectors enforced only when > 0. */

@@ -17,7 +17,12 @@ import type { XdsResourceLists } from '../snapshot.ts';
 import { runSteps, type Steps } from '../steps.ts';
 import type { Workload } from '../workload.ts';
 import { hostMatches, outboundClusterName, resolveShortName } from './host-names.ts';
-import { formatPath, type IstioResourceSet, type VirtualService } from './istio-resource.ts';
+import {
+  formatPath,
+  type IstioResourceSet,
+  type ServiceEntry,
+  type VirtualService,
+} from './istio-resource.ts';
 import {
   BLACKHOLE_CLUSTER,
   MESH_CONFIG_DEFAULTS,
@@ -31,9 +36,10 @@ import {
   indexDestinationRules,
   selectIndexedDestinationRule,
 } from './traffic-policy.ts';
-import { createEndpointCache, translateCluster } from './translate-clusters.ts';
+import { createEndpointCache, type TranslatedCluster, translateCluster } from './translate-clusters.ts';
 import { translateListener } from './translate-listeners.ts';
 import { type ClusterResolver, translateRoutesSteps } from './translate-routes.ts';
+import { TRANSPORT_SOCKET_MATCH_KEY } from './translate-tls.ts';
 import { unappliedDestinationRuleFields, unappliedVirtualServiceFields } from './unapplied-fields.ts';
 import { validateRegexes } from './validate-regexes.ts';
 
@@ -114,7 +120,7 @@ export function* translateIstioSteps(
   workload: Workload,
   mesh: MeshConfig = MESH_CONFIG_DEFAULTS,
 ): Steps<TranslateResult> {
-  const { services, issues } = yield* buildServiceRegistrySteps(set);
+  const { services, issues } = yield* buildServiceRegistrySteps(set, workload.trustDomain);
   const notices: ConfigIssue[] = [];
   const domain = workload.clusterDomain;
 
@@ -175,6 +181,7 @@ export function* translateIstioSteps(
   const ruleIndex = indexDestinationRules(set.destinationRules, domain);
   // A workload instance's endpoint is the same message in every cluster it appears in.
   const endpointCache = createEndpointCache();
+  const autoMtlsWarned = new Set<ServiceEntry>();
   for (const service of services.values()) {
     yield;
     const rule = selectIndexedDestinationRule(
@@ -204,6 +211,10 @@ export function* translateIstioSteps(
         clusters.push(translated.cluster);
         if (translated.assignment) endpoints.push(translated.assignment);
         hashPolicies.set(translated.cluster.name, hashPolicyOf(translated.policy));
+        if (!autoMtlsWarned.has(service.entry) && reachesIstioMtlsEndpoints(translated)) {
+          autoMtlsWarned.add(service.entry);
+          notices.push(autoMtlsWarning(service));
+        }
       }
     }
   }
@@ -279,4 +290,26 @@ export function* translateIstioSteps(
   }
 
   return { resources: { listeners, routes, clusters, endpoints }, issues, notices };
+}
+
+/** Auto mTLS chose Istio mTLS for some endpoint of the cluster (transport socket matches). */
+function reachesIstioMtlsEndpoints(translated: TranslatedCluster): boolean {
+  if (translated.cluster.transportSocketMatches.length === 0) return false;
+  const assignment = translated.assignment ?? translated.cluster.loadAssignment;
+  return (assignment?.endpoints ?? []).some((group) =>
+    group.lbEndpoints.some((e) => e.metadata?.filterMetadata[TRANSPORT_SOCKET_MATCH_KEY] !== undefined),
+  );
+}
+
+function autoMtlsWarning(service: Service): ConfigIssue {
+  const se = service.entry;
+  return {
+    source: se.origin.source,
+    line: se.origin.line,
+    resource: { kind: se.kind, namespace: se.namespace, name: se.name },
+    path: 'spec',
+    message:
+      'auto mTLS: workloads of this service with a sidecar (label security.istio.io/tlsMode: istio, or a serviceAccount) are reached over Istio mTLS, which needs a mesh identity this version of Dabba does not have yet: requests to them are refused (DABBA_MTLS_UNAVAILABLE), never sent in clear. A DestinationRule with tls mode DISABLE opts out, as in Istio',
+    severity: 'warning',
+  };
 }

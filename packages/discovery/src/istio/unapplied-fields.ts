@@ -10,7 +10,8 @@ import { type DestinationRule, formatPath, type VirtualService } from './istio-r
 // retries with backoff), `fault` by its fault injection and `mirror`/`mirrors` by its request
 // mirroring, so they raise no notice.
 const HTTP_ROUTE_FIELDS = ['corsPolicy'] as const;
-const TRAFFIC_POLICY_FIELDS = ['tls', 'proxyProtocol', 'tunnel'] as const;
+// `tls` is applied (TLS origination, translate-tls.ts); what of it cannot be is a warning below.
+const TRAFFIC_POLICY_FIELDS = ['proxyProtocol', 'tunnel'] as const;
 // `outlierDetection` raises none either: the client ejects hosts (consecutive 5xx, gateway and
 // local-origin errors) and Istio's locality failover priorities follow from it.
 // Connection pool settings the endpoint pools apply (connectTimeout, idleTimeout,
@@ -41,6 +42,44 @@ export function unappliedVirtualServiceFields(vs: VirtualService): ConfigIssue[]
   return out;
 }
 
+function warning(r: DestinationRule, path: (string | number)[], message: string): ConfigIssue {
+  return {
+    source: r.origin.source,
+    line: r.origin.locate(path),
+    resource: { kind: r.kind, namespace: r.namespace, name: r.name },
+    path: formatPath(path),
+    message,
+    severity: 'warning',
+  };
+}
+
+/** TLS settings whose traffic is refused rather than sent: said when the rule is read. */
+function tlsWarnings(
+  dr: DestinationRule,
+  path: (string | number)[],
+  tls: Record<string, unknown> | undefined,
+) {
+  const out: ConfigIssue[] = [];
+  if (tls === undefined) return out;
+  if (tls.mode === 'ISTIO_MUTUAL')
+    out.push(
+      warning(
+        dr,
+        [...path, 'mode'],
+        "ISTIO_MUTUAL needs this workload's mesh identity, which this version of Dabba does not have yet: requests to it are refused (DABBA_MTLS_UNAVAILABLE), never sent in clear",
+      ),
+    );
+  if (typeof tls.credentialName === 'string' && tls.credentialName !== '')
+    out.push(
+      warning(
+        dr,
+        [...path, 'credentialName'],
+        'credentialName names a Kubernetes secret, which Dabba does not read: requests to it are refused (DABBA_UPSTREAM_TLS_UNAVAILABLE); name the certificate files (caCertificates, clientCertificate, privateKey) instead',
+      ),
+    );
+  return out;
+}
+
 export function unappliedDestinationRuleFields(dr: DestinationRule): ConfigIssue[] {
   const out: ConfigIssue[] = [];
   const policies: { path: (string | number)[]; policy: Record<string, unknown> | undefined }[] = [
@@ -55,6 +94,11 @@ export function unappliedDestinationRuleFields(dr: DestinationRule): ConfigIssue
     for (const field of TRAFFIC_POLICY_FIELDS) {
       if (policy[field] !== undefined) out.push(notice(dr, [...path, field], field));
     }
+    out.push(...tlsWarnings(dr, [...path, 'tls'], policy.tls as Record<string, unknown> | undefined));
+    const portLevel = (policy.portLevelSettings ?? []) as { tls?: Record<string, unknown> }[];
+    portLevel.forEach((p, i) => {
+      out.push(...tlsWarnings(dr, [...path, 'portLevelSettings', i, 'tls'], p.tls));
+    });
     const pool = policy.connectionPool as
       | { tcp?: Record<string, unknown>; http?: Record<string, unknown> }
       | undefined;

@@ -28,6 +28,7 @@ import type { HTTPFault } from '#xds/envoy/extensions/filters/http/fault/v3/faul
 import type { RBAC, RBACPerRoute } from '#xds/envoy/extensions/filters/http/rbac/v3/rbac_pb.js';
 import type { Router } from '#xds/envoy/extensions/filters/http/router/v3/router_pb.js';
 import type { HttpConnectionManager } from '#xds/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
+import type { RawBuffer } from '#xds/envoy/extensions/transport_sockets/raw_buffer/v3/raw_buffer_pb.js';
 import type { Secret } from '#xds/envoy/extensions/transport_sockets/tls/v3/secret_pb.js';
 import type {
   DownstreamTlsContext,
@@ -64,6 +65,7 @@ export interface XdsMessageTypes {
   [XdsTypeUrl.RBAC]: RBAC;
   [XdsTypeUrl.RBAC_PER_ROUTE]: RBACPerRoute;
   [XdsTypeUrl.UPSTREAM_TLS_CONTEXT]: UpstreamTlsContext;
+  [XdsTypeUrl.RAW_BUFFER]: RawBuffer;
   [XdsTypeUrl.DOWNSTREAM_TLS_CONTEXT]: DownstreamTlsContext;
   [XdsTypeUrl.AGGREGATE_CLUSTER_CONFIG]: ClusterConfig;
   [XdsTypeUrl.HTTP_PROTOCOL_OPTIONS]: HttpProtocolOptions;

@@ -37,6 +37,7 @@ export const XdsTypeUrl = {
 
   // Transport sockets and cluster extensions.
   UPSTREAM_TLS_CONTEXT: 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext',
+  RAW_BUFFER: 'type.googleapis.com/envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer',
   DOWNSTREAM_TLS_CONTEXT:
     'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext',
   AGGREGATE_CLUSTER_CONFIG: 'type.googleapis.com/envoy.extensions.clusters.aggregate.v3.ClusterConfig',
