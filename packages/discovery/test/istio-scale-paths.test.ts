@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { collectResources } from '../src/istio/collect-resources.ts';
-import { createParseCache, parseCached } from '../src/istio/parse-cache.ts';
+import { createParseCache, parseCachedInTurns } from '../src/istio/parse-cache.ts';
 import {
   type ParsedYaml,
   parseIstioYaml,
@@ -106,19 +106,21 @@ describe('fast YAML path', () => {
 });
 
 describe('parse cache', () => {
-  it('reuses a file whose content is unchanged and re-parses one that changed', () => {
+  it('reuses a file whose content is unchanged and re-parses one that changed', async () => {
     const cache = createParseCache();
-    const first = parseCached(cache, '/m/a.yaml', 'a.yaml', REVIEWS, undefined);
+    const parseCached = (c: typeof cache, file: string, shown: string, text: string, ns: undefined) =>
+      parseCachedInTurns(c, file, shown, text, { defaultNamespace: ns }, () => undefined, undefined);
+    const first = await parseCached(cache, '/m/a.yaml', 'a.yaml', REVIEWS, undefined);
     assert.equal(cache.parsedLastLoad, 1);
-    const again = parseCached(cache, '/m/a.yaml', 'a.yaml', REVIEWS, undefined);
+    const again = await parseCached(cache, '/m/a.yaml', 'a.yaml', REVIEWS, undefined);
     assert.equal(again.parsed, first.parsed, 'same content: same parse result');
     assert.equal(cache.parsedLastLoad, 1);
-    const edited = parseCached(cache, '/m/a.yaml', 'a.yaml', `${REVIEWS}# edit\n`, undefined);
+    const edited = await parseCached(cache, '/m/a.yaml', 'a.yaml', `${REVIEWS}# edit\n`, undefined);
     assert.notEqual(edited.parsed, first.parsed);
     assert.notEqual(edited.digest, first.digest);
     assert.equal(cache.parsedLastLoad, 2);
     // The same text under another shown name is parsed again: issues name the file.
-    parseCached(cache, '/m/a.yaml', 'other/a.yaml', `${REVIEWS}# edit\n`, undefined);
+    await parseCached(cache, '/m/a.yaml', 'other/a.yaml', `${REVIEWS}# edit\n`, undefined);
     assert.equal(cache.parsedLastLoad, 3);
   });
 });

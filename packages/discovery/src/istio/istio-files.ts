@@ -26,7 +26,8 @@ import { collectResourcesSteps } from './collect-resources.ts';
 import { type ConfigWatch, watchConfigPaths } from './config-watcher.ts';
 import type { IstioResource } from './istio-resource.ts';
 import { MESH_CONFIG_DEFAULTS, type MeshConfig } from './mesh-config.ts';
-import { createParseCache, parseCachedSteps } from './parse-cache.ts';
+import { OffThreadParser } from './off-thread-parser.ts';
+import { createParseCache, parseCachedInTurns } from './parse-cache.ts';
 import { MAX_DOCUMENT_BYTES } from './parse-istio-yaml.ts';
 import { readConfigFiles, shownPath } from './read-config-files.ts';
 import { translateIstioSteps } from './translate.ts';
@@ -93,12 +94,13 @@ export function istioFiles(paths: string | readonly string[], options: IstioFile
       let running: Promise<void> = Promise.resolve();
       let watcher: ConfigWatch | undefined;
       const cache = createParseCache();
+      const offThread = new OffThreadParser();
       /** `Date.now()` of the latest write into a YAML file in place (not a rename over it). */
       let lastInPlaceWrite = Number.NEGATIVE_INFINITY;
 
-      /** Reports a read that could not be used, once per distinct set of problems. */
-      const failRead = (issues: readonly ConfigIssue[], unreadable: boolean) => {
-        const digest = `error:${createHash('sha256').update(JSON.stringify(issues)).digest('hex')}`;
+      /** Reports a read that could not be used, once per distinct set of problems and files. */
+      const failRead = (issues: readonly ConfigIssue[], unreadable: boolean, fingerprint: string) => {
+        const digest = `error:${createHash('sha256').update(JSON.stringify(issues)).update(fingerprint).digest('hex')}`;
         if (digest === lastHash) return;
         lastHash = digest;
         listener.onError(
@@ -121,7 +123,7 @@ export function istioFiles(paths: string | readonly string[], options: IstioFile
           return;
         }
         if (read.issues.length > 0) {
-          failRead(read.issues, read.unreadable);
+          failRead(read.issues, read.unreadable, read.fingerprint);
           return;
         }
         const pause = createYielder();
@@ -133,9 +135,14 @@ export function istioFiles(paths: string | readonly string[], options: IstioFile
         const resources: IstioResource[] = [];
         const present = new Set<string>();
         for (const { file, text } of read.files) {
-          const { digest: fileDigest, parsed } = await runStepsSliced(
-            parseCachedSteps(cache, file, shownPath(file), text, parseOptions),
+          const { digest: fileDigest, parsed } = await parseCachedInTurns(
+            cache,
+            file,
+            shownPath(file),
+            text,
+            parseOptions,
             pause,
+            offThread,
           );
           if (closed) return;
           present.add(file);
@@ -213,6 +220,7 @@ export function istioFiles(paths: string | readonly string[], options: IstioFile
           clearTimeout(timer);
           watcher?.close();
           await running;
+          offThread.close();
         },
       };
     },

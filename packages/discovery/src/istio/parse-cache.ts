@@ -3,8 +3,8 @@
  * a large mesh re-parses only that file.
  */
 import { createHash } from 'node:crypto';
-import { runSteps, type Steps } from '../steps.ts';
-import { type ParsedYaml, parseIstioYamlSteps } from './parse-istio-yaml.ts';
+import { type OffThreadParser, parseIstioYamlInTurns } from './off-thread-parser.ts';
+import type { ParsedYaml } from './parse-istio-yaml.ts';
 
 /** A file's parse result, valid while its content hash and shown name are the same. */
 interface ParsedFile {
@@ -27,32 +27,32 @@ export function createParseCache(): ParseCache {
   return { files: new Map(), parsedLastLoad: 0 };
 }
 
-/** Parses `text` unless the cache holds the same content of the same file. */
-export function parseCached(
-  cache: ParseCache,
-  file: string,
-  shownFile: string,
-  text: string,
-  defaultNamespace: string | undefined,
-): { digest: string; parsed: ParsedYaml } {
-  return runSteps(parseCachedSteps(cache, file, shownFile, text, { defaultNamespace }));
-}
-
-/** {@link parseCached} as steps: a file is parsed a document at a time. */
-export function* parseCachedSteps(
+/**
+ * Parses `text` unless the cache holds the same content of the same file. Documents are parsed
+ * in turns of the event loop, large ones on `offThread` (off-thread-parser.ts).
+ */
+export async function parseCachedInTurns(
   cache: ParseCache,
   file: string,
   shownFile: string,
   text: string,
   options: { readonly defaultNamespace?: string | undefined; readonly maxDocumentBytes?: number },
-): Steps<{ digest: string; parsed: ParsedYaml }> {
+  pause: () => Promise<void> | undefined,
+  offThread: OffThreadParser | undefined,
+): Promise<{ digest: string; parsed: ParsedYaml }> {
   const digest = createHash('sha256').update(text).digest('hex');
   const hit = cache.files.get(file);
   if (hit && hit.digest === digest && hit.shownFile === shownFile) return hit;
-  const parsed = yield* parseIstioYamlSteps(shownFile, text, {
-    ...(options.defaultNamespace === undefined ? {} : { defaultNamespace: options.defaultNamespace }),
-    ...(options.maxDocumentBytes === undefined ? {} : { maxDocumentBytes: options.maxDocumentBytes }),
-  });
+  const parsed = await parseIstioYamlInTurns(
+    shownFile,
+    text,
+    {
+      ...(options.defaultNamespace === undefined ? {} : { defaultNamespace: options.defaultNamespace }),
+      ...(options.maxDocumentBytes === undefined ? {} : { maxDocumentBytes: options.maxDocumentBytes }),
+    },
+    pause,
+    offThread,
+  );
   cache.parsedLastLoad++;
   cache.files.set(file, { digest, shownFile, parsed });
   return { digest, parsed };

@@ -10,7 +10,7 @@
  * the precise path.
  */
 import { loadAll } from 'js-yaml';
-import { isNode, LineCounter, parseAllDocuments } from 'yaml';
+import { type Document, isNode, isScalar, LineCounter, parseAllDocuments, visit } from 'yaml';
 import type { ZodType } from 'zod';
 import type { ConfigIssue, ResourceRef } from '../errors.ts';
 import type { Steps } from '../steps.ts';
@@ -19,7 +19,7 @@ import { destinationRuleSpec } from './destination-rule-schema.ts';
 import { formatPath, type IstioKind, type IstioResource, type ResourceOrigin } from './istio-resource.ts';
 import { namespaceMeta } from './schema-common.ts';
 import { serviceEntrySpec } from './service-entry-schema.ts';
-import { splitYamlDocuments } from './split-yaml-documents.ts';
+import { splitYamlDocuments, type YamlChunk } from './split-yaml-documents.ts';
 import { virtualServiceSpec } from './virtual-service-schema.ts';
 import { workloadEntrySpec } from './workload-entry-schema.ts';
 
@@ -74,37 +74,52 @@ export function* parseIstioYamlSteps(
   text: string,
   options: ParseOptions = {},
 ): Steps<ParsedYaml> {
-  const defaultNamespace = options.defaultNamespace ?? 'default';
-  const maxDocumentBytes = options.maxDocumentBytes ?? MAX_DOCUMENT_BYTES;
-  const resources: IstioResource[] = [];
-  const issues: ConfigIssue[] = [];
-  const notices: ConfigIssue[] = [];
+  const out = { resources: [] as IstioResource[], issues: [] as ConfigIssue[], notices: [] as ConfigIssue[] };
   const chunks = splitYamlDocuments(text);
   for (let i = 0; i < chunks.length; i++) {
     if (i > 0) yield;
-    const chunk = chunks[i]!;
-    // Characters bound the bytes from below: count bytes only when it could matter.
-    if (chunk.text.length * 3 > maxDocumentBytes) {
-      const bytes = Buffer.byteLength(chunk.text);
-      if (bytes > maxDocumentBytes) {
-        issues.push({
-          source,
-          line: chunk.lineOffset + 1,
-          path: '',
-          message: `the document is ${bytes} bytes, over the limit of ${maxDocumentBytes} for one resource (maxDocumentBytes)`,
-        });
-        continue;
-      }
-    }
-    const parsed =
-      parseIstioYamlFast(source, chunk.text, defaultNamespace, chunk.lineOffset) ??
-      parseIstioYamlPrecise(source, chunk.text, defaultNamespace, chunk.lineOffset);
-    // One document per chunk (several when the stream could not be split): a loop, not a spread.
-    for (const r of parsed.resources) resources.push(r);
-    for (const x of parsed.issues) issues.push(x);
-    for (const n of parsed.notices) notices.push(n);
+    appendParsed(out, parseDocument(source, chunks[i]!, options));
   }
-  return { resources, issues, notices };
+  return out;
+}
+
+/** Adds one document's results (one loop each: a file can hold thousands of documents). */
+export function appendParsed(
+  out: { resources: IstioResource[]; issues: ConfigIssue[]; notices: ConfigIssue[] },
+  parsed: ParsedYaml,
+): void {
+  for (const r of parsed.resources) out.resources.push(r);
+  for (const x of parsed.issues) out.issues.push(x);
+  for (const n of parsed.notices) out.notices.push(n);
+}
+
+/** The issue for a document over the size limit, or undefined when it is within it. */
+export function oversizedDocument(
+  source: string,
+  chunk: YamlChunk,
+  maxDocumentBytes: number,
+): ConfigIssue | undefined {
+  // Characters bound the bytes from below: count bytes only when it could matter.
+  if (chunk.text.length * 3 <= maxDocumentBytes) return undefined;
+  const bytes = Buffer.byteLength(chunk.text);
+  if (bytes <= maxDocumentBytes) return undefined;
+  return {
+    source,
+    line: chunk.lineOffset + 1,
+    path: '',
+    message: `the document is ${bytes} bytes, over the limit of ${maxDocumentBytes} for one resource (maxDocumentBytes)`,
+  };
+}
+
+/** Parses one document (one chunk of a stream): the fast path, else the precise one. */
+export function parseDocument(source: string, chunk: YamlChunk, options: ParseOptions = {}): ParsedYaml {
+  const oversized = oversizedDocument(source, chunk, options.maxDocumentBytes ?? MAX_DOCUMENT_BYTES);
+  if (oversized !== undefined) return { resources: [], issues: [oversized], notices: [] };
+  const defaultNamespace = options.defaultNamespace ?? 'default';
+  return (
+    parseIstioYamlFast(source, chunk.text, defaultNamespace, chunk.lineOffset) ??
+    parseIstioYamlPrecise(source, chunk.text, defaultNamespace, chunk.lineOffset)
+  );
 }
 
 /**
@@ -187,6 +202,30 @@ export function parseIstioYamlFast(
   return { resources, issues: [], notices: [] };
 }
 
+/** A resource as a worker sends it back: everything but its origin. */
+export type PlainResource = Omit<IstioResource, 'origin'>;
+
+/**
+ * Resources parsed elsewhere (by a worker, from `chunk`): their lines are found on first use by
+ * parsing the chunk here, precisely, as for a fast-parsed resource.
+ */
+export function attachOrigins(
+  source: string,
+  chunk: YamlChunk,
+  defaultNamespace: string,
+  plain: readonly PlainResource[],
+): IstioResource[] {
+  let precise: ParsedYaml | undefined;
+  const preciseOrigin = (index: number): ResourceOrigin | undefined => {
+    precise ??= parseIstioYamlPrecise(source, chunk.text, defaultNamespace, chunk.lineOffset);
+    return precise.resources[index]?.origin;
+  };
+  return plain.map(
+    (r, i) =>
+      ({ ...r, origin: new DeferredOrigin(source, i, chunk.lineOffset + 1, preciseOrigin) }) as IstioResource,
+  );
+}
+
 /**
  * The precise path: every node keeps its source range so issues can name their line.
  * `lineOffset` is the number of lines before `text` in its file.
@@ -200,7 +239,9 @@ export function parseIstioYamlPrecise(
   const lineCounter = new LineCounter();
   let docs: ReturnType<typeof parseAllDocuments>;
   try {
-    docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+    // The parser's own unique-key check compares every pair of keys of a map: a document with
+    // 50,000 keys took 32 s. Keys are checked below, in one pass.
+    docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
   } catch (err) {
     // The parser's own limits (a stack overflow on absurd nesting): input, not a crash.
     return {
@@ -226,6 +267,16 @@ export function parseIstioYamlPrecise(
           message: `YAML syntax: ${err.message.split('\n')[0]}`,
         });
       }
+      continue;
+    }
+    const duplicate = firstDuplicateKey(doc);
+    if (duplicate !== undefined) {
+      issues.push({
+        source,
+        line: lineOf(duplicate),
+        path: '',
+        message: 'YAML syntax: Map keys must be unique',
+      });
       continue;
     }
     let raw: unknown;
@@ -328,6 +379,30 @@ export function parseIstioYamlPrecise(
     } as IstioResource);
   }
   return { resources, issues, notices };
+}
+
+/**
+ * The offset of the first key that repeats an earlier key of its map (YAML 1.2 requires unique
+ * keys), found with one set per map. Keys that are collections are compared by their text.
+ */
+function firstDuplicateKey(doc: Document): number | undefined {
+  let found: number | undefined;
+  visit(doc, {
+    Map(_key, map) {
+      const seen = new Set<unknown>();
+      for (const pair of map.items) {
+        const key = pair.key;
+        const id = isScalar(key) ? key.value : isNode(key) ? String(key) : key;
+        if (seen.has(id)) {
+          found = isNode(key) ? key.range?.[0] : undefined;
+          return visit.BREAK;
+        }
+        seen.add(id);
+      }
+      return undefined;
+    },
+  });
+  return found;
 }
 
 function toKey(part: PropertyKey): string | number {

@@ -41,6 +41,11 @@ export interface ReadResult {
   readonly issues: readonly ConfigIssue[];
   /** Some issue is the file system's (a path missing or unreadable), not the content's. */
   readonly unreadable: boolean;
+  /**
+   * Size, time and inode of every file opened, refused ones included: it changes whenever a
+   * file does, so a source can tell a new problem from the same one read again.
+   */
+  readonly fingerprint: string;
   /** Entries skipped on purpose (a link to nothing, a folder reached twice). */
   readonly notices: readonly ConfigIssue[];
 }
@@ -121,6 +126,7 @@ async function readOne(
   file: string,
   limits: ReadLimits,
   issues: ConfigIssue[],
+  stamps: string[],
 ): Promise<ConfigFileText | undefined> {
   let handle: Awaited<ReturnType<typeof open>>;
   try {
@@ -133,6 +139,7 @@ async function readOne(
   try {
     const info = await handle.stat();
     if (info.isDirectory()) return undefined; // replaced by a folder since it was listed
+    stamps.push(`${file}\0${stampOf(info)}`);
     if (info.size > limits.maxFileBytes) {
       issues.push({
         source: shownPath(file),
@@ -207,7 +214,7 @@ async function walk(
   dir: string,
   limits: ReadLimits,
   visited: Set<string>,
-  out: { files: ConfigFileText[]; issues: ConfigIssue[]; notices: ConfigIssue[] },
+  out: { files: ConfigFileText[]; issues: ConfigIssue[]; notices: ConfigIssue[]; stamps: string[] },
 ): Promise<void> {
   let real: string;
   try {
@@ -239,7 +246,7 @@ async function walk(
     const kind = await kindOf(full, dirent, out.issues, out.notices);
     if (kind === 'dir') await walk(full, limits, visited, out);
     else if (kind === 'file' && YAML_FILE.test(dirent.name)) {
-      const read = await readOne(full, limits, out.issues);
+      const read = await readOne(full, limits, out.issues, out.stamps);
       if (read) out.files.push(read);
     }
   }
@@ -250,7 +257,12 @@ async function walk(
  * be read, is an issue: the configuration it held is not known to be gone.
  */
 export async function readConfigFiles(roots: readonly string[], limits: ReadLimits): Promise<ReadResult> {
-  const out = { files: [] as ConfigFileText[], issues: [] as ConfigIssue[], notices: [] as ConfigIssue[] };
+  const out = {
+    files: [] as ConfigFileText[],
+    issues: [] as ConfigIssue[],
+    notices: [] as ConfigIssue[],
+    stamps: [] as string[],
+  };
   const visited = new Set<string>();
   for (const root of roots) {
     let info: Stats;
@@ -263,11 +275,17 @@ export async function readConfigFiles(roots: readonly string[], limits: ReadLimi
     if (info.isDirectory()) await walk(root, limits, visited, out);
     else {
       const before = out.issues.length;
-      const read = await readOne(root, limits, out.issues);
+      const read = await readOne(root, limits, out.issues, out.stamps);
       if (read) out.files.push(read);
       else if (out.issues.length === before)
         out.issues.push(unreadable(root, Object.assign(new Error('gone'), { code: 'ENOENT' })));
     }
   }
-  return { ...out, unreadable: out.issues.some((i) => UNREADABLE.has(i)) };
+  return {
+    files: out.files,
+    issues: out.issues,
+    notices: out.notices,
+    unreadable: out.issues.some((i) => UNREADABLE.has(i)),
+    fingerprint: out.stamps.join('\n'),
+  };
 }
