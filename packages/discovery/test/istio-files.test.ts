@@ -4,7 +4,7 @@
  * only on real change). Real files in os.tmpdir(), bounded polling waits.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -15,30 +15,7 @@ import { istioFiles } from '../src/istio/istio-files.ts';
 import type { Snapshot } from '../src/snapshot.ts';
 import { resolveWorkload } from '../src/workload.ts';
 import { REVIEWS } from './fixtures/istio-helpers.ts';
-
-async function until(what: string, cond: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
-
-/** Writes like an editor: a temporary file renamed over the target. */
-async function save(file: string, text: string): Promise<void> {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  await writeFile(tmp, text);
-  await rename(tmp, file);
-}
-
-const VS = (subset: string) => `apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: { name: reviews }
-spec:
-  hosts: [reviews]
-  http:
-    - route: [{ destination: { host: reviews, subset: ${subset} } }]
-`;
+import { clusterOf, save, until, VS } from './fixtures/watched-files.ts';
 
 const dirs: string[] = [];
 after(async () => {
@@ -60,13 +37,6 @@ async function setup() {
   });
   return { dir, snapshots, errors, notices, sub };
 }
-
-const clusterOf = (s: Snapshot | undefined) => {
-  const route = s?.routes.get('9080')?.virtualHosts[0]?.routes[0];
-  return route?.action.case === 'route' && route.action.value.clusterSpecifier.case === 'cluster'
-    ? route.action.value.clusterSpecifier.value
-    : undefined;
-};
 
 describe('istioFiles', () => {
   it('loads, reloads on edit, reports bad YAML keeping the last snapshot, recovers, ignores unchanged rewrites, stops on close', async () => {

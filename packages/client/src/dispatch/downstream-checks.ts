@@ -67,10 +67,12 @@ let maxBytes = 0;
 let maxCount = 0;
 let bytes = 0;
 let count = 0;
+let gaveHost = false;
 
 /** Reads one header into the totals; the limit it crosses, if any. */
 function add(name: string, value: RawValue): string | undefined {
   if (value === undefined || value === null) return undefined;
+  if (name.length === 4 && !gaveHost && isHost(name)) gaveHost = true;
   bytes += name.length + valueBytes(value);
   count += valueCount(value);
   if (bytes > maxBytes) return TOO_LARGE;
@@ -83,9 +85,11 @@ function isHost(name: string): boolean {
 }
 
 /**
- * Envoy's codec checks its limits as it reads, in wire order: the request target, then each
- * header (undici writes Host first, unless the caller gave one), so whichever limit a header
- * crosses first is the one reported. `undefined` when both hold.
+ * Envoy's codec checks its limits as it reads: the request target, then each header, so
+ * whichever limit a header crosses first is the one reported. undici writes Host itself unless
+ * the caller gave one; it is counted last here (one pass over the headers), which can only
+ * change which of the two limits is named when a request crosses both with its last header.
+ * `undefined` when both hold.
  */
 function headerLimitCrossed(
   settings: ListenerSettings,
@@ -97,38 +101,28 @@ function headerLimitCrossed(
   maxCount = settings.maxHeadersCount;
   bytes = path.length;
   count = 0;
+  gaveHost = false;
   if (bytes > maxBytes) return TOO_LARGE;
-  let gaveHost = false;
-  if (raw != null) {
-    if (Array.isArray(raw)) {
-      for (let i = 0; i < raw.length; i += 2) if (isHost(String(raw[i]))) gaveHost = true;
-    } else if (typeof (raw as Iterable<unknown>)[Symbol.iterator] !== 'function') {
-      for (const k in raw as Record<string, unknown>) if (isHost(k)) gaveHost = true;
-    } else gaveHost = true; // an iterable is read once, below; its own Host counts there
-  }
-  if (!gaveHost) {
-    const crossed = add('host', authority);
-    if (crossed !== undefined) return crossed;
-  }
-  if (raw == null) return undefined;
-  if (Array.isArray(raw)) {
-    for (let i = 0; i + 1 < raw.length; i += 2) {
-      const crossed = add(String(raw[i]), raw[i + 1] as RawValue);
-      if (crossed !== undefined) return crossed;
-    }
+  let crossed: string | undefined;
+  if (raw == null) {
+    // No headers of the caller's.
+  } else if (Array.isArray(raw)) {
+    for (let i = 0; i + 1 < raw.length && crossed === undefined; i += 2)
+      crossed = add(String(raw[i]), raw[i + 1] as RawValue);
   } else if (typeof (raw as Iterable<unknown>)[Symbol.iterator] === 'function') {
     for (const [k, v] of raw as Iterable<[string, RawValue]>) {
-      const crossed = add(k, v);
-      if (crossed !== undefined) return crossed;
+      crossed = add(k, v);
+      if (crossed !== undefined) break;
     }
   } else {
     const obj = raw as Record<string, RawValue>;
     for (const k in obj) {
-      const crossed = add(k, obj[k]);
-      if (crossed !== undefined) return crossed;
+      crossed = add(k, obj[k]);
+      if (crossed !== undefined) break;
     }
   }
-  return undefined;
+  if (crossed !== undefined || gaveHost) return crossed;
+  return add('host', authority);
 }
 
 const TOO_LARGE = 'http1.headers_too_large';
