@@ -270,7 +270,7 @@ export class Mesh extends Dispatcher {
       // Outlier detectors of surviving clusters carry over; the others stop their timers.
       activateOutlierDetection(compiled, previous);
       this.#appliedAt = new Date();
-      this.#pools.retainOnly(compiled.clusters.values());
+      this.#pools.retainOnly(compiled.clusters);
       // Breakers carry over by cluster name; those of removed clusters stop their timers.
       this.#breakers?.retainOnly(compiled.clusters);
       this.emit('snapshot', snapshot);

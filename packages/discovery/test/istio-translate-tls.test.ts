@@ -289,4 +289,67 @@ describe('decodeClusterTransport on xDS clusters', () => {
     assert.ok('transport' in decoded);
     assert.equal(decoded.transport.default.kind, 'unavailable');
   });
+
+  const tlsCluster = (context: Record<string, unknown>, name = 'envoy.transport_sockets.tls') =>
+    resourceFromJson(XdsTypeUrl.CLUSTER, {
+      name: 'c',
+      transportSocket: { name, typedConfig: { '@type': XdsTypeUrl.UPSTREAM_TLS_CONTEXT, ...context } },
+    });
+  const issueOf = (context: Record<string, unknown>) => {
+    const decoded = decodeClusterTransport(tlsCluster(context));
+    assert.ok('issues' in decoded, 'refused');
+    return `${decoded.issues[0]!.path}: ${decoded.issues[0]!.message}`;
+  };
+
+  it('what would verify less than asked is refused, never dropped (pins, SANs without a CA, providers, custom validators)', () => {
+    const vc = (v: Record<string, unknown>) => ({ commonTlsContext: { validationContext: v } });
+    assert.match(issueOf(vc({ matchSubjectAltNames: [{ exact: 'a' }] })), /without trusted CA is insecure/);
+    assert.match(
+      issueOf(vc({ trustedCa: { filename: '/ca' }, verifyCertificateSpki: ['x'] })),
+      /verifyCertificateSpki/,
+    );
+    assert.match(
+      issueOf(vc({ trustedCa: { filename: '/ca' }, verifyCertificateHash: ['x'] })),
+      /verifyCertificateHash/,
+    );
+    assert.match(
+      issueOf(vc({ caCertificateProviderInstance: { instanceName: 'x' } })),
+      /caCertificateProviderInstance/,
+    );
+    assert.match(
+      issueOf(vc({ customValidatorConfig: { name: 'envoy.tls.cert_validator.spiffe' } })),
+      /customValidatorConfig/,
+    );
+    assert.match(
+      issueOf(vc({ trustedCa: { filename: '/ca' }, allowExpiredCertificate: true })),
+      /allowExpiredCertificate/,
+    );
+    assert.match(
+      issueOf({ commonTlsContext: { tlsCertificateProviderInstance: { instanceName: 'x' } } }),
+      /tlsCertificateProviderInstance/,
+    );
+  });
+
+  it("the typed config's type decides the socket, not its name (as Envoy picks the factory)", () => {
+    const decoded = decodeClusterTransport(
+      tlsCluster(
+        { commonTlsContext: { validationContext: { trustedCa: { filename: '/ca' } } } },
+        'envoy.transport_sockets.raw_buffer',
+      ),
+    );
+    assert.ok('transport' in decoded);
+    assert.equal(decoded.transport.default.kind, 'tls');
+  });
+
+  it('a context carrying fields this build does not know is refused', () => {
+    const cluster = tlsCluster({ commonTlsContext: {} });
+    const socket = cluster.transportSocket!;
+    if (socket.configType.case !== 'typedConfig') assert.fail('typed');
+    // Field 99 of UpstreamTlsContext does not exist: a newer control plane's field.
+    const value = socket.configType.value;
+    value.value = new Uint8Array([...value.value, 0x98, 0x06, 0x01]);
+    const decoded = decodeClusterTransport(cluster);
+    assert.ok('issues' in decoded);
+    assert.match(decoded.issues[0]!.message, /fields this version of Dabba does not know/);
+  });
 });

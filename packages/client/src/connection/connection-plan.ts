@@ -5,7 +5,9 @@
  *
  * - The cluster originates TLS (DestinationRule SIMPLE/MUTUAL, or an xDS UpstreamTlsContext):
  *   TLS with those settings, whatever the scheme (one TLS layer: an `https://` request to such a
- *   cluster is not wrapped twice, as a sidecar would when the application also speaks TLS).
+ *   cluster is not wrapped twice, as a sidecar would when the application also speaks TLS). If
+ *   those settings verify nothing, an `https://` request still checks the server as the
+ *   application would have.
  * - Istio mTLS: refused until this mesh has a workload identity; never plaintext.
  * - TLS whose credentials cannot be had (a Kubernetes secret): refused.
  * - Otherwise plaintext, unless the request is `https://` or its port is declared HTTPS or TLS:
@@ -68,6 +70,15 @@ export function planConnection(
 ): ConnectionPlan {
   switch (transport.kind) {
     case 'tls':
+      // An https:// URL says the server is authenticated: where the cluster's TLS verifies
+      // nothing (insecureSkipVerify), the application's own check still applies, as it would
+      // inside the sidecar's TLS.
+      if (secure && transport.tls.trust === undefined)
+        return {
+          kind: 'tls',
+          key: `${transport.key}|application-verified`,
+          tls: { ...transport.tls, trust: APPLICATION_TLS.trust, autoSanValidation: true, sanMatchers: [] },
+        };
       return { kind: 'tls', key: transport.key, tls: transport.tls };
     case 'istio-mutual':
       return refused('istio-mutual', () => TlsUnavailable.noWorkloadIdentity());

@@ -69,6 +69,8 @@ export interface ClusterConnections {
 export interface PoolEntry {
   /** Endpoint and connection settings; pools of one endpoint for several authorities share it. */
   readonly endpointKey: string;
+  /** How its connections are made (connection-plan.ts): a pool is kept while a cluster plans it. */
+  readonly planKey: string;
   /** Counted by the pool's connector; connections are rare next to requests. */
   readonly connections: ConnectionCounters;
   readonly origin: string;
@@ -91,23 +93,38 @@ function hostOf(authority: string): string {
   return colon === -1 ? authority : authority.slice(0, colon);
 }
 
-function originFor(authority: string): string | undefined {
+/**
+ * The pool origin naming `authority` (so undici writes it as Host); `https:` for a TLS pool, so
+ * an HTTP/2 request says `:scheme: https`. `undefined` when the authority does not survive as a
+ * URL host (a default port is dropped, a name is not valid): the caller then writes Host.
+ */
+function originFor(authority: string, scheme: 'http' | 'https'): string | undefined {
   try {
-    const url = new URL(`http://${authority}`);
+    const url = new URL(`${scheme}://${authority}`);
     return url.host === authority.toLowerCase() ? url.origin : undefined;
   } catch {
     return undefined;
   }
 }
 
+/** The pools a compiled cluster's requests have used, by host and authority, per scheme. */
+interface ClusterPoolCache {
+  readonly plain: WeakMap<Host, Map<string, PoolEntry>>;
+  readonly secure: WeakMap<Host, Map<string, PoolEntry>>;
+}
+
 export class EndpointPools {
   readonly #pools = new Map<string, PoolEntry>();
   /** The pools of each endpoint key (one per authority and transport), for the connection stats. */
   readonly #byEndpoint = new Map<string, PoolEntry[]>();
-  /** Hot path: Host -> authority -> pool, two map reads and no string building. */
-  #byHost = new WeakMap<Host, Map<string, PoolEntry>>();
-  /** The same for `https://` requests, whose connections may differ (connection-plan.ts). */
-  #byHostSecure = new WeakMap<Host, Map<string, PoolEntry>>();
+  /**
+   * Hot path: compiled cluster -> Host -> authority -> pool, no string building. By compiled
+   * cluster because Host objects outlive snapshots while their cluster's TLS may change: a
+   * request of an old snapshot (a retry) must never hand its pool to the new one's requests.
+   */
+  #cache = new WeakMap<CompiledCluster, ClusterPoolCache>();
+  /** The clusters of the snapshot serving now, by name (retainOnly). */
+  #current: ReadonlyMap<string, CompiledCluster> = new Map();
   #passthrough: Agent | undefined;
 
   /**
@@ -115,16 +132,24 @@ export class EndpointPools {
    * request's scheme is `https` (it is never sent in plaintext).
    */
   get(host: Host, cluster: CompiledCluster, authority: string, secure = false): PoolEntry {
-    const cache = secure ? this.#byHostSecure : this.#byHost;
+    let clusterCache = this.#cache.get(cluster);
+    if (clusterCache === undefined) {
+      clusterCache = { plain: new WeakMap(), secure: new WeakMap() };
+      this.#cache.set(cluster, clusterCache);
+    }
+    const cache = secure ? clusterCache.secure : clusterCache.plain;
     let byAuthority = cache.get(host);
     const cached = byAuthority?.get(authority);
     if (cached) return cached;
-    const endpoint = endpointKey(host, cluster);
-    const plan = planConnection(transportOf(cluster, host), secure, cluster.applicationTls);
+    // A request of an older snapshot (a retry, a mirror) connects as the serving configuration
+    // says: if its cluster's TLS changed since, the old way is gone.
+    const serving = this.#current.get(cluster.name) ?? cluster;
+    const endpoint = endpointKey(host, serving);
+    const plan = planConnection(transportOf(serving, host), secure, serving.applicationTls);
     const key = `${endpoint}|${plan.key}|${authority}`;
     let entry = this.#pools.get(key);
     if (!entry) {
-      entry = this.#create(host, cluster, endpoint, authority, plan);
+      entry = this.#create(host, serving, endpoint, authority, plan);
       this.#pools.set(key, entry);
       const same = this.#byEndpoint.get(endpoint);
       if (same === undefined) this.#byEndpoint.set(endpoint, [entry]);
@@ -145,12 +170,14 @@ export class EndpointPools {
     authority: string,
     plan: ConnectionPlan,
   ): PoolEntry {
-    const endpointOrigin = `http://${bracket(host.address)}:${host.port}`;
-    const authorityOrigin = originFor(authority);
+    const scheme = plan.kind === 'tls' ? 'https' : 'http';
+    const endpointOrigin = `${scheme}://${bracket(host.address)}:${host.port}`;
+    const authorityOrigin = originFor(authority, scheme);
     const connections: ConnectionCounters = { opened: 0, connectFailed: 0 };
     if (plan.kind === 'refused') {
       return {
         endpointKey: endpoint,
+        planKey: plan.key,
         connections,
         origin: authorityOrigin ?? endpointOrigin,
         dispatcher: new RefusingDispatcher(plan.error),
@@ -202,6 +229,7 @@ export class EndpointPools {
     const origin = authorityOrigin ?? endpointOrigin;
     return {
       endpointKey: endpoint,
+      planKey: plan.key,
       connections,
       origin,
       dispatcher: new Pool(origin, options),
@@ -237,20 +265,33 @@ export class EndpointPools {
     return { active, opened, connectFailed };
   }
 
-  /** Closes pools whose endpoint no cluster in `clusters` has any more. */
-  retainOnly(clusters: Iterable<CompiledCluster>): void {
+  /**
+   * Closes the pools no cluster in `clusters` would use any more: an endpoint gone, or connected
+   * another way (its cluster's TLS changed), so nothing reaches a peer as an old snapshot said.
+   */
+  retainOnly(clusters: ReadonlyMap<string, CompiledCluster>): void {
+    this.#current = clusters;
     const live = new Set<string>();
-    for (const c of clusters) for (const h of c.hosts) live.add(endpointKey(h, c));
+    for (const c of clusters.values()) {
+      for (const h of c.hosts) {
+        const endpoint = endpointKey(h, c);
+        const transport = transportOf(c, h);
+        live.add(`${endpoint}|${planConnection(transport, false, c.applicationTls).key}`);
+        live.add(`${endpoint}|${planConnection(transport, true, c.applicationTls).key}`);
+      }
+    }
     for (const [key, entry] of this.#pools) {
-      if (!live.has(entry.endpointKey)) {
+      if (!live.has(`${entry.endpointKey}|${entry.planKey}`)) {
         this.#pools.delete(key);
-        this.#byEndpoint.delete(entry.endpointKey);
+        const same = this.#byEndpoint.get(entry.endpointKey);
+        const rest = same?.filter((e) => e !== entry);
+        if (rest === undefined || rest.length === 0) this.#byEndpoint.delete(entry.endpointKey);
+        else this.#byEndpoint.set(entry.endpointKey, rest);
         // Graceful: requests in flight finish, then the connections close.
         entry.dispatcher.close().catch(() => {});
       }
     }
-    this.#byHost = new WeakMap();
-    this.#byHostSecure = new WeakMap();
+    this.#cache = new WeakMap();
   }
 
   /** Number of pools open now. */

@@ -79,7 +79,8 @@ function dnsNameMatch(expected: string, san: string): boolean {
 function compileMatcher(m: SanMatcher): (san: San) => boolean {
   if (m.kind === 'regex') {
     const full = compileSafeRegex({ regex: m.value }, 'matchSubjectAltNames');
-    return (san) => (m.sanType === undefined || san.type === m.sanType) && full(san.value);
+    return (san) =>
+      (m.sanType === undefined ? san.type !== 'OTHER_NAME' : san.type === m.sanType) && full(san.value);
   }
   const want = m.ignoreCase ? m.value.toLowerCase() : m.value;
   const test = (value: string): boolean => {
@@ -96,7 +97,8 @@ function compileMatcher(m: SanMatcher): (san: San) => boolean {
     }
   };
   return (san) => {
-    if (m.sanType !== undefined && san.type !== m.sanType) return false;
+    // The untyped form (match_subject_alt_names) reads DNS, URI, email and IP SANs, not othername.
+    if (m.sanType === undefined ? san.type === 'OTHER_NAME' : san.type !== m.sanType) return false;
     if (m.kind === 'exact' && san.type === 'DNS') return dnsNameMatch(m.value, san.value);
     return test(san.value);
   };

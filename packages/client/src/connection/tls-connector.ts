@@ -13,7 +13,7 @@ import { type ConnectionOptions, connect, type TLSSocket } from 'node:tls';
 import type { UpstreamTls } from '@dabba/discovery';
 import { type buildConnector, errors } from 'undici';
 import { serverIdentityCheck } from './server-identity.ts';
-import { loadTlsMaterial } from './tls-material.ts';
+import { loadTlsMaterial, type TlsMaterial } from './tls-material.ts';
 import { TlsHandshakeError, TlsUnavailable } from './tls-unavailable.ts';
 
 export interface TlsDial {
@@ -36,6 +36,11 @@ function strip(host: string): string {
   return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
 }
 
+/** Whether two reads of a connection's credentials found the same files (tls-material.ts caches by stamp). */
+function sameMaterial(a: TlsMaterial, b: TlsMaterial): boolean {
+  return a.ca === b.ca && a.cert === b.cert && a.key === b.key && a.crl === b.crl;
+}
+
 /** An undici connector that makes TLS connections to `dial.address`. */
 export function createTlsConnector(dial: TlsDial): buildConnector.connector {
   const { tls } = dial;
@@ -44,7 +49,9 @@ export function createTlsConnector(dial: TlsDial): buildConnector.connector {
   const check = serverIdentityCheck(tls, host, servername);
   const alpn = tls.alpn.length > 0 ? [...tls.alpn] : dial.http2 ? ['h2'] : undefined;
   const endpoint = `${dial.address.includes(':') ? `[${dial.address}]` : dial.address}:${dial.port}`;
-  let session: Buffer | undefined;
+  // A resumed session skips the certificate checks: resume only with the material the session
+  // was verified with (a rotated CA or CRL must apply to the next connection).
+  let session: { readonly ticket: Buffer; readonly material: TlsMaterial } | undefined;
 
   return (_options, callback) => {
     let done = false;
@@ -72,7 +79,9 @@ export function createTlsConnector(dial: TlsDial): buildConnector.connector {
           // No trust anchor configured: Envoy does not verify (Istio insecureSkipVerify).
           rejectUnauthorized: tls.trust !== undefined,
           checkServerIdentity: check ?? (() => undefined),
-          ...(session === undefined ? {} : { session }),
+          ...(session !== undefined && sameMaterial(session.material, material)
+            ? { session: session.ticket }
+            : {}),
         };
         let socket: TLSSocket;
         try {
@@ -98,8 +107,8 @@ export function createTlsConnector(dial: TlsDial): buildConnector.connector {
         socket.once('connect', () => {
           connected = true;
         });
-        socket.on('session', (s: Buffer) => {
-          session = s;
+        socket.on('session', (ticket: Buffer) => {
+          session = { ticket, material };
         });
         socket.once('secureConnect', () => {
           clearTimeout(timer);

@@ -5,7 +5,14 @@
  */
 import type { CompiledCluster } from '../compile/compile-cluster.ts';
 import type { CompiledMesh } from '../compile/compile-snapshot.ts';
-import { ClusterNotFoundError, type DabbaError, NoRouteError } from '../errors.ts';
+import {
+  ClientErrorCode,
+  ClusterNotFoundError,
+  type DabbaError,
+  NoRouteError,
+  ResponseFlag,
+  UpstreamTlsUnavailableError,
+} from '../errors.ts';
 import type { CompiledFault } from '../resilience/fault.ts';
 import type { HeaderMutations } from '../route/header-mutations.ts';
 import type { MatchContext } from '../route/match/index.ts';
@@ -119,7 +126,14 @@ export function resolveRequest(
   const cluster = compiled.clusters.get(clusterName);
   if (!cluster)
     return { kind: 'error', error: new ClusterNotFoundError({ ...where, cluster: clusterName }), selection };
-  if (cluster.kind === 'passthrough') return { kind: 'passthrough', selection };
+  if (cluster.kind === 'passthrough') {
+    // An original-destination cluster goes through a plain Agent, which has only the URL's
+    // scheme: any TLS the cluster or its port asks for is refused, never dropped.
+    const refusal = passthroughTlsRefusal(cluster, target.scheme === 'https', where);
+    return refusal === undefined
+      ? { kind: 'passthrough', selection }
+      : { kind: 'error', error: refusal, selection };
+  }
   const hasher =
     cluster.consistentHashing && action.hashPolicy.length > 0 ? hasherFor(action.hashPolicy) : undefined;
   return {
@@ -132,6 +146,37 @@ export function resolveRequest(
     responseHeaderMutations: entry ? entry.responseHeaderMutations : selection.responseHeaderMutations,
     hash: hasher ? hasher(request) : undefined,
   };
+}
+
+/**
+ * Why a request cannot go to an original-destination cluster as configured: the cluster's
+ * transport originates TLS (a DestinationRule with `loadBalancer: PASSTHROUGH` and `tls`), or
+ * its port is HTTPS/TLS and the URL is not `https://`. `undefined` when it can: plaintext, or
+ * the application's `https://` (the Agent verifies the server as an HTTPS client does).
+ */
+function passthroughTlsRefusal(
+  cluster: CompiledCluster,
+  secure: boolean,
+  where: { authority: string; path: string },
+): UpstreamTlsUnavailableError | undefined {
+  const transport = cluster.transport;
+  if (
+    transport.default.kind === 'plaintext' &&
+    transport.matches.length === 0 &&
+    (secure || !cluster.applicationTls)
+  )
+    return undefined;
+  const mtls = transport.default.kind === 'istio-mutual';
+  return new UpstreamTlsUnavailableError({
+    ...where,
+    cluster: cluster.name,
+    attempts: 0,
+    responseFlags: [ResponseFlag.UPSTREAM_CONNECTION_FAILURE],
+    code: mtls ? ClientErrorCode.MTLS_UNAVAILABLE : ClientErrorCode.UPSTREAM_TLS_UNAVAILABLE,
+    reason: mtls
+      ? 'the cluster requires Istio mutual TLS and this mesh has no workload identity to present; nothing was sent in clear'
+      : 'TLS to an original-destination (PASSTHROUGH) cluster is not supported by this version of Dabba; nothing was sent in clear',
+  });
 }
 
 /** The header Envoy's fault filter reads for `downstream_nodes` (Http::Headers EnvoyDownstreamServiceNode). */

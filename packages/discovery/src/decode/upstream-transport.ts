@@ -17,6 +17,7 @@ import type { DataSource, TransportSocket } from '#xds/envoy/config/core/v3/base
 import { RawBufferSchema } from '#xds/envoy/extensions/transport_sockets/raw_buffer/v3/raw_buffer_pb.js';
 import {
   type CertificateValidationContext,
+  CertificateValidationContext_TrustChainVerification,
   SubjectAltNameMatcher_SanType,
   TlsParameters_TlsProtocol,
 } from '#xds/envoy/extensions/transport_sockets/tls/v3/common_pb.js';
@@ -187,11 +188,40 @@ function secretRef(secret: SdsSecretConfig): SecretRef {
   return { kind: 'unavailable', reason: `the SDS secret "${name}" cannot be had by Dabba` };
 }
 
+/**
+ * Refuses what a message carries that Dabba does not do: fields this build does not know
+ * (decoded as unknown fields) and the named fields that are set. Ignoring either could verify
+ * less than the configuration asks, so it is an issue, as Envoy refuses what it cannot honour.
+ */
+function refuseUnsupported(
+  message: { readonly $unknown?: readonly unknown[] | undefined } & object,
+  path: string,
+  unsupported: Readonly<Record<string, boolean>>,
+): void {
+  if ((message.$unknown?.length ?? 0) > 0)
+    throw new TransportIssue(path, 'carries fields this version of Dabba does not know');
+  for (const [field, set] of Object.entries(unsupported))
+    if (set) throw new TransportIssue(`${path}.${field}`, `${field} is not supported by Dabba`);
+}
+
 function validationOf(
   ctx: CertificateValidationContext | undefined,
   path: string,
 ): { trust: TrustAnchor | undefined; sanMatchers: SanMatcher[]; crl: TlsData | undefined } {
   if (ctx === undefined) return { trust: undefined, sanMatchers: [], crl: undefined };
+  refuseUnsupported(ctx, path, {
+    caCertificateProviderInstance: ctx.caCertificateProviderInstance !== undefined,
+    watchedDirectory: ctx.watchedDirectory !== undefined,
+    verifyCertificateSpki: ctx.verifyCertificateSpki.length > 0,
+    verifyCertificateHash: ctx.verifyCertificateHash.length > 0,
+    requireSignedCertificateTimestamp: ctx.requireSignedCertificateTimestamp === true,
+    allowExpiredCertificate: ctx.allowExpiredCertificate,
+    trustChainVerification:
+      ctx.trustChainVerification !== CertificateValidationContext_TrustChainVerification.VERIFY_TRUST_CHAIN,
+    customValidatorConfig: ctx.customValidatorConfig !== undefined,
+    onlyVerifyLeafCertCrl: ctx.onlyVerifyLeafCertCrl,
+    maxVerifyDepth: ctx.maxVerifyDepth !== undefined,
+  });
   const sanMatchers = [
     ...ctx.matchSubjectAltNames.map((m, i) => sanMatcher(m, undefined, `${path}.matchSubjectAltNames[${i}]`)),
     ...ctx.matchTypedSubjectAltNames.map((m, i) => {
@@ -222,6 +252,20 @@ function tlsTransport(
   const context = decodeAny(config, UpstreamTlsContextSchema);
   const common: CommonTlsContext | undefined = context.commonTlsContext;
   const where = `${path}.typedConfig.commonTlsContext`;
+  refuseUnsupported(context, `${path}.typedConfig`, {
+    enforceRsaKeyUsage: context.enforceRsaKeyUsage === true,
+    autoHostSni: (context as { autoHostSni?: boolean }).autoHostSni === true,
+  });
+  if (common !== undefined)
+    refuseUnsupported(common, where, {
+      tlsCertificateProviderInstance: common.tlsCertificateProviderInstance !== undefined,
+      tlsCertificateCertificateProvider: common.tlsCertificateCertificateProvider !== undefined,
+      tlsCertificateCertificateProviderInstance:
+        common.tlsCertificateCertificateProviderInstance !== undefined,
+      customHandshaker: common.customHandshaker !== undefined,
+      keyLog: common.keyLog !== undefined,
+      signatureAlgorithms: (common.tlsParams?.signatureAlgorithms.length ?? 0) > 0,
+    });
   let clientCertificate: UpstreamTls['clientCertificate'];
   let workload = false;
   let unavailable: string | undefined;
@@ -257,6 +301,11 @@ function tlsTransport(
       validation = validationOf(vc.value, `${where}.validationContext`);
       break;
     case 'combinedValidationContext': {
+      refuseUnsupported(vc.value, `${where}.combinedValidationContext`, {
+        validationContextCertificateProvider: vc.value.validationContextCertificateProvider !== undefined,
+        validationContextCertificateProviderInstance:
+          vc.value.validationContextCertificateProviderInstance !== undefined,
+      });
       validation = validationOf(
         vc.value.defaultValidationContext,
         `${where}.combinedValidationContext.defaultValidationContext`,
@@ -282,6 +331,18 @@ function tlsTransport(
     default:
       throw new TransportIssue(`${where}.${vc.case}`, `${vc.case} is not supported by Dabba`);
   }
+  // Envoy refuses this too (DefaultCertValidator): matching names on a chain nobody vouches for
+  // proves nothing.
+  if (
+    validation.trust === undefined &&
+    validation.sanMatchers.length > 0 &&
+    unavailable === undefined &&
+    !workload
+  )
+    throw new TransportIssue(
+      `${where}.validationContext`,
+      'SAN-based verification of peer certificates without trusted CA is insecure and not allowed',
+    );
   const params = common?.tlsParams;
   const tls: UpstreamTls = {
     sni: context.sni,
@@ -310,9 +371,17 @@ function transportOf(
   path: string,
 ): UpstreamTransport {
   if (socket === undefined) return PLAINTEXT;
+  // Envoy picks the factory by the typed config's type first, the name only without one.
   const typeUrl = socket.configType.case === 'typedConfig' ? socket.configType.value.typeUrl : undefined;
-  if (socket.name === RAW_BUFFER_SOCKET || typeUrl === RAW_BUFFER_TYPE) return PLAINTEXT;
-  if (socket.name === TLS_SOCKET || typeUrl === UPSTREAM_TLS_TYPE) return tlsTransport(socket, options, path);
+  if (typeUrl === UPSTREAM_TLS_TYPE) return tlsTransport(socket, options, path);
+  if (typeUrl === RAW_BUFFER_TYPE) return PLAINTEXT;
+  if (typeUrl !== undefined)
+    throw new TransportIssue(
+      `${path}.typedConfig`,
+      `transport socket type "${typeUrl}" is not supported by Dabba`,
+    );
+  if (socket.name === RAW_BUFFER_SOCKET) return PLAINTEXT;
+  if (socket.name === TLS_SOCKET) return tlsTransport(socket, options, path);
   throw new TransportIssue(`${path}.name`, `transport socket "${socket.name}" is not supported by Dabba`);
 }
 
