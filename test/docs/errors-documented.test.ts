@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { ClientErrorCode, ResponseFlag } from '@dabba/client';
+import { CoreErrorCode } from '@dabba/core';
 import { DiscoveryErrorCode } from '@dabba/discovery';
 
 const README = path.join(import.meta.dirname, '..', '..', 'README.md');
@@ -24,7 +25,11 @@ async function documentedCodes(): Promise<Map<string, string>> {
 
 test('every error code is documented in the README, and every documented code exists', async () => {
   const documented = await documentedCodes();
-  const actual = new Set<string>([...Object.values(ClientErrorCode), ...Object.values(DiscoveryErrorCode)]);
+  const actual = new Set<string>([
+    ...Object.values(CoreErrorCode),
+    ...Object.values(ClientErrorCode),
+    ...Object.values(DiscoveryErrorCode),
+  ]);
   assert.deepEqual([...documented.keys()].sort(), [...actual].sort());
 });
 

@@ -3,9 +3,9 @@
  * response flag Envoy would log for the same failure (access-log docs, RESPONSE_FLAGS).
  * Match on `code`, never on the message.
  */
-import { DabbaError } from '@dabba/discovery';
+import { DabbaError, ResponseFlag } from '@dabba/core';
 
-export { ConfigError, type ConfigIssue, DabbaError } from '@dabba/discovery';
+export { ConfigError, type ConfigIssue, DabbaError, ResponseFlag } from '@dabba/core';
 
 /** Stable error codes of @dabba/client. Never reused, never renamed. */
 export const ClientErrorCode = {
@@ -43,30 +43,6 @@ export const ClientErrorCode = {
    * certificate, key or CA file that cannot be read or used); nothing was sent (`UF`).
    */
   UPSTREAM_TLS_UNAVAILABLE: 'DABBA_UPSTREAM_TLS_UNAVAILABLE',
-} as const;
-
-/** Envoy response flags Dabba sets (Envoy access-log RESPONSE_FLAGS short names). */
-export const ResponseFlag = {
-  NO_ROUTE_FOUND: 'NR',
-  NO_CLUSTER_FOUND: 'NC',
-  NO_HEALTHY_UPSTREAM: 'UH',
-  /** Local connection failure: refused, unreachable, connect timeout. */
-  UPSTREAM_CONNECTION_FAILURE: 'UF',
-  /** The upstream connection closed or reset before a response. */
-  UPSTREAM_CONNECTION_TERMINATION: 'UC',
-  /** The upstream reset the stream (HTTP/2 RST_STREAM). */
-  UPSTREAM_REMOTE_RESET: 'UR',
-  /** The route timeout or a per-try timeout fired. */
-  UPSTREAM_REQUEST_TIMEOUT: 'UT',
-  /** Set in addition when the retry limit (num_retries) was reached. */
-  UPSTREAM_RETRY_LIMIT_EXCEEDED: 'URX',
-  /**
-   * A circuit breaker refused the request (its primary flag), or, set in addition, the retry
-   * circuit breaker / budget refused a retry.
-   */
-  UPSTREAM_OVERFLOW: 'UO',
-  /** The request is not valid HTTP (Envoy's codec refused it): header limits, invalid characters. */
-  DOWNSTREAM_PROTOCOL_ERROR: 'DPE',
 } as const;
 
 interface RequestContext {

@@ -5,8 +5,10 @@
  * first piece now, and the timer's callback arms the rest when it fires early.
  */
 
-/** The longest delay one Node timer can hold, in ms. */
-export const MAX_TIMER_MS = 2_147_483_647;
+import { MAX_TIMER_MS } from '@dabba/core';
+
+/** The longest delay one Node timer can hold, in ms (@dabba/core). */
+export { MAX_TIMER_MS };
 
 /** The part of `ms` one timer can wait now; the caller waits `ms - timerPiece(ms)` after it. */
 export function timerPiece(ms: number): number {

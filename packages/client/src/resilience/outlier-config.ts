@@ -1,4 +1,5 @@
-import { ConfigError, type ConfigIssue, type OutlierDetection } from '@dabba/discovery';
+import { ConfigError, type ConfigIssue } from '@dabba/core';
+import type { OutlierDetection } from '@dabba/discovery';
 
 /**
  * A cluster's outlier detection with every field resolved: Envoy's

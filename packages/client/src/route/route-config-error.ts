@@ -1,3 +1,4 @@
+import { CoreErrorCode, DabbaError } from '@dabba/core';
 import { MatcherCompileError } from './match/index.ts';
 
 /** One problem found in a RouteConfiguration: where (field path) and what. */
@@ -11,11 +12,8 @@ export interface RouteConfigIssue {
  * Thrown by {@link compileRouteTable} when a RouteConfiguration cannot be compiled. Lists every
  * problem with its field path (every route is compiled even after one fails), so the caller can
  * report `DABBA_CONFIG_INVALID` the way Envoy NACKs the resource, and keep the last good table.
- *
- * Local to the route folder until the package's `DabbaError` base exists; `code` is stable.
  */
-export class RouteConfigError extends Error {
-  readonly code = 'DABBA_CONFIG_INVALID' as const;
+export class RouteConfigError extends DabbaError {
   /** RouteConfiguration.name. */
   readonly resource: string;
   /** Every problem found; never empty. */
@@ -26,8 +24,10 @@ export class RouteConfigError extends Error {
   constructor(resource: string, issues: readonly RouteConfigIssue[], options?: { cause?: unknown }) {
     const first = issues[0] ?? { path: '', message: 'invalid route configuration' };
     const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';
-    super(`RouteConfiguration "${resource}": ${first.path}: ${first.message}${more}`, options);
-    this.name = 'RouteConfigError';
+    super(`RouteConfiguration "${resource}": ${first.path}: ${first.message}${more}`, {
+      code: CoreErrorCode.CONFIG_INVALID,
+      cause: options?.cause,
+    });
     this.resource = resource;
     this.issues = Object.freeze([...issues]);
     this.path = first.path;

@@ -14,6 +14,7 @@
  *   tools/packaging/common/envoy_bootstrap.json) sets `histogram_bucket_settings` only when the pod
  *   has the `sidecar.istio.io/statsHistogramBuckets` annotation.
  */
+import { ENVOY_RESPONSE_FLAG_ORDER, NO_RESPONSE_FLAGS } from '@dabba/core';
 
 /** HTTP/gRPC request count (COUNTER). */
 export const ISTIO_REQUESTS_TOTAL = 'istio_requests_total';
@@ -183,7 +184,7 @@ export const ISTIO_UNKNOWN = 'unknown';
 /** The value Istio writes for a missing canonical revision. */
 export const ISTIO_LATEST = 'latest';
 /** `response_flags` when Envoy set none (`ResponseFlagUtils::toShortString` of no flags). */
-export const NO_RESPONSE_FLAGS = '-';
+export { NO_RESPONSE_FLAGS };
 
 /** `request_protocol` values istio_stats.cc writes. */
 export const ISTIO_REQUEST_PROTOCOLS = Object.freeze(['http', 'grpc', 'tcp'] as const);
@@ -194,41 +195,11 @@ export const ISTIO_REQUEST_PROTOCOLS = Object.freeze(['http', 'grpc', 'tcp'] as 
 export const ISTIO_CONNECTION_SECURITY_POLICIES = Object.freeze(['mutual_tls', 'none', 'unknown'] as const);
 
 /**
- * Envoy's short response flags (access-log docs, `%RESPONSE_FLAGS%`), in the order of
- * `ResponseFlagUtils::CORE_RESPONSE_FLAGS` (envoy/stream_info/stream_info.h). `response_flags` is
- * `-` or a comma-separated list of these in that order, as `toShortString` writes it.
+ * Envoy's short response flags in the order `toShortString` writes them
+ * (`ResponseFlagUtils::CORE_RESPONSE_FLAGS`): @dabba/core's list, named here where the metric
+ * labels read it.
  */
-export const ENVOY_RESPONSE_FLAGS = Object.freeze([
-  'LH',
-  'UH',
-  'UT',
-  'LR',
-  'UR',
-  'UF',
-  'UC',
-  'UO',
-  'NR',
-  'DI',
-  'FI',
-  'RL',
-  'UAEX',
-  'RLSE',
-  'DC',
-  'URX',
-  'SI',
-  'IH',
-  'DPE',
-  'UMSDR',
-  'RFCF',
-  'NFCF',
-  'DT',
-  'UPE',
-  'NC',
-  'OM',
-  'DF',
-  'DO',
-  'DR',
-] as const);
+export const ENVOY_RESPONSE_FLAGS = ENVOY_RESPONSE_FLAG_ORDER;
 
 /**
  * Envoy's default histogram buckets (`HistogramSettingsImpl::defaultBuckets()`), which Istio's
