@@ -51,6 +51,7 @@ const roots = [
   'envoy/extensions/transport_sockets/tls/v3/common.proto',
   'envoy/extensions/transport_sockets/tls/v3/secret.proto',
   'envoy/extensions/transport_sockets/raw_buffer/v3/raw_buffer.proto',
+  'envoy/extensions/retry/priority/previous_priorities/v3/previous_priorities_config.proto',
   'envoy/extensions/clusters/aggregate/v3/cluster.proto',
   'envoy/extensions/load_balancing_policies/*/v3/*.proto',
   'envoy/admin/v3/config_dump.proto',

@@ -6,6 +6,7 @@
 export type { JsonValue } from '@bufbuild/protobuf';
 export { snapshotToConfigDump } from './config-dump.ts';
 export type { ConfigSource, ConfigSubscription, SnapshotListener } from './config-source.ts';
+export { durationMs, optionalDurationMs } from './decode/duration.ts';
 export {
   type ClusterTransport,
   decodeClusterTransport,

@@ -55,6 +55,10 @@ export {
   HttpConnectionManagerSchema,
 } from '#xds/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
 export {
+  type PreviousPrioritiesConfig,
+  PreviousPrioritiesConfigSchema,
+} from '#xds/envoy/extensions/retry/priority/previous_priorities/v3/previous_priorities_config_pb.js';
+export {
   type HttpProtocolOptions,
   HttpProtocolOptionsSchema,
 } from '#xds/envoy/extensions/upstreams/http/v3/http_protocol_options_pb.js';

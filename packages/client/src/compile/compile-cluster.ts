@@ -12,6 +12,7 @@ import {
   ConfigError,
   decodeAny,
   decodeClusterTransport,
+  optionalDurationMs as durationMs,
   HealthStatus,
   HttpProtocolOptionsSchema,
   transportForEndpoint,
@@ -178,10 +179,6 @@ function lbPolicyOf(cluster: Cluster): { name: string; policy: LbPolicy } {
     default:
       return { name: 'ROUND_ROBIN', policy: { type: 'ROUND_ROBIN' } };
   }
-}
-
-function durationMs(d: { seconds: bigint; nanos: number } | undefined): number | undefined {
-  return d === undefined ? undefined : Number(d.seconds) * 1000 + d.nanos / 1e6;
 }
 
 function protocolOptions(cluster: Cluster) {

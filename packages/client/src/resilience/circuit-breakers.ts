@@ -73,12 +73,9 @@ const ROUTING_PRIORITY_HIGH = 1;
 function resolveThresholds(t: CircuitBreakers_Thresholds | undefined): CircuitBreakerLimits {
   if (!t) return ENVOY_CIRCUIT_BREAKER_DEFAULTS;
   const d = ENVOY_CIRCUIT_BREAKER_DEFAULTS;
-  // Envoy uses the budget only when one of its fields is set (ResourceManagerImpl
-  // useRetryBudget); an empty retry_budget leaves max_retries in force.
-  const budget =
-    t.retryBudget?.budgetPercent !== undefined || t.retryBudget?.minRetryConcurrency !== undefined
-      ? t.retryBudget
-      : undefined;
+  // ClusterInfoImpl::getRetryBudgetParams: a retry_budget message, even empty, is a budget;
+  // its unset fields take their defaults (20%, 3).
+  const budget = t.retryBudget;
   return Object.freeze({
     maxConnections: t.maxConnections ?? d.maxConnections,
     maxPendingRequests: t.maxPendingRequests ?? d.maxPendingRequests,

@@ -13,7 +13,7 @@
  *   `header_delay` / `header_abort`; the percentage headers can only lower the configured one;
  * - `upstream_cluster`, `downstream_nodes` and `headers` restrict which requests can be faulted.
  */
-import { decodeAny, type HTTPFault, HTTPFaultSchema, type Route } from '@dabba/discovery';
+import { decodeAny, durationMs, type HTTPFault, HTTPFaultSchema, type Route } from '@dabba/discovery';
 import { type RandomSource, randomUint32 } from '../lb/random-source.ts';
 
 /** A `typed_per_filter_config` value (google.protobuf.Any), as the route holds it. */
@@ -104,10 +104,7 @@ export function compileFault(any: FilterConfigAny | undefined): CompiledFault | 
   const spec = f.delay?.faultDelaySecifier;
   if (f.delay && spec?.case !== undefined) {
     // PROTOBUF_GET_MS_REQUIRED truncates the Duration to whole milliseconds.
-    const fixedDelayMs =
-      spec.case === 'fixedDelay'
-        ? Number(spec.value.seconds) * 1000 + Math.trunc(spec.value.nanos / 1e6)
-        : undefined;
+    const fixedDelayMs = spec.case === 'fixedDelay' ? durationMs(spec.value) : undefined;
     delay = Object.freeze({ fixedDelayMs, percentage: fraction(f.delay.percentage) });
   }
   let abort: CompiledAbort | undefined;

@@ -1,5 +1,6 @@
 import { ConfigError, type ConfigIssue } from '@dabba/core';
 import type { OutlierDetection } from '@dabba/discovery';
+import { durationMs } from '@dabba/discovery';
 
 /**
  * A cluster's outlier detection with every field resolved: Envoy's
@@ -81,16 +82,6 @@ export interface OutlierConfigSource {
   readonly source?: string;
   /** The Cluster the outlier detection belongs to. */
   readonly clusterName?: string;
-}
-
-interface DurationLike {
-  readonly seconds: bigint;
-  readonly nanos: number;
-}
-
-// Envoy's PROTOBUF_GET_MS_OR_DEFAULT truncates to whole milliseconds.
-function durationMs(d: DurationLike): number {
-  return Number(d.seconds) * 1000 + Math.trunc(d.nanos / 1_000_000);
 }
 
 const PERCENT_FIELDS = [

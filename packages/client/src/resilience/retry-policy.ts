@@ -1,5 +1,5 @@
 import type { RetryPolicy } from '@dabba/discovery';
-import { decodeUpdateFrequency } from '../lb/previous-priorities.ts';
+import { decodeAny, durationMs, PreviousPrioritiesConfigSchema } from '@dabba/discovery';
 import { headerMatcherFromXds } from '../route/from-xds.ts';
 import {
   compileHeaderMatcher,
@@ -295,11 +295,13 @@ function retryPriority(xds: RetryPolicy, path: string): RetryPriority | undefine
       `retry priority ${typeUrl || p.name} is not supported by Dabba`,
     );
   }
-  let updateFrequency: number;
-  try {
-    updateFrequency = decodeUpdateFrequency(typed?.value);
-  } catch (err) {
-    throw new MatcherCompileError(`${path}.retryPriority.typedConfig`, (err as Error).message);
+  let updateFrequency = 0;
+  if (typed !== undefined) {
+    try {
+      updateFrequency = decodeAny(typed, PreviousPrioritiesConfigSchema).updateFrequency;
+    } catch (err) {
+      throw new MatcherCompileError(`${path}.retryPriority.typedConfig`, (err as Error).message);
+    }
   }
   // PGV `update_frequency` gt 0: a config without it (or given by name only) is rejected by Envoy.
   if (updateFrequency <= 0) {
@@ -309,10 +311,6 @@ function retryPriority(xds: RetryPolicy, path: string): RetryPriority | undefine
     );
   }
   return Object.freeze({ name: p.name, typeUrl, config: typed?.value, updateFrequency });
-}
-
-function durationMs(d: { seconds: bigint; nanos: number }): number {
-  return Number(d.seconds) * 1000 + Math.floor(d.nanos / 1e6);
 }
 
 /**

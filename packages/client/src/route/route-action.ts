@@ -1,4 +1,5 @@
 import type { RetryPolicy, Route, RouteAction_HashPolicy, VirtualHost } from '@dabba/discovery';
+import { durationMs } from '@dabba/discovery';
 import { type CompiledFault, compileFault, type Fraction } from '../resilience/fault.ts';
 import { type CompiledRetryPolicy, compileRetryPolicy } from '../resilience/retry-policy.ts';
 import type { HeaderMutationLevel } from './header-mutations.ts';
@@ -354,8 +355,4 @@ function hashPolicy(hp: RouteAction_HashPolicy, path: string): HashPolicy[] {
 function vhostPath(routePath: string): string {
   const i = routePath.lastIndexOf('.routes[');
   return i < 0 ? routePath : routePath.slice(0, i);
-}
-
-function durationMs(d: { seconds: bigint; nanos: number }): number {
-  return Number(d.seconds) * 1000 + Math.floor(d.nanos / 1e6);
 }

@@ -49,6 +49,7 @@ import { formatBaggage } from './propagation/w3c-baggage.ts';
 import { FLAG_SAMPLED } from './propagation/w3c-trace-context.ts';
 import type { RequestObserver } from './request-observer.ts';
 import { localReplyStatus, responseFlagsOf } from './response-outcome.ts';
+import { decideSampling, sampleByRate } from './tracing/decide-sampling.ts';
 import {
   FORCED_CLIENT,
   FORCED_SERVICE,
@@ -208,13 +209,13 @@ export class ObservedRequest implements RequestObserver, AccessLogEntry {
       if (forced !== 0) requestId = withTraceMark(requestId, forcedMark(forced));
     } else {
       requestId = undefined;
-      traceable = forced !== 0 || Math.floor(this.#telemetry.random() * 10_000) < rate;
+      traceable = forced !== 0 || sampleByRate(rate, this.#telemetry.random);
     }
     this.#requestId = requestId;
     this.#trace = {
       traceId: parent?.traceId ?? randomTraceId(),
       spanId: randomSpanId(),
-      sampled: debug || (parentSampled ?? traceable),
+      sampled: decideSampling(parentSampled, debug, traceable),
       debug,
       parentSpanId: parent?.spanId,
       traceState: parent?.traceState,

@@ -85,9 +85,11 @@ describe('compileCircuitBreakers', () => {
       expect: { retryBudget: { budgetPercent: 20, minRetryConcurrency: 1 } },
     },
     {
-      name: 'an empty retry_budget is not used: max_retries stays (ResourceManagerImpl useRetryBudget)',
+      // ClusterInfoImpl::getRetryBudgetParams fills both defaults when the message is present,
+      // so ResourceManagerImpl::useRetryBudget holds and the budget replaces max_retries.
+      name: 'an empty retry_budget is a budget of 20% with a floor of 3 (getRetryBudgetParams)',
       xds: { thresholds: [{ maxRetries: 4, retryBudget: {} }] },
-      expect: { maxRetries: 4, retryBudget: undefined },
+      expect: { maxRetries: 4, retryBudget: { budgetPercent: 20, minRetryConcurrency: 3 } },
     },
   ];
   for (const row of table) {

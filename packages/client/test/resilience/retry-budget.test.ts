@@ -3,14 +3,55 @@ import { test } from 'node:test';
 import { fromJson, type JsonValue } from '@bufbuild/protobuf';
 import { CircuitBreakersSchema } from '@dabba/discovery';
 import {
-  maxActiveRetries,
-  type RetryThresholds,
-  retryAdmitted,
-  retryThresholdsFromXds,
-} from '../../src/resilience/retry-budget.ts';
+  type CircuitBreakerLimits,
+  compileCircuitBreakers,
+  envoyRetryLimit,
+} from '../../src/resilience/circuit-breakers.ts';
+
+// The retry limit the admission counters apply (ClusterAdmission.tryStartRetry), tested as it runs.
+interface RetryThresholds {
+  readonly maxRetries: number;
+  readonly budget: { readonly budgetPercent: number; readonly minRetryConcurrency: number } | undefined;
+}
+
+function fromLimits(limits: CircuitBreakerLimits): RetryThresholds {
+  return { maxRetries: limits.maxRetries, budget: limits.retryBudget };
+}
+
+function retryThresholdsFromXds(xds: Parameters<typeof compileCircuitBreakers>[0]): RetryThresholds {
+  return fromLimits(compileCircuitBreakers(xds).default);
+}
 
 function thresholds(json: JsonValue): RetryThresholds {
   return retryThresholdsFromXds(fromJson(CircuitBreakersSchema, { thresholds: json }));
+}
+
+function limitsOf(t: RetryThresholds): CircuitBreakerLimits {
+  return {
+    maxConnections: 1024,
+    maxPendingRequests: 1024,
+    maxRequests: 1024,
+    maxRetries: t.maxRetries,
+    retryBudget: t.budget,
+    trackRemaining: false,
+    maxConnectionPools: undefined,
+  };
+}
+
+function maxActiveRetries(t: RetryThresholds, activeRequests: number, activePending: number): number {
+  return envoyRetryLimit(
+    { activeRequests, pendingRequests: activePending, activeRetries: 0, activeConnections: 0 },
+    limitsOf(t),
+  );
+}
+
+function retryAdmitted(
+  t: RetryThresholds,
+  activeRequests: number,
+  activePending: number,
+  activeRetries: number,
+) {
+  return activeRetries < maxActiveRetries(t, activeRequests, activePending);
 }
 
 // cluster/v3/circuit_breaker.proto max_retries: "If not specified, the default is 3."

@@ -5,38 +5,42 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decideSampling } from '../../src/telemetry/tracing/decide-sampling.ts';
+import { decideSampling, sampleByRate } from '../../src/telemetry/tracing/decide-sampling.ts';
 import { resolveTracingOptions } from '../../src/telemetry/tracing/tracing-options.ts';
 import { mulberry32 } from '../lb/mulberry32.ts';
 
-describe('decideSampling', () => {
+describe('decideSampling and sampleByRate', () => {
   const never = () => {
     throw new Error('random must not be drawn when the decision is given');
   };
-  it("the parent's decision wins over the rate, both ways", () => {
-    assert.equal(decideSampling(false, false, 10_000, never), false);
-    assert.equal(decideSampling(true, false, 0, never), true);
+  it("the parent's decision wins over the reason, both ways", () => {
+    assert.equal(decideSampling(false, false, true), false);
+    assert.equal(decideSampling(true, false, false), true);
   });
-  it('B3 debug forces sampling', () => assert.equal(decideSampling(false, true, 0, never), true));
+  it('B3 debug forces sampling', () => assert.equal(decideSampling(false, true, false), true));
+  it('without a parent decision, the reason decides', () => {
+    assert.equal(decideSampling(undefined, false, true), true);
+    assert.equal(decideSampling(undefined, false, false), false);
+  });
   it('0% and 100% draw nothing', () => {
-    assert.equal(decideSampling(undefined, false, 0, never), false);
-    assert.equal(decideSampling(undefined, false, 10_000, never), true);
+    assert.equal(sampleByRate(0, never), false);
+    assert.equal(sampleByRate(10_000, never), true);
   });
   it('1% (Istio default): n = 200000, within 5 standard deviations of 2000', () => {
     const random = mulberry32(7);
     let sampled = 0;
     const n = 200_000;
-    for (let i = 0; i < n; i++) if (decideSampling(undefined, false, 100, random)) sampled++;
+    for (let i = 0; i < n; i++) if (sampleByRate(100, random)) sampled++;
     const sd = Math.sqrt(n * 0.01 * 0.99);
     assert.ok(Math.abs(sampled - n * 0.01) < 5 * sd, `${sampled} sampled`);
   });
   it('counts in ten-thousandths: 0.01% samples a draw below 1/10000 only', () => {
     assert.equal(
-      decideSampling(undefined, false, 1, () => 0.00009),
+      sampleByRate(1, () => 0.00009),
       true,
     );
     assert.equal(
-      decideSampling(undefined, false, 1, () => 0.0001),
+      sampleByRate(1, () => 0.0001),
       false,
     );
   });

@@ -8,10 +8,5 @@ export function durationFromMs(ms: number): Duration {
   return create(DurationSchema, { seconds: BigInt(seconds), nanos: Math.round((ms - seconds * 1000) * 1e6) });
 }
 
-/** Milliseconds from a google.protobuf.Duration (undefined stays undefined). */
-export function durationToMs(d: Duration | undefined): number | undefined {
-  return d === undefined ? undefined : Number(d.seconds) * 1000 + d.nanos / 1e6;
-}
-
 /** Istio's "no limit" for circuit breakers: math.MaxUint32. */
 export const MAX_UINT32 = 4_294_967_295;

@@ -27,6 +27,7 @@ import { file_envoy_extensions_load_balancing_policies_ring_hash_v3_ring_hash } 
 import { file_envoy_extensions_load_balancing_policies_round_robin_v3_round_robin } from '#xds/envoy/extensions/load_balancing_policies/round_robin/v3/round_robin_pb.js';
 import { file_envoy_extensions_load_balancing_policies_subset_v3_subset } from '#xds/envoy/extensions/load_balancing_policies/subset/v3/subset_pb.js';
 import { file_envoy_extensions_load_balancing_policies_wrr_locality_v3_wrr_locality } from '#xds/envoy/extensions/load_balancing_policies/wrr_locality/v3/wrr_locality_pb.js';
+import { file_envoy_extensions_retry_priority_previous_priorities_v3_previous_priorities_config } from '#xds/envoy/extensions/retry/priority/previous_priorities/v3/previous_priorities_config_pb.js';
 import { file_envoy_extensions_transport_sockets_raw_buffer_v3_raw_buffer } from '#xds/envoy/extensions/transport_sockets/raw_buffer/v3/raw_buffer_pb.js';
 import { file_envoy_extensions_transport_sockets_tls_v3_cert } from '#xds/envoy/extensions/transport_sockets/tls/v3/cert_pb.js';
 import { file_envoy_extensions_upstreams_http_v3_http_protocol_options } from '#xds/envoy/extensions/upstreams/http/v3/http_protocol_options_pb.js';
@@ -49,6 +50,7 @@ const rootFiles: readonly DescFile[] = [
   file_envoy_extensions_filters_http_rbac_v3_rbac,
   file_envoy_extensions_transport_sockets_tls_v3_cert,
   file_envoy_extensions_transport_sockets_raw_buffer_v3_raw_buffer,
+  file_envoy_extensions_retry_priority_previous_priorities_v3_previous_priorities_config,
   file_envoy_extensions_clusters_aggregate_v3_cluster,
   file_envoy_extensions_load_balancing_policies_client_side_weighted_round_robin_v3_client_side_weighted_round_robin,
   file_envoy_extensions_load_balancing_policies_cluster_provided_v3_cluster_provided,

@@ -18,6 +18,7 @@
  *
  * The id is read with character tests, not a regex: this runs for every traced request.
  */
+import { sampleByRate } from './decide-sampling.ts';
 
 const TRACE_BYTE_POSITION = 14;
 const TRACE_SAMPLED = 0x39; // '9'
@@ -106,7 +107,7 @@ export function requestIdReason(
       ? 0
       : (forced.clientTraceId ? FORCED_CLIENT : 0) | (forced.forceTrace ? FORCED_SERVICE : 0);
   if (requestId === undefined) {
-    const traceable = bits !== 0 || Math.floor(random() * 10_000) < samplingPerTenThousand;
+    const traceable = bits !== 0 || sampleByRate(samplingPerTenThousand, random);
     return { traceable, requestId };
   }
   const marked = traceableRequestId(requestId, samplingPerTenThousand, bits);
