@@ -26,6 +26,9 @@ spec:
   http:
     - match: [{ uri: { prefix: /admin } }]
       directResponse: { status: 403, body: { string: "no admin" } }
+    - match: [{ uri: { prefix: /slow } }]
+      fault: { delay: { fixedDelay: 50ms, percentage: { value: 100 } } }
+      route: [{ destination: { host: app } }]
     - route: [{ destination: { host: app } }]
 `;
 
@@ -99,6 +102,17 @@ describe('hostile requests', () => {
     });
     const none = await meshWith('NONE');
     assert.deepEqual(await send(none, '/x/../admin'), { status: 200, body: 'upstream saw /x/../admin' });
+  });
+
+  test('a path normalized to a delayed route is delayed once and sent normalized; a stray % stays escaped (Chromium CheckForNestedEscapes)', async () => {
+    const base = await meshWith();
+    const started = performance.now();
+    assert.deepEqual(await send(base, '/x/../slow/%%32%65'), {
+      status: 200,
+      body: 'upstream saw /slow/%252e',
+    });
+    const elapsed = performance.now() - started;
+    assert.ok(elapsed >= 45 && elapsed < 1000, `delayed once by 50 ms: ${elapsed.toFixed(0)} ms`);
   });
 
   test('a path Envoy refuses (a NUL, a fragment) is answered 400 path_normalization_failed and never sent', async () => {

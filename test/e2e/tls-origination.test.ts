@@ -150,6 +150,12 @@ describe('TLS origination and the fail-closed rule', () => {
           'othersans.example.com',
           simple(', subjectAltNames: [spiffe://example.com/ns/x/sa/y]'),
         ),
+        external('patient', 'patient.example.com', 443, peers.good.port),
+        rule(
+          'patient',
+          'patient.example.com',
+          `${simple()}    connectionPool: { tcp: { connectTimeout: 600h } }\n`,
+        ),
         external('sni', 'sni.example.com', 443, peers.good.port),
         rule('sni', 'sni.example.com', simple(', sni: custom.example.com')),
         external('mutual', 'mutual.example.com', 443, peers.mutual.port),
@@ -274,6 +280,12 @@ spec:
     assert.equal(seen.path, '/v1/charges');
   });
 
+  test('regression: a 600h connectTimeout lets the handshake finish (past the Node timer limit it fired after 1 ms)', async () => {
+    assert.deepEqual(await get(mesh, 'http://patient.example.com:443/'), {
+      status: 200,
+      body: 'tls TLSv1.3',
+    });
+  });
   test('SIMPLE to openssl s_server (another TLS stack)', async () => {
     const res = await get(mesh, 'http://openssl.example.com:443/');
     assert.equal(res.status, 200);

@@ -339,9 +339,10 @@ export class Mesh extends Dispatcher {
       return true;
     }
     const table = compiled.routeTables.get(target.port);
-    // The sidecar's codec and connection manager first: header limits, path normalization.
+    // The sidecar's codec and connection manager first: header limits, path normalization. A
+    // request resumed after an injected delay passed them already, with the path it carries.
     let refusal: DownstreamRefusal | undefined;
-    if (table !== undefined) {
+    if (table !== undefined && !(handler instanceof FaultDelay)) {
       const settings = compiled.listenerSettings.get(target.port)!;
       const checked = checkDownstream(settings, options.path, target.authority, options.headers);
       if (typeof checked !== 'string') refusal = checked;

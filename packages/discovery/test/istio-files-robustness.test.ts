@@ -5,11 +5,15 @@
  * while it reports the problem. Real files in os.tmpdir(); waits are bounded polls.
  */
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, symlink, unlink, writeFile } from 'node:fs/promises';
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rename, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { pathToFileURL } from 'node:url';
 import type { ConfigError, ConfigIssue } from '../src/errors.ts';
 import { istioFiles } from '../src/istio/istio-files.ts';
 import { readConfigFiles } from '../src/istio/read-config-files.ts';
@@ -29,6 +33,22 @@ async function tempDir(): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'dabba-files-robust-'));
   dirs.push(dir);
   return dir;
+}
+
+/** A VirtualService of 10,000 routes (0.8 MiB): parsed on the worker thread. */
+function bigVirtualService(): string {
+  const routes = Array.from(
+    { length: 10_000 },
+    (_, i) =>
+      `    - match: [{ uri: { prefix: /p${i} } }]\n      route: [{ destination: { host: reviews, subset: v1 } }]\n`,
+  ).join('');
+  return `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: reviews }
+spec:
+  hosts: [reviews]
+  http:
+${routes}`;
 }
 
 function subscribe(target: string | string[], options: Parameters<typeof istioFiles>[1] = {}) {
@@ -97,6 +117,95 @@ describe('istioFiles: the file system misbehaving', () => {
     } finally {
       await sub.close();
     }
+  });
+
+  it('regression: a folder replaced at once (removed and recreated before any event is read) is watched anew', async () => {
+    const parent = await tempDir();
+    const dir = path.join(parent, 'mesh');
+    await mkdir(dir);
+    await writeFile(path.join(dir, 'services.yaml'), REVIEWS);
+    await writeFile(path.join(dir, 'vs.yaml'), VS('v1'));
+    const { snapshots, sub } = subscribe(dir);
+    try {
+      await until('first snapshot', () => snapshots.length === 1);
+      // Synchronously, so the old watcher's events are read only when the new folder exists.
+      rmSync(dir, { recursive: true });
+      mkdirSync(dir);
+      writeFileSync(path.join(dir, 'services.yaml'), REVIEWS);
+      await save(path.join(dir, 'vs.yaml'), VS('v2'));
+      await until('snapshot from the new folder', () => clusterOf(snapshots.at(-1)) === V('v2'));
+      // The watch follows the new folder, not the deleted one: a later edit applies.
+      await sleep(100);
+      await save(path.join(dir, 'vs.yaml'), VS('v3'));
+      await until('a later edit in the new folder applies', () => clusterOf(snapshots.at(-1)) === V('v3'));
+    } finally {
+      await sub.close();
+    }
+  });
+
+  it('regression: a file root that is a link into a ConfigMap-style ..data folder follows each swap of ..data', async () => {
+    // Kubernetes mounts a ConfigMap as name -> ..data/name, ..data -> ..<timestamp>/, and
+    // updates it by writing a new timestamped folder and renaming a new ..data link over the old.
+    const dir = await tempDir();
+    const generation = async (name: string, subset: string) => {
+      await mkdir(path.join(dir, name));
+      await writeFile(path.join(dir, name, 'mesh.yaml'), `${REVIEWS}---\n${VS(subset)}`);
+    };
+    await generation('..2026_01', 'v1');
+    await symlink('..2026_01', path.join(dir, '..data'));
+    await symlink('..data/mesh.yaml', path.join(dir, 'mesh.yaml'));
+    const { snapshots, errors, sub } = subscribe(path.join(dir, 'mesh.yaml'));
+    try {
+      await until('first snapshot', () => snapshots.length === 1);
+      assert.equal(clusterOf(snapshots[0]), V('v1'));
+      for (const [name, subset] of [
+        ['..2026_02', 'v2'],
+        ['..2026_03', 'v3'],
+      ] as const) {
+        await generation(name, subset);
+        await symlink(name, path.join(dir, '..data_tmp'));
+        await rename(path.join(dir, '..data_tmp'), path.join(dir, '..data'));
+        await until(`the swap to ${subset}`, () => clusterOf(snapshots.at(-1)) === V(subset));
+      }
+      assert.deepEqual(errors, []);
+    } finally {
+      await sub.close();
+    }
+  });
+
+  it('regression: a file root that becomes a folder is read and watched as a folder', async () => {
+    const parent = await tempDir();
+    const root = path.join(parent, 'mesh');
+    await writeFile(root, `${REVIEWS}---\n${VS('v1')}`);
+    const { snapshots, sub } = subscribe(root);
+    try {
+      await until('first snapshot', () => snapshots.length === 1);
+      await rm(root);
+      await mkdir(root);
+      await writeFile(path.join(root, 'services.yaml'), REVIEWS);
+      await save(path.join(root, 'vs.yaml'), VS('v2'));
+      await until('snapshot from the folder', () => clusterOf(snapshots.at(-1)) === V('v2'));
+      await mkdir(path.join(root, 'routing'));
+      await sleep(50);
+      await save(path.join(root, 'routing', 'vs.yaml'), VS('v3'));
+      await rm(path.join(root, 'vs.yaml'));
+      await until('an edit in a subfolder of it applies', () => clusterOf(snapshots.at(-1)) === V('v3'));
+    } finally {
+      await sub.close();
+    }
+  });
+
+  it('regression: a FIFO given as the root is refused, not opened (it hung the read and close())', async () => {
+    const dir = await tempDir();
+    const fifo = path.join(dir, 'mesh.yaml');
+    execFileSync('mkfifo', [fifo]);
+    const { snapshots, errors, sub } = subscribe(fifo);
+    await until('an error for the FIFO', () => errors.length === 1);
+    assert.equal(errors[0]!.code, 'DABBA_CONFIG_UNREADABLE');
+    assert.match(errors[0]!.issues[0]!.message, /not a regular file or a folder/);
+    assert.equal(snapshots.length, 0);
+    const closed = await Promise.race([sub.close().then(() => 'closed'), sleep(2000).then(() => 'hung')]);
+    assert.equal(closed, 'closed');
   });
 
   it('a subfolder created after the start is watched, and a removed one stops mattering', async () => {
@@ -286,18 +395,7 @@ spec:
   });
 
   it('one large resource (10,000 routes, 0.8 MiB), valid or not, is parsed off the main thread (stated bound: 150 ms of stall)', async () => {
-    const routes = Array.from(
-      { length: 10_000 },
-      (_, i) =>
-        `    - match: [{ uri: { prefix: /p${i} } }]\n      route: [{ destination: { host: reviews, subset: v1 } }]\n`,
-    ).join('');
-    const big = `apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: { name: reviews }
-spec:
-  hosts: [reviews]
-  http:
-${routes}`;
+    const big = bigVirtualService();
     for (const [label, text] of [
       ['valid', big],
       ['invalid (parsed twice, the second time with positions)', `${big}  bogus: 1\n`],
@@ -322,5 +420,39 @@ ${routes}`;
         await sub.close();
       }
     }
+  });
+
+  it('regression: the parser thread holds the process while it owes a parse, and not after (it kept a finished process alive)', async () => {
+    const dir = await tempDir();
+    await writeFile(path.join(dir, 'services.yaml'), REVIEWS);
+    await writeFile(path.join(dir, 'vs.yaml'), bigVirtualService());
+    // A process whose only work is to read this configuration, and which never closes it: it
+    // must live until the snapshot arrives, then exit on its own.
+    const source = pathToFileURL(path.join(import.meta.dirname, '../src/istio/istio-files.ts')).href;
+    const workload = pathToFileURL(path.join(import.meta.dirname, '../src/workload.ts')).href;
+    const script = `
+      const { istioFiles } = await import(${JSON.stringify(source)});
+      const { resolveWorkload } = await import(${JSON.stringify(workload)});
+      istioFiles(${JSON.stringify(dir)}).subscribe(resolveWorkload(), {
+        onSnapshot: (s) => console.log('snapshot', s.routes.size),
+        onError: (e) => console.log('error', e.message),
+        onNotice: () => {},
+      });`;
+    const main = path.join(dir, 'main.mjs');
+    await writeFile(main, script);
+    const child = spawn(process.execPath, ['--conditions=dabba-source', main], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => {
+      out += b;
+    });
+    const exit = await Promise.race([
+      once(child, 'exit').then(([code]) => `exit ${code}`),
+      sleep(30_000).then(() => 'still running'),
+    ]);
+    child.kill();
+    assert.equal(exit, 'exit 0');
+    assert.match(out, /^snapshot 1$/m, 'the snapshot arrived before the process ended');
   });
 });

@@ -7,8 +7,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { validateWildcardDomain } from '../src/istio/host-name-validation.ts';
+import { validateGatewayBoundDomain, validateWildcardDomain } from '../src/istio/host-name-validation.ts';
 import { parseIstioYaml } from '../src/istio/parse-istio-yaml.ts';
+import { parseDurationMs } from '../src/istio/schema-common.ts';
 import { REVIEWS, translateYaml } from './fixtures/istio-helpers.ts';
 
 const vs = (spec: string) => `apiVersion: networking.istio.io/v1
@@ -37,6 +38,9 @@ describe('host names as istiod validates them', () => {
     ['-a.example.com', 'domain name "-a.example.com" invalid (label "-a" invalid)'],
     ['a.*.example.com', 'domain name "*.example.com" invalid (label "*" invalid)'],
     ['example.123', 'domain name "123" invalid (top level domain "123" cannot be all-numeric)'],
+    ['example.-1', 'domain name "-1" invalid (top level domain "-1" cannot be all-numeric)'],
+    // Go's strconv.Atoi fails past int64, so istiod reads this top-level domain as a label.
+    ['example.99999999999999999999', undefined],
     ['', 'empty domain name not allowed'],
     [
       `${'a'.repeat(64)}.com`,
@@ -72,6 +76,59 @@ describe('host names as istiod validates them', () => {
     ]);
     assert.deepEqual(issuesOf(vs(`  hosts: ["*"]\n  gateways: [istio-system/ingress]\n${route}`)), []);
     assert.equal(issuesOf(vs(`  hosts: ["*"]\n  gateways: [mesh, ingress]\n${route}`)).length, 1);
+  });
+
+  it('gateway-bound hosts: the outbound_ SNI form only with tls sniHosts (istiod TestValidateWildcardDomainForVirtualServiceBoundToGateway)', () => {
+    const cases: [boolean, string, string | undefined][] = [
+      [false, '', 'empty domain name not allowed'],
+      [false, 'x'.repeat(256), `domain name "${'x'.repeat(256)}" too long (max 255)`],
+      [false, '*foo.bar.com', undefined],
+      [false, 'foo.*.com', 'domain name "*.com" invalid (label "*" invalid)'],
+      [true, 'outbound_.80_._.e2e.foobar.mesh', undefined],
+      [true, 'outbound.com', undefined],
+      [
+        true,
+        'neverbound_.80_._.e2e.foobar.mesh',
+        'domain name "neverbound_.80_._.e2e.foobar.mesh" invalid (label "neverbound_" invalid)',
+      ],
+      [
+        true,
+        'outbound_.thisIsNotAPort_._.e2e.foobar.mesh',
+        'domain name "outbound_.thisIsNotAPort_._.e2e.foobar.mesh" invalid (label "thisIsNotAPort" invalid). should follow outbound_.<PORT>_._.<HOSTNAME> format',
+      ],
+      [
+        true,
+        'outbound_.80',
+        "domain name outbound_.80 invalid, should follow 'outbound_.<PORT>_._.<HOSTNAME>' format",
+      ],
+      [
+        true,
+        // Go's strings.Split keeps the trailing empty part: four parts, an empty host name.
+        'outbound_.80_._',
+        'domain name "outbound_.80_._" invalid (label "" invalid). should follow outbound_.<PORT>_._.<HOSTNAME> format',
+      ],
+      [
+        false,
+        'outbound_.80_._.e2e.foobar.mesh',
+        'domain name "outbound_.80_._.e2e.foobar.mesh" invalid (label "outbound_" invalid)',
+      ],
+    ];
+    for (const [sni, host, expected] of cases)
+      assert.equal(validateGatewayBoundDomain(sni, host), expected, `${sni} ${host}`);
+    const tlsRoute =
+      '  tls: [{ match: [{ sniHosts: [a.example.com] }], route: [{ destination: { host: reviews } }] }]\n';
+    const sniHost = 'outbound_.9080_._.reviews.default.svc.cluster.local';
+    assert.deepEqual(issuesOf(vs(`  hosts: ["${sniHost}"]\n  gateways: [ingress]\n${tlsRoute}`)), []);
+    assert.equal(issuesOf(vs(`  hosts: ["${sniHost}"]\n${tlsRoute}`)).length, 1, 'not on the mesh');
+    assert.equal(
+      issuesOf(
+        vs(
+          `  hosts: ["${sniHost}"]\n  gateways: [ingress]\n  http: [{ route: [{ destination: { host: reviews } }] }]\n`,
+        ),
+      ).length,
+      1,
+      'not without sniHosts',
+    );
   });
 
   it('refuses * as a route destination, as a ServiceEntry host and a bad DestinationRule host', () => {
@@ -118,6 +175,17 @@ describe('durations as istiod validates them', () => {
       issuesOf(route('      fault: { delay: { fixedDelay: 0s, percentage: { value: 1 } } }\n')),
       ['spec.http[0].fault.delay.fixedDelay: duration must be greater than 1ms'],
     );
+  });
+
+  it('regression: decimal fractions are whole milliseconds when they are (1.001s, 0.3s, 2.1s were refused in floating point)', () => {
+    for (const text of ['1.001s', '0.3s', '2.1s', '0.007s', '1.000000000s', '1m0.001s'])
+      assert.deepEqual(issuesOf(route(`      timeout: ${text}\n`)), [], text);
+    assert.equal(parseDurationMs('1.001s'), 1001);
+    assert.equal(parseDurationMs('0.3s'), 300);
+    assert.equal(parseDurationMs('1.0005s'), 1000.5);
+    assert.deepEqual(issuesOf(route('      timeout: 1.0005s\n')), [
+      'spec.http[0].timeout: only durations to ms precision are supported',
+    ]);
   });
 
   it('accepts long durations istiod accepts (600h), refuses what a protobuf Duration cannot hold', () => {

@@ -10,6 +10,7 @@
  */
 import { isIP, type Socket } from 'node:net';
 import { type ConnectionOptions, connect, type TLSSocket } from 'node:tls';
+import { SYSTEM_CLOCK } from '@dabba/core';
 import type { UpstreamTls } from '@dabba/discovery';
 import { type buildConnector, errors } from 'undici';
 import { serverIdentityCheck } from './server-identity.ts';
@@ -96,7 +97,8 @@ export function createTlsConnector(dial: TlsDial): buildConnector.connector {
         let connected = false;
         socket.setNoDelay(true);
         socket.setKeepAlive(true, 60_000);
-        const timer = setTimeout(() => {
+        // In pieces past Node's 24.8-day timer limit, as every configured duration.
+        const timer = SYSTEM_CLOCK.setTimer(() => {
           socket.destroy();
           finish(
             new errors.ConnectTimeoutError(
@@ -111,11 +113,11 @@ export function createTlsConnector(dial: TlsDial): buildConnector.connector {
           session = { ticket, material };
         });
         socket.once('secureConnect', () => {
-          clearTimeout(timer);
+          timer.cancel();
           finish(null, socket);
         });
         socket.once('error', (err) => {
-          clearTimeout(timer);
+          timer.cancel();
           // Refused or unreachable before the handshake is a plain connection failure.
           finish(connected ? new TlsHandshakeError(endpoint, err) : err);
         });

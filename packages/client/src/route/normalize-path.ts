@@ -10,7 +10,8 @@
  *    it: a leading `/`; `\` read as `/`; `.`/`..` segments (also written `%2e`) resolved, never
  *    above the root; `%XX` of an unreserved character (A-Z a-z 0-9 - . _ ~) decoded and every
  *    other escape kept as written; space, `"`, `<`, `>`, `^`, `` ` ``, `{`, `|`, `}`, control
- *    characters, DEL and non-ASCII escaped in upper-case hex; a NUL, raw or `%00`, refused;
+ *    characters, DEL and non-ASCII escaped in upper-case hex; a literal `%` that decoding turned
+ *    into the start of an escape written `%25`; a NUL, raw or `%00`, refused;
  * 4. `merge_slashes`: runs of `/` become one.
  *
  * Each step touches only the part before the first `?`; the query is kept byte for byte. The
@@ -156,12 +157,28 @@ function mustEscape(code: number): boolean {
 const utf8 = new TextEncoder();
 
 /**
+ * Chromium's CheckForNestedEscapes (url_canon_path.cc): whether the character just decoded at
+ * the end of `text` makes the stray `%` at `strayPercent` begin an escape that was not in the
+ * request, either now (`%%32%65` reads `%2e`) or with the next input character (`%%326`
+ * reads `%2` then `6`). Such a `%` is written `%25`, so that a second decoding (by the
+ * upstream) cannot find an escape the first did not, such as a `.` that escaped normalization.
+ */
+function formsNestedEscape(text: string, strayPercent: number, nextInput: number): boolean {
+  const end = text.length;
+  if (hexValue(text.charCodeAt(end - 1)) === -1) return false;
+  if (strayPercent === end - 2) return hexValue(nextInput) !== -1;
+  return strayPercent === end - 3 && hexValue(text.charCodeAt(end - 2)) !== -1;
+}
+
+/**
  * PathUtil::canonicalPath on the part before the query; undefined when Envoy refuses the path
  * (a NUL, raw or escaped).
  */
 export function canonicalPath(head: string): string | undefined {
   // Characters first: escapes decoded or kept, unsafe characters escaped, `\` read as `/`.
   let text = '';
+  /** Where in `text` the latest `%` that began no escape was written. */
+  let strayPercent = -1;
   for (let i = 0; i < head.length; i++) {
     const code = head.charCodeAt(i);
     if (code === 0) return undefined;
@@ -169,13 +186,20 @@ export function canonicalPath(head: string): string | undefined {
       const hi = hexValue(head.charCodeAt(i + 1));
       const lo = hexValue(head.charCodeAt(i + 2));
       if (hi === -1 || lo === -1) {
+        strayPercent = text.length;
         text += '%'; // not an escape: a literal percent sign, kept
         continue;
       }
       const value = hi * 16 + lo;
       if (value === 0) return undefined;
-      text += isUnreserved(value) ? String.fromCharCode(value) : head.slice(i, i + 3);
       i += 2;
+      if (!isUnreserved(value)) {
+        text += head.slice(i - 2, i + 1);
+        continue;
+      }
+      text += String.fromCharCode(value);
+      if (strayPercent !== -1 && formsNestedEscape(text, strayPercent, head.charCodeAt(i + 1)))
+        text = `${text.slice(0, strayPercent)}%25${text.slice(strayPercent + 1)}`;
       continue;
     }
     if (code === 0x5c) {

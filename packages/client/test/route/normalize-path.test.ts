@@ -49,6 +49,13 @@ describe('canonicalPath (Envoy PathUtil::canonicalPath)', () => {
     ['/xyz/.%00../abc', undefined],
     ['/xyz/AAAAA%%0000/abc', undefined],
     ['/a\u0000b', undefined],
+    // Chromium's CheckForNestedEscapes (url_canon_path.cc): decoding must not create an escape.
+    ['/%%32%65', '/%252e'],
+    ['/%2%65', '/%252e'],
+    ['/%%326', '/%2526'],
+    ['/a/%%32%65%%32%65/admin', '/a/%252e%252e/admin'],
+    ['/%%41', '/%A'],
+    ['/%%4G', '/%%4G'],
   ];
   for (const [input, expected] of cases) {
     it(`${JSON.stringify(input)} -> ${expected === undefined ? 'refused' : JSON.stringify(expected)}`, () => {

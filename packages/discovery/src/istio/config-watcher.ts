@@ -2,8 +2,11 @@
  * Watches configuration paths for changes, one `fs.watch` per folder. Node's own recursive watch
  * is not used: on Linux it is a tree walk of its own that throws an unhandled `ELOOP` on a
  * symbolic link loop (killing the host process) and goes quiet for good when the watched folder
- * is deleted. Here every watcher error is caught and reported, and a watched path that
- * disappears is waited for on its nearest existing ancestor, then watched again when it returns.
+ * is deleted. Here every watcher error is caught and reported, and the watched tree is
+ * reconciled with the file system after every event that could change it: a folder replaced by
+ * another (deleted and recreated, even between two events) is watched anew, a root that
+ * disappears is waited for on its nearest existing ancestor, and a root that turns from a file
+ * into a folder (or back) is watched as what it is now.
  *
  * Events are reported, not interpreted: the source re-reads the paths. Two facts are kept for
  * it: which file changed, and whether its content changed in place (`fs.watch` "change", a write
@@ -11,9 +14,11 @@
  * to settle (see istio-files.ts).
  *
  * Hidden entries (a leading dot) trigger a re-read, because Kubernetes updates a mounted
- * ConfigMap by swapping its `..data` link, but are never watched as folders of their own.
+ * ConfigMap by swapping its `..data` link, but are never watched as folders of their own. A root
+ * that is a file is watched through its folder, and every event there triggers a re-read: the
+ * file may be a link into a ConfigMap's `..data`.
  */
-import { type FSWatcher, readdirSync, realpathSync, statSync, watch } from 'node:fs';
+import { type BigIntStats, type FSWatcher, readdirSync, realpathSync, statSync, watch } from 'node:fs';
 import path from 'node:path';
 import type { ConfigIssue } from '../errors.ts';
 import { shownPath, YAML_FILE } from './read-config-files.ts';
@@ -32,29 +37,43 @@ export interface ConfigWatch {
   close(): void;
 }
 
-function isDirectory(p: string): boolean {
+function statOf(p: string): BigIntStats | undefined {
   try {
-    return statSync(p).isDirectory();
+    return statSync(p, { bigint: true });
   } catch {
-    return false;
+    return undefined;
   }
 }
 
-function exists(p: string): boolean {
-  try {
-    statSync(p);
-    return true;
-  } catch {
-    return false;
-  }
+function isDirectory(p: string): boolean {
+  return statOf(p)?.isDirectory() === true;
 }
+
+/**
+ * What tells one folder from another at the same path. The inode number alone does not: a
+ * file system may give a folder created right after a deletion the number just freed (ext4
+ * does), so the birth time is part of it where the file system keeps one.
+ */
+function sameFolder(a: BigIntStats, b: BigIntStats): boolean {
+  return a.dev === b.dev && a.ino === b.ino && a.birthtimeNs === b.birthtimeNs;
+}
+
+/** A watched folder, with the identity it had when the watch began. */
+interface WatchedFolder {
+  readonly watcher: FSWatcher;
+  readonly real: string;
+  readonly identity: BigIntStats;
+}
+
+type RootKind = 'folder' | 'file' | 'missing';
 
 /** Watches one root (a folder, or a file through its folder) and re-arms when it returns. */
 class RootWatch {
   readonly #root: string;
   readonly #handlers: ConfigWatchHandlers;
-  /** Watched folders by path, with the real path each resolves to (links to folders are followed). */
-  readonly #folders = new Map<string, { watcher: FSWatcher; real: string }>();
+  readonly #folders = new Map<string, WatchedFolder>();
+  /** What the root was when last reconciled; folders are watched for that. */
+  #kind: RootKind | undefined;
   /** The ancestor watched while the root is missing. */
   #waiting: { dir: string; watcher: FSWatcher } | undefined;
   #closed = false;
@@ -64,47 +83,57 @@ class RootWatch {
   constructor(root: string, handlers: ConfigWatchHandlers) {
     this.#root = root;
     this.#handlers = handlers;
-    this.#arm();
+    this.#reconcile();
   }
 
   close(): void {
     this.#closed = true;
-    for (const { watcher } of this.#folders.values()) watcher.close();
-    this.#folders.clear();
-    this.#waiting?.watcher.close();
-    this.#waiting = undefined;
-  }
-
-  /** Watches the root if it exists, else its nearest existing ancestor until it does. */
-  #arm(): void {
-    if (this.#closed) return;
-    const rootIsDir = isDirectory(this.#root);
-    const folder = rootIsDir ? this.#root : path.dirname(this.#root);
-    if (!rootIsDir && !exists(this.#root) && !isDirectory(folder)) {
-      this.#waitForRoot();
-      return;
-    }
-    this.#waiting?.watcher.close();
-    this.#waiting = undefined;
-    if (this.#wasMissing) {
-      this.#wasMissing = false;
-      this.#notice(`${shownPath(this.#root)} is back; reading it again`);
-      this.#handlers.onChange(undefined, false);
-    }
-    if (rootIsDir) this.#watchTree(this.#root);
-    else this.#watchFolder(folder, path.basename(this.#root));
+    this.#forgetAll();
+    this.#stopWaiting();
   }
 
   #notice(message: string): void {
     this.#handlers.onNotice({ source: shownPath(this.#root), path: '', message });
   }
 
-  /** The root is gone: close what watched it and wait on the nearest ancestor that exists. */
+  #rootKind(): RootKind {
+    const info = statOf(this.#root);
+    if (info === undefined) return 'missing';
+    return info.isDirectory() ? 'folder' : 'file';
+  }
+
+  /**
+   * Makes the watches match the file system: the root's folders when it is a folder, its
+   * parent when it is a file, its nearest existing ancestor when it is missing; watches of
+   * folders that are gone or were replaced are dropped.
+   */
+  #reconcile(): void {
+    if (this.#closed) return;
+    const kind = this.#rootKind();
+    if (kind === 'missing') {
+      this.#forgetAll();
+      this.#kind = kind;
+      this.#waitForRoot();
+      return;
+    }
+    this.#stopWaiting();
+    if (this.#wasMissing) {
+      this.#wasMissing = false;
+      this.#notice(`${shownPath(this.#root)} is back; reading it again`);
+      this.#handlers.onChange(undefined, false);
+    }
+    if (kind !== this.#kind) this.#forgetAll();
+    this.#kind = kind;
+    for (const [dir, folder] of [...this.#folders]) {
+      const now = statOf(dir);
+      if (now === undefined || !now.isDirectory() || !sameFolder(now, folder.identity)) this.#forget(dir);
+    }
+    if (kind === 'folder') this.#watchTree(this.#root);
+    else this.#watchFolder(path.dirname(this.#root));
+  }
+
+  /** The root is gone: wait on the nearest ancestor that exists. */
   #waitForRoot(): void {
-    for (const { watcher } of this.#folders.values()) watcher.close();
-    this.#folders.clear();
-    this.#waiting?.watcher.close();
-    this.#waiting = undefined;
     if (!this.#wasMissing) {
       this.#wasMissing = true;
       this.#notice(
@@ -117,26 +146,34 @@ class RootWatch {
       if (parent === dir) return; // nothing left to watch (the file system root is always there)
       dir = parent;
     }
+    if (this.#waiting?.dir === dir) return;
+    this.#stopWaiting();
     try {
-      const watcher = watch(dir, { persistent: false }, () => this.#arm());
+      const watcher = watch(dir, { persistent: false }, () => this.#reconcile());
       watcher.on('error', () => {
         watcher.close();
         if (this.#waiting?.watcher === watcher) this.#waiting = undefined;
-        queueMicrotask(() => this.#arm());
+        queueMicrotask(() => this.#reconcile());
       });
       this.#waiting = { dir, watcher };
-      // It may have come back between the check and the watch.
-      if (exists(this.#root)) this.#arm();
     } catch (err) {
       this.#notice(
         `cannot watch ${shownPath(dir)} for ${shownPath(this.#root)} to return: ${(err as Error).message}`,
       );
+      return;
     }
+    // It, or a folder on the way to it, may have appeared between the check and the watch.
+    this.#reconcile();
+  }
+
+  #stopWaiting(): void {
+    this.#waiting?.watcher.close();
+    this.#waiting = undefined;
   }
 
   /** Watches `dir` and every folder below it that is not hidden (links to folders followed once). */
   #watchTree(dir: string): void {
-    if (!this.#watchFolder(dir, undefined)) return;
+    this.#watchFolder(dir);
     let entries: string[];
     try {
       entries = readdirSync(dir);
@@ -146,30 +183,28 @@ class RootWatch {
     for (const name of entries) {
       if (name.startsWith('.')) continue;
       const full = path.join(dir, name);
-      if (!this.#folders.has(full) && isDirectory(full)) this.#watchTree(full);
+      if (isDirectory(full)) this.#watchTree(full);
     }
   }
 
-  /**
-   * Watches one folder; with `only`, just the events that name that entry (a root that is a
-   * file). Returns false when the folder was not watched (already watched through another
-   * path, or it cannot be).
-   */
-  #watchFolder(dir: string, only: string | undefined): boolean {
-    if (this.#closed || this.#folders.has(dir)) return false;
+  /** Watches one folder, unless it is watched already (under this path or another). */
+  #watchFolder(dir: string): void {
+    if (this.#closed || this.#folders.has(dir)) return;
     let real: string;
+    let identity: BigIntStats;
     try {
       real = realpathSync(dir);
+      identity = statSync(dir, { bigint: true });
     } catch {
-      return false;
+      return;
     }
-    for (const f of this.#folders.values()) if (f.real === real) return false;
+    for (const f of this.#folders.values()) if (f.real === real) return;
     let watcher: FSWatcher;
     try {
-      watcher = watch(dir, { persistent: false }, (event, name) => this.#onEvent(dir, only, event, name));
+      watcher = watch(dir, { persistent: false }, (event, name) => this.#onEvent(dir, event, name));
     } catch (err) {
       this.#notice(`cannot watch ${shownPath(dir)} for changes: ${(err as Error).message}`);
-      return false;
+      return;
     }
     watcher.on('error', (err) => {
       // A folder removed under its watcher, or a watch limit: stop this one, re-check the tree.
@@ -177,10 +212,10 @@ class RootWatch {
       if (this.#closed) return;
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
         this.#notice(`stopped watching ${shownPath(dir)}: ${(err as Error).message}`);
-      this.#recheck();
+      this.#reconcile();
+      this.#handlers.onChange(undefined, false);
     });
-    this.#folders.set(dir, { watcher, real });
-    return true;
+    this.#folders.set(dir, { watcher, real, identity });
   }
 
   #forget(dir: string): void {
@@ -190,49 +225,24 @@ class RootWatch {
     this.#folders.delete(dir);
   }
 
-  #onEvent(dir: string, only: string | undefined, event: string, name: string | Buffer | null): void {
+  #forgetAll(): void {
+    for (const { watcher } of this.#folders.values()) watcher.close();
+    this.#folders.clear();
+  }
+
+  #onEvent(dir: string, event: string, name: string | Buffer | null): void {
     if (this.#closed) return;
     const entry = name === null ? undefined : String(name);
-    if (only !== undefined && entry !== only) {
-      // The folder of a watched file: only that file matters, unless the folder itself went.
-      if (!isDirectory(dir)) this.#recheck();
-      return;
-    }
+    const folder = this.#folders.get(dir);
+    const now = statOf(dir);
+    // A rename may add or remove a folder; a folder that is gone or no longer the one watched
+    // (deleted and recreated, perhaps before this event arrived) must be watched anew.
+    if (event === 'rename' || folder === undefined || now === undefined || !sameFolder(now, folder.identity))
+      this.#reconcile();
     const full = entry === undefined ? undefined : path.join(dir, entry);
-    if (event === 'rename') {
-      if (!isDirectory(dir)) {
-        this.#recheck();
-        return;
-      }
-      if (full !== undefined && only === undefined && !entry!.startsWith('.')) {
-        if (isDirectory(full)) this.#watchTree(full);
-        else this.#forgetBelow(full);
-      }
-    }
     const inPlace =
       event === 'change' && entry !== undefined && !entry.startsWith('.') && YAML_FILE.test(entry);
     this.#handlers.onChange(full, inPlace);
-  }
-
-  /** Stops watching a folder that went away, and everything that was below it. */
-  #forgetBelow(gone: string): void {
-    for (const dir of [...this.#folders.keys()]) {
-      if (dir === gone || dir.startsWith(gone + path.sep)) this.#forget(dir);
-    }
-  }
-
-  /** Something was removed: if it was the root, wait for it to return; else keep what is left. */
-  #recheck(): void {
-    const rootIsDir = isDirectory(this.#root);
-    if (!rootIsDir && !exists(this.#root)) {
-      this.#handlers.onChange(undefined, false);
-      this.#waitForRoot();
-      return;
-    }
-    for (const dir of [...this.#folders.keys()]) if (!isDirectory(dir)) this.#forget(dir);
-    this.#handlers.onChange(undefined, false);
-    if (rootIsDir) this.#watchTree(this.#root);
-    else if (this.#folders.size === 0) this.#watchFolder(path.dirname(this.#root), path.basename(this.#root));
   }
 }
 

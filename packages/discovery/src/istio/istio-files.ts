@@ -219,8 +219,9 @@ export function istioFiles(paths: string | readonly string[], options: IstioFile
           closed = true;
           clearTimeout(timer);
           watcher?.close();
-          await running;
+          // Before waiting for the load under way: a parse it waits for ends now, not when done.
           offThread.close();
+          await running;
         },
       };
     },

@@ -6,8 +6,8 @@
  * parsed on the main thread, between turns of the event loop, where a worker would cost more
  * than it saves.
  *
- * The worker starts on first use, does not keep the process alive, and is started again if it
- * dies; a document whose parse crashes the worker is reported as an issue, never thrown.
+ * The worker starts on first use, keeps the process alive only while a parse is owed, and is
+ * started again if it dies; a document whose parse crashes the worker is reported as an issue, never thrown.
  */
 import { Worker } from 'node:worker_threads';
 import type { ConfigIssue } from '../errors.ts';
@@ -40,18 +40,29 @@ const WORKER_URL = new URL(
   import.meta.url,
 );
 
+/** The worker and the parses it owes: a worker that dies fails its own parses, no others. */
+interface ParserThread {
+  readonly worker: Worker;
+  readonly pending: Map<number, (reply: ParseReply) => void>;
+}
+
 export class OffThreadParser {
-  #worker: Worker | undefined;
+  #thread: ParserThread | undefined;
   #nextId = 0;
-  readonly #pending = new Map<number, (reply: ParseReply) => void>();
+  #closed = false;
 
   /** Parses one document on the worker. */
   parse(source: string, chunk: YamlChunk, options: ParseOptions): Promise<ParsedYaml> {
-    const worker = this.#start();
     const id = this.#nextId++;
     return new Promise<ParseReply>((resolve) => {
-      this.#pending.set(id, resolve);
-      worker.postMessage({ id, source, chunk, options } satisfies ParseRequest);
+      if (this.#closed) return resolve({ id, error: 'the parser was closed' });
+      const thread = this.#start();
+      // Held while a parse is owed, so that a process waiting only for its configuration does
+      // not exit with it half read; let go when none is, so that an idle worker never keeps
+      // the process alive.
+      if (thread.pending.size === 0) thread.worker.ref();
+      thread.pending.set(id, resolve);
+      thread.worker.postMessage({ id, source, chunk, options } satisfies ParseRequest);
     }).then((reply) => {
       if (reply.error !== undefined || reply.resources === undefined)
         return {
@@ -76,32 +87,43 @@ export class OffThreadParser {
     });
   }
 
-  /** Stops the worker; pending parses end with an issue. */
+  /** Stops the worker for good; pending and later parses end with an issue. */
   close(): void {
-    const worker = this.#worker;
-    this.#worker = undefined;
-    void worker?.terminate();
+    this.#closed = true;
+    const thread = this.#thread;
+    this.#thread = undefined;
+    if (thread === undefined) return;
+    settleAll(thread, 'the parser was closed');
+    void thread.worker.terminate();
   }
 
-  #start(): Worker {
-    if (this.#worker !== undefined) return this.#worker;
-    const worker = new Worker(WORKER_URL);
-    worker.unref();
+  #start(): ParserThread {
+    if (this.#thread !== undefined) return this.#thread;
+    const thread: ParserThread = { worker: new Worker(WORKER_URL), pending: new Map() };
+    const { worker, pending } = thread;
     worker.on('message', (reply: ParseReply) => {
-      const done = this.#pending.get(reply.id);
-      this.#pending.delete(reply.id);
+      const done = pending.get(reply.id);
+      pending.delete(reply.id);
+      if (pending.size === 0) worker.unref();
       done?.(reply);
     });
     const fail = (why: string) => {
-      if (this.#worker === worker) this.#worker = undefined;
-      for (const [id, done] of this.#pending) done({ id, error: why });
-      this.#pending.clear();
+      if (this.#thread === thread) this.#thread = undefined;
+      settleAll(thread, why);
     };
     worker.on('error', (err) => fail(`the parser stopped: ${err.message}`));
     worker.on('exit', (code) => fail(`the parser exited (${code})`));
-    this.#worker = worker;
-    return worker;
+    // After the listeners: attaching a 'message' listener refs the worker again.
+    worker.unref();
+    this.#thread = thread;
+    return thread;
   }
+}
+
+function settleAll(thread: ParserThread, why: string): void {
+  for (const [id, done] of thread.pending) done({ id, error: why });
+  thread.pending.clear();
+  thread.worker.unref();
 }
 
 /**

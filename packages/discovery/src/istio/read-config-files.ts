@@ -14,6 +14,7 @@
  * - Files over {@link ReadLimits.maxFileBytes} and files that are not valid UTF-8 are issues.
  */
 import type { Dirent, Stats } from 'node:fs';
+import { constants } from 'node:fs';
 import { open, readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { ConfigIssue } from '../errors.ts';
@@ -121,6 +122,18 @@ function firstInvalidUtf8Line(bytes: Uint8Array): number {
   return line;
 }
 
+/** A FIFO, socket or device where configuration was expected: it is never opened for reading. */
+function notRegular(file: string): ConfigIssue {
+  const issue: ConfigIssue = {
+    source: shownPath(file),
+    path: '',
+    message:
+      'not a regular file or a folder (a FIFO, socket or device); configuration is read from files only',
+  };
+  UNREADABLE.add(issue);
+  return issue;
+}
+
 /** Reads `file` whole unless it is over the limit; `undefined` when it is gone. */
 async function readOne(
   file: string,
@@ -130,7 +143,9 @@ async function readOne(
 ): Promise<ConfigFileText | undefined> {
   let handle: Awaited<ReturnType<typeof open>>;
   try {
-    handle = await open(file, 'r');
+    // Non-blocking, so that a FIFO put where a file was listed cannot hang the read (and the
+    // thread it runs on) until a writer comes; it is refused just below.
+    handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
     if (isGone(err)) return undefined;
     issues.push(unreadable(file, err));
@@ -139,6 +154,10 @@ async function readOne(
   try {
     const info = await handle.stat();
     if (info.isDirectory()) return undefined; // replaced by a folder since it was listed
+    if (!info.isFile()) {
+      issues.push(notRegular(file));
+      return undefined;
+    }
     stamps.push(`${file}\0${stampOf(info)}`);
     if (info.size > limits.maxFileBytes) {
       issues.push({
@@ -273,6 +292,7 @@ export async function readConfigFiles(roots: readonly string[], limits: ReadLimi
       continue;
     }
     if (info.isDirectory()) await walk(root, limits, visited, out);
+    else if (!info.isFile()) out.issues.push(notRegular(root));
     else {
       const before = out.issues.length;
       const read = await readOne(root, limits, out.issues, out.stamps);

@@ -15,32 +15,37 @@ export const stringMatch = z
   });
 export type StringMatch = z.infer<typeof stringMatch>;
 
-const DURATION_PART = /(\d+(?:\.\d+)?)(h|ms|us|µs|ns|m|s)/y;
-const UNIT_MS: Record<string, number> = {
-  h: 3_600_000,
-  m: 60_000,
-  s: 1000,
-  ms: 1,
-  us: 0.001,
-  µs: 0.001,
-  ns: 1e-6,
+const DURATION_PART = /(\d+)(?:\.(\d+))?(h|ms|us|µs|ns|m|s)/y;
+const UNIT_NS: Record<string, bigint> = {
+  h: 3_600_000_000_000n,
+  m: 60_000_000_000n,
+  s: 1_000_000_000n,
+  ms: 1_000_000n,
+  us: 1000n,
+  µs: 1000n,
+  ns: 1n,
 };
 
 /**
  * Parses a duration as Istio accepts it (protobuf JSON `1.5s`, and the Go forms `100ms`, `1m30s`).
- * Returns milliseconds, or undefined when malformed.
+ * Returns milliseconds, or undefined when malformed. The sum is kept in whole nanoseconds, as a
+ * protobuf Duration holds it, so `1.001s` is exactly 1001 ms (in floating point it was not, and
+ * the whole-millisecond check refused it); a fraction below a nanosecond is dropped.
  */
 export function parseDurationMs(text: string): number | undefined {
   if (text === '') return undefined;
-  let total = 0;
+  let totalNs = 0n;
   DURATION_PART.lastIndex = 0;
   while (DURATION_PART.lastIndex < text.length) {
     const start = DURATION_PART.lastIndex;
     const m = DURATION_PART.exec(text);
     if (!m || m.index !== start) return undefined;
-    total += Number(m[1]) * (UNIT_MS[m[2]!] ?? Number.NaN);
+    const unit = UNIT_NS[m[3]!]!;
+    const fraction = m[2] ?? '';
+    totalNs += BigInt(m[1]!) * unit + (BigInt(`0${fraction}`) * unit) / 10n ** BigInt(fraction.length);
   }
-  return Number.isFinite(total) ? total : undefined;
+  const wholeMs = totalNs / 1_000_000n;
+  return totalNs % 1_000_000n === 0n ? Number(wholeMs) : Number(totalNs) / 1e6;
 }
 
 /** google.protobuf.Duration's range: at most 315,576,000,000 seconds (about 10,000 years). */

@@ -1,19 +1,12 @@
 /** Schema of networking.istio.io VirtualService `spec` (v1, v1beta1, v1alpha3 share it). */
 import { z } from 'zod';
-import { isIpAddress, validateWildcardDomain } from './host-name-validation.ts';
+import { isIpAddress, validateGatewayBoundDomain, validateWildcardDomain } from './host-name-validation.ts';
 import { duration, headers, istioDuration, labels, percent, port, stringMatch } from './schema-common.ts';
 
 /** istiod's validateDestination: a host name, never `*`. */
 const destinationHost = z.string().check((ctx) => {
   const problem =
     ctx.value === '*' ? `invalid destination host ${ctx.value}` : validateWildcardDomain(ctx.value);
-  if (problem !== undefined) ctx.issues.push({ code: 'custom', message: problem, input: ctx.value });
-});
-
-/** istiod's ValidateVirtualService host check for a VirtualService of sidecars: IP addresses pass. */
-const virtualServiceHost = z.string().check((ctx) => {
-  if (isIpAddress(ctx.value)) return;
-  const problem = validateWildcardDomain(ctx.value);
   if (problem !== undefined) ctx.issues.push({ code: 'custom', message: problem, input: ctx.value });
 });
 
@@ -129,9 +122,24 @@ const httpRoute = z.strictObject({
 });
 export type IstioHttpRoute = z.infer<typeof httpRoute>;
 
+/** istiod's isSniHost: some TLS route matches on `sniHosts`. */
+function hasSniHosts(tls: readonly unknown[] | undefined): boolean {
+  return (tls ?? []).some((route) => {
+    const matches = (route as { match?: unknown } | null)?.match;
+    return (
+      Array.isArray(matches) &&
+      matches.some(
+        (m) =>
+          Array.isArray((m as { sniHosts?: unknown } | null)?.sniHosts) &&
+          (m as { sniHosts: unknown[] }).sniHosts.length > 0,
+      )
+    );
+  });
+}
+
 export const virtualServiceSpec = z
   .strictObject({
-    hosts: z.array(virtualServiceHost).min(1),
+    hosts: z.array(z.string()).min(1),
     gateways: z.array(z.string()).optional(),
     http: z.array(httpRoute).optional(),
     tls: z.array(z.unknown()).optional(),
@@ -139,11 +147,18 @@ export const virtualServiceSpec = z
     exportTo: z.array(z.string()).optional(),
   })
   .check((ctx) => {
-    // A VirtualService with no gateways binds to the mesh (sidecars), where `*` is refused.
+    // istiod's ValidateVirtualService host checks (pkg/config/validation/validation.go). A
+    // VirtualService naming gateways but not `mesh` is checked as gateway-bound; otherwise it
+    // binds to the mesh (sidecars), where `*` is refused. IP addresses pass either way.
     const gateways = ctx.value.gateways ?? [];
-    if (gateways.length > 0 && !gateways.includes('mesh')) return;
+    const appliesToGateway = gateways.length > 0 && !gateways.includes('mesh');
+    const sni = hasSniHosts(ctx.value.tls);
     ctx.value.hosts.forEach((host, i) => {
-      if (host === '*')
+      const problem = appliesToGateway ? validateGatewayBoundDomain(sni, host) : validateWildcardDomain(host);
+      if (problem !== undefined) {
+        if (!isIpAddress(host))
+          ctx.issues.push({ code: 'custom', message: problem, input: host, path: ['hosts', i] });
+      } else if (!appliesToGateway && host === '*')
         ctx.issues.push({
           code: 'custom',
           message: 'wildcard host * is not allowed for virtual services bound to the mesh gateway',
