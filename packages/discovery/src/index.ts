@@ -6,7 +6,9 @@
 export type { JsonValue } from '@bufbuild/protobuf';
 export { snapshotToConfigDump } from './config-dump.ts';
 export type { ConfigSource, ConfigSubscription, SnapshotListener } from './config-source.ts';
+export { type Decoded, IssueSink } from './decode/decoded.ts';
 export { durationMs, optionalDurationMs } from './decode/duration.ts';
+export { compileRe2, re2Problem } from './decode/re2.ts';
 export {
   type ClusterTransport,
   decodeClusterTransport,

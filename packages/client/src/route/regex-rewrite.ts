@@ -1,5 +1,5 @@
-import type { RouteAction } from '@dabba/discovery';
-import { RE2JS } from 're2js';
+import { compileRe2, type RouteAction } from '@dabba/discovery';
+import type { RE2JS } from 're2js';
 import { MatcherCompileError } from './match/index.ts';
 
 /** xDS type/matcher/v3/regex.proto RegexMatchAndSubstitute (the generated type). */
@@ -35,7 +35,7 @@ export function compileRegexRewrite(spec: XdsRegexMatchAndSubstitute, path: stri
   }
   let re: RE2JS;
   try {
-    re = RE2JS.compile(pattern);
+    re = compileRe2(pattern);
   } catch (cause) {
     const detail = cause instanceof Error ? cause.message : String(cause);
     throw new MatcherCompileError(`${path}.pattern.regex`, `invalid RE2 regex: ${detail}`, { cause });

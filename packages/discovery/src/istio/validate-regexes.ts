@@ -3,19 +3,12 @@
  * uses, so a pattern Envoy would reject (backreferences, lookaround) is reported against the
  * Istio resource, file and line rather than later against generated xDS.
  */
-import { RE2JS } from 're2js';
+import { re2Problem } from '../decode/re2.ts';
 import type { ConfigIssue } from '../errors.ts';
 import { formatPath, type VirtualService } from './istio-resource.ts';
 import type { StringMatch } from './schema-common.ts';
 
-function check(regex: string): string | undefined {
-  try {
-    RE2JS.compile(regex);
-    return undefined;
-  } catch (err) {
-    return (err as Error).message;
-  }
-}
+const check = re2Problem;
 
 export function validateRegexes(vs: VirtualService): ConfigIssue[] {
   const issues: ConfigIssue[] = [];

@@ -1,4 +1,5 @@
-import { RE2JS } from 're2js';
+import { compileRe2 } from '@dabba/discovery';
+import type { RE2JS } from 're2js';
 import { MatcherCompileError } from './matcher-compile-error.ts';
 
 /**
@@ -27,7 +28,7 @@ export function compileSafeRegex(matcher: RegexMatcher | undefined, path: string
   }
   let re: RE2JS;
   try {
-    re = RE2JS.compile(regex);
+    re = compileRe2(regex);
   } catch (cause) {
     const detail = cause instanceof Error ? cause.message : String(cause);
     throw new MatcherCompileError(`${path}.regex`, `invalid RE2 regex: ${detail}`, { cause });
