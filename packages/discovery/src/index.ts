@@ -6,8 +6,17 @@
 export type { JsonValue } from '@bufbuild/protobuf';
 export { snapshotToConfigDump } from './config-dump.ts';
 export type { ConfigSource, ConfigSubscription, SnapshotListener } from './config-source.ts';
+export {
+  decodeCircuitBreakers,
+  ENVOY_CIRCUIT_BREAKER_DEFAULTS,
+  ENVOY_RETRY_BUDGET_DEFAULTS,
+  resolveCircuitBreakers,
+} from './decode/circuit-breakers.ts';
+export { decodeCluster } from './decode/cluster.ts';
+export { decodeClusterLoadAssignment, decodeEndpoints } from './decode/cluster-load-assignment.ts';
 export { type Decoded, IssueSink } from './decode/decoded.ts';
 export { durationMs, optionalDurationMs } from './decode/duration.ts';
+export { decodeOutlierDetection, OUTLIER_DEFAULTS } from './decode/outlier-detection.ts';
 export { compileRe2, re2Problem } from './decode/re2.ts';
 export {
   type ClusterTransport,
@@ -44,6 +53,24 @@ export {
 } from './istio/mesh-config.ts';
 export { type ParsedYaml, parseIstioYaml } from './istio/parse-istio-yaml.ts';
 export { type TranslateResult, translateIstio } from './istio/translate.ts';
+export type {
+  CircuitBreakerLimits,
+  ClusterCircuitBreakers,
+  ClusterDiscoveryType,
+  ClusterHttpSettings,
+  ClusterLbPolicy,
+  ClusterModel,
+  IstioServiceRef,
+  OutlierConfig,
+  RetryBudgetLimits,
+} from './model/cluster.ts';
+export type {
+  EndpointAssignment,
+  EndpointHealth,
+  EndpointLocality,
+  EndpointModel,
+  LocalityEndpoints,
+} from './model/endpoint-assignment.ts';
 export {
   checkConsistency,
   createSnapshot,

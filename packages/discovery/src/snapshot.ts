@@ -10,6 +10,7 @@ import type { ClusterLoadAssignment } from '#xds/envoy/config/endpoint/v3/endpoi
 import type { Listener } from '#xds/envoy/config/listener/v3/listener_pb.js';
 import type { RouteConfiguration } from '#xds/envoy/config/route/v3/route_pb.js';
 import { HttpConnectionManagerSchema } from '#xds/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
+import { deepFreeze } from './decode/deep-freeze.ts';
 import { ConfigError, type ConfigIssue } from './errors.ts';
 import { runSteps, type Steps } from './steps.ts';
 
@@ -52,20 +53,6 @@ function byName<T>(
     map.set(n, item);
   }
   return map;
-}
-
-function deepFreeze(value: unknown): void {
-  if (typeof value !== 'object' || value === null || Object.isFrozen(value) || ArrayBuffer.isView(value))
-    return;
-  Object.freeze(value);
-  // Index and for...in loops: Object.values would allocate an array for each of the ~10^5
-  // objects of a large snapshot. Messages are plain objects, so for...in sees own fields only.
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) deepFreeze(value[i]);
-    return;
-  }
-  const record = value as Record<string, unknown>;
-  for (const key in record) deepFreeze(record[key]);
 }
 
 /** Lists every reference in `resources` that does not resolve. */

@@ -12,6 +12,8 @@
  * ejections, multipliers), as Envoy keeps a cluster's detector across EDS updates; otherwise the
  * old one is disposed with its timer.
  */
+
+import type { OutlierConfig } from '@dabba/discovery';
 import type { Host } from '../lb/host.ts';
 import {
   buildLbPlan,
@@ -21,7 +23,6 @@ import {
   type PriorityInput,
 } from '../lb/index.ts';
 import type { RandomSource } from '../lb/random-source.ts';
-import type { OutlierConfig } from '../resilience/outlier-config.ts';
 import { OutlierDetector, type OutlierOutcome } from '../resilience/outlier-detector.ts';
 import { MAX_TIMER_MS, timerPiece } from '../timer-limit.ts';
 import type { CompiledCluster } from './compile-cluster.ts';

@@ -3,33 +3,24 @@
  * priority and locality, Envoy's priority/locality plan, and a load balancer for the cluster's
  * policy. Built once per snapshot change, never per request.
  */
-import {
-  type Cluster,
-  Cluster_DiscoveryType,
-  Cluster_LbPolicy,
-  type ClusterLoadAssignment,
-  type ClusterTransport,
-  ConfigError,
-  decodeAny,
-  decodeClusterTransport,
-  optionalDurationMs as durationMs,
-  HealthStatus,
-  HttpProtocolOptionsSchema,
-  transportForEndpoint,
-  type UpstreamTransport,
+import type {
+  ClusterCircuitBreakers,
+  ClusterModel,
+  ClusterTransport,
+  EndpointAssignment,
+  OutlierConfig,
+  UpstreamTransport,
 } from '@dabba/discovery';
-import type { Host, HostHealth, Locality } from '../lb/host.ts';
+import { transportForEndpoint } from '@dabba/discovery';
+import type { Host, Locality } from '../lb/host.ts';
 import {
   buildLbPlan,
   createLoadBalancer,
   type LbPlan,
   type LbPlanOptions,
-  type LbPolicy,
   type LoadBalancer,
   type PriorityInput,
 } from '../lb/index.ts';
-import { type CompiledCircuitBreakers, compileCircuitBreakers } from '../resilience/circuit-breakers.ts';
-import { compileOutlierDetection, type OutlierConfig } from '../resilience/outlier-config.ts';
 import { type RequestAdmission, UNLIMITED_THRESHOLD } from '../resilience/request-admission.ts';
 import {
   type IstioDestinationLabels,
@@ -44,14 +35,13 @@ import {
   sameOutlierConfig,
 } from './cluster-outlier.ts';
 
-const HTTP_PROTOCOL_OPTIONS_KEY = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
-/** The endpoint metadata transport socket matches read (Envoy's well-known key). */
-const TRANSPORT_SOCKET_MATCH_KEY = 'envoy.transport_socket_match';
-
 /** The transport requests to `host` of `cluster` use. */
 export function transportOf(cluster: CompiledCluster, host: Host): UpstreamTransport {
   return cluster.hostTransports?.get(host) ?? cluster.transport.default;
 }
+
+/** Envoy's default when an assignment leaves `overprovisioning_factor` unset. */
+const DEFAULT_OVERPROVISIONING_FACTOR = 140;
 
 /** How a cluster finds its hosts. */
 export type ClusterKind = 'endpoints' | 'passthrough' | 'blackhole';
@@ -91,7 +81,7 @@ export interface CompiledCluster {
   readonly idleTimeoutMs: number | undefined;
   readonly maxRequestsPerConnection: number | undefined;
   /** The cluster's `circuit_breakers`, resolved (Envoy's defaults where absent). */
-  readonly circuitBreakers: CompiledCircuitBreakers;
+  readonly circuitBreakers: ClusterCircuitBreakers;
   /**
    * undici `connections` of each endpoint pool: `max_connections` split evenly across the
    * cluster's hosts (see {@link connectionsPerEndpoint}); undefined when unlimited.
@@ -119,82 +109,6 @@ export interface CompiledCluster {
    * cluster record into. `undefined` when metrics are off.
    */
   metrics: ResponseLabelSets | undefined;
-  readonly source: Cluster;
-}
-
-function toHealth(status: HealthStatus): HostHealth {
-  switch (status) {
-    case HealthStatus.UNHEALTHY:
-    case HealthStatus.DRAINING:
-    case HealthStatus.TIMEOUT:
-      return 'unhealthy';
-    case HealthStatus.DEGRADED:
-      return 'degraded';
-    default:
-      // Envoy treats UNKNOWN as healthy.
-      return 'healthy';
-  }
-}
-
-function lbPolicyOf(cluster: Cluster): { name: string; policy: LbPolicy } {
-  switch (cluster.lbPolicy) {
-    case Cluster_LbPolicy.ROUND_ROBIN:
-      return { name: 'ROUND_ROBIN', policy: { type: 'ROUND_ROBIN' } };
-    case Cluster_LbPolicy.RANDOM:
-      return { name: 'RANDOM', policy: { type: 'RANDOM' } };
-    case Cluster_LbPolicy.LEAST_REQUEST: {
-      const cfg = cluster.lbConfig.case === 'leastRequestLbConfig' ? cluster.lbConfig.value : undefined;
-      return {
-        name: 'LEAST_REQUEST',
-        policy: {
-          type: 'LEAST_REQUEST',
-          ...(cfg?.choiceCount !== undefined ? { choiceCount: cfg.choiceCount } : {}),
-          ...(cfg?.activeRequestBias?.defaultValue !== undefined
-            ? { activeRequestBias: cfg.activeRequestBias.defaultValue }
-            : {}),
-        },
-      };
-    }
-    case Cluster_LbPolicy.RING_HASH: {
-      const cfg = cluster.lbConfig.case === 'ringHashLbConfig' ? cluster.lbConfig.value : undefined;
-      return {
-        name: 'RING_HASH',
-        policy: {
-          type: 'RING_HASH',
-          ...(cfg?.minimumRingSize !== undefined ? { minimumRingSize: Number(cfg.minimumRingSize) } : {}),
-          ...(cfg?.maximumRingSize !== undefined ? { maximumRingSize: Number(cfg.maximumRingSize) } : {}),
-        },
-      };
-    }
-    case Cluster_LbPolicy.MAGLEV: {
-      const cfg = cluster.lbConfig.case === 'maglevLbConfig' ? cluster.lbConfig.value : undefined;
-      return {
-        name: 'MAGLEV',
-        policy: {
-          type: 'MAGLEV',
-          ...(cfg?.tableSize !== undefined ? { tableSize: Number(cfg.tableSize) } : {}),
-        },
-      };
-    }
-    default:
-      return { name: 'ROUND_ROBIN', policy: { type: 'ROUND_ROBIN' } };
-  }
-}
-
-function protocolOptions(cluster: Cluster) {
-  const any = cluster.typedExtensionProtocolOptions[HTTP_PROTOCOL_OPTIONS_KEY];
-  if (!any)
-    return { http2: cluster.http2ProtocolOptions !== undefined, idle: undefined, maxPerConn: undefined };
-  const opts = decodeAny(any, HttpProtocolOptionsSchema);
-  const explicit =
-    opts.upstreamProtocolOptions.case === 'explicitHttpConfig'
-      ? opts.upstreamProtocolOptions.value
-      : undefined;
-  return {
-    http2: explicit?.protocolConfig.case === 'http2ProtocolOptions',
-    idle: durationMs(opts.commonHttpProtocolOptions?.idleTimeout),
-    maxPerConn: opts.commonHttpProtocolOptions?.maxRequestsPerConnection,
-  };
 }
 
 /**
@@ -212,8 +126,6 @@ export interface CompileInterner {
 export function createCompileInterner(): CompileInterner {
   return { keys: new Map(), localities: new Map() };
 }
-
-const EMPTY_LABELS: Readonly<Record<string, string>> = Object.freeze({});
 
 function internKey(interner: CompileInterner, key: string): string {
   const shared = interner.keys.get(key);
@@ -237,32 +149,19 @@ function internLocality(interner: CompileInterner, region: string, zone: string,
  * objects to unchanged endpoints so in-flight counters and health survive a config change.
  */
 export function compileCluster(
-  cluster: Cluster,
-  assignment: ClusterLoadAssignment | undefined,
+  cluster: ClusterModel,
+  assignment: EndpointAssignment | undefined,
   previous: CompiledCluster | undefined,
   random: () => number,
   interner: CompileInterner = createCompileInterner(),
 ): CompiledCluster {
-  const type =
-    cluster.clusterDiscoveryType.case === 'type'
-      ? cluster.clusterDiscoveryType.value
-      : Cluster_DiscoveryType.EDS;
   const cla = assignment ?? cluster.loadAssignment;
-  const { name: lbName, policy } = lbPolicyOf(cluster);
-  const proto = protocolOptions(cluster);
-  const panicThresholdPercent = cluster.commonLbConfig?.healthyPanicThreshold?.value ?? 50;
-  const overprovisioningFactor = cla?.policy?.overprovisioningFactor ?? 140;
-  const connectTimeoutMs = durationMs(cluster.connectTimeout) ?? 5000;
-  // Throws ConfigError with the fields Envoy would reject; the snapshot compiler reports them.
-  const outlierConfig = compileOutlierDetection(cluster.outlierDetection, { clusterName: cluster.name });
-  const circuitBreakers = compileCircuitBreakers(cluster.circuitBreakers);
-  const decoded = decodeClusterTransport(cluster);
-  if ('issues' in decoded) throw new ConfigError(decoded.issues);
-  const transport = decoded.transport;
-  const portProtocol = (cluster.metadata?.filterMetadata.dabba as { port_protocol?: unknown } | undefined)
-    ?.port_protocol;
-  const applicationTls = portProtocol === 'HTTPS' || portProtocol === 'TLS';
-  if (type === Cluster_DiscoveryType.ORIGINAL_DST) {
+  const policy = cluster.lbPolicy;
+  const { http, transport, circuitBreakers, applicationTls, connectTimeoutMs } = cluster;
+  const panicThresholdPercent = cluster.panicThresholdPercent;
+  const overprovisioningFactor = cla?.overprovisioningFactor ?? DEFAULT_OVERPROVISIONING_FACTOR;
+  const outlierConfig = cluster.outlierDetection;
+  if (policy.type === 'CLUSTER_PROVIDED') {
     return {
       name: cluster.name,
       kind: 'passthrough',
@@ -273,13 +172,13 @@ export function compileCluster(
       outlierConfig: undefined,
       outlier: undefined,
       lbInputs: undefined,
-      http2: proto.http2,
+      http2: http.http2,
       transport,
       hostTransports: undefined,
       applicationTls,
       connectTimeoutMs,
-      idleTimeoutMs: proto.idle,
-      maxRequestsPerConnection: proto.maxPerConn,
+      idleTimeoutMs: http.idleTimeoutMs,
+      maxRequestsPerConnection: http.maxRequestsPerConnection,
       circuitBreakers,
       // Passthrough requests go through an Agent of their own, outside the cluster's pools.
       connectionsPerEndpoint: undefined,
@@ -291,7 +190,6 @@ export function compileCluster(
       // Bounded cardinality: the original destination is request data, never a label.
       istioDestination: UNKNOWN_DESTINATION,
       metrics: undefined,
-      source: cluster,
     };
   }
 
@@ -314,24 +212,13 @@ export function compileCluster(
   // With transport socket matches, each host's transport follows its endpoint metadata.
   const hostTransports = transport.matches.length > 0 ? new Map<Host, UpstreamTransport>() : undefined;
   const priorities: { locality: Locality; weight: number | undefined; hosts: readonly Host[] }[][] = [];
-  for (const group of cla?.endpoints ?? []) {
-    const locality = internLocality(
-      interner,
-      group.locality?.region ?? '',
-      group.locality?.zone ?? '',
-      group.locality?.subZone ?? '',
-    );
+  for (const group of cla?.localities ?? []) {
+    const { region, zone, subZone } = group.locality;
+    const locality = internLocality(interner, region, zone, subZone);
     const groupHosts: Host[] = [];
-    for (const lbe of group.lbEndpoints) {
-      if (lbe.hostIdentifier.case !== 'endpoint') continue;
-      const sa = lbe.hostIdentifier.value.address?.address;
-      if (sa?.case !== 'socketAddress' || sa.value.portSpecifier.case !== 'portValue') continue;
-      const address = sa.value.address;
-      const port = sa.value.portSpecifier.value;
+    for (const endpoint of group.endpoints) {
+      const { address, port, weight, health, labels } = endpoint;
       const key = internKey(interner, `${address}:${port}`);
-      const labels = (lbe.metadata?.filterMetadata.dabba?.labels ?? EMPTY_LABELS) as Record<string, string>;
-      const weight = lbe.loadBalancingWeight ?? 1;
-      const health = toHealth(lbe.healthStatus);
       const old = reuse?.get(key);
       const host: Host =
         old && old.weight === weight && sameLocality(old.locality, locality)
@@ -351,13 +238,7 @@ export function compileCluster(
             };
       // A reused Host is shared with the mesh still applied; see compileSnapshotAsync.
       host.edsHealth = health;
-      hostTransports?.set(
-        host,
-        transportForEndpoint(
-          transport,
-          lbe.metadata?.filterMetadata[TRANSPORT_SOCKET_MATCH_KEY] as Record<string, unknown> | undefined,
-        ),
-      );
+      hostTransports?.set(host, transportForEndpoint(transport, endpoint.transportSocketMatch));
       const ejected = carried?.isEjected(host) === true;
       if (ejected) builtWithEjections = true;
       host.health = effectiveHealth(host, ejected);
@@ -370,11 +251,10 @@ export function compileCluster(
     // sliced, because a pushed-to array keeps spare capacity for as long as it lives.
     const frozenHosts = Object.freeze(groupHosts.slice());
     groups.push(frozenHosts);
-    level.push({ locality, weight: group.loadBalancingWeight, hosts: frozenHosts });
+    level.push({ locality, weight: group.weight, hosts: frozenHosts });
   }
   for (let p = 0; p < priorities.length; p++) priorities[p] ??= [];
-  const localityWeighted =
-    cluster.commonLbConfig?.localityConfigSpecifier.case === 'localityWeightedLbConfig';
+  const localityWeighted = cluster.localityWeightedLb;
   const input: PriorityInput[] = priorities.map((level) =>
     level.map((g) => ({
       locality: g.locality,
@@ -391,12 +271,12 @@ export function compileCluster(
   const balancer = hostCount > 0 ? createLoadBalancer(policy, plan, { random }) : undefined;
   const perEndpoint = connectionsPerEndpoint(circuitBreakers, hostCount);
   // HTTP/2 multiplexes: a connection has no fixed request capacity, so only max_requests applies.
-  const requestCapacity = proto.http2 || perEndpoint === undefined ? Infinity : perEndpoint * hostCount;
+  const requestCapacity = http.http2 || perEndpoint === undefined ? Infinity : perEndpoint * hostCount;
   const prevAdmission = previous?.admission;
   return {
     name: cluster.name,
-    kind: type === Cluster_DiscoveryType.STATIC && hostCount === 0 ? 'blackhole' : 'endpoints',
-    lbPolicy: lbName,
+    kind: cluster.discoveryType === 'STATIC' && hostCount === 0 ? 'blackhole' : 'endpoints',
+    lbPolicy: policy.type,
     hosts: allHosts(plan, groups, hostCount),
     balancer,
     outlierConfig,
@@ -405,13 +285,13 @@ export function compileCluster(
       outlierConfig === undefined
         ? undefined
         : { policy, priorities: input, planOptions, random, builtWithEjections },
-    http2: proto.http2,
+    http2: http.http2,
     transport,
     hostTransports,
     applicationTls,
     connectTimeoutMs,
-    idleTimeoutMs: proto.idle,
-    maxRequestsPerConnection: proto.maxPerConn,
+    idleTimeoutMs: http.idleTimeoutMs,
+    maxRequestsPerConnection: http.maxRequestsPerConnection,
     circuitBreakers,
     connectionsPerEndpoint: perEndpoint,
     requestCapacity,
@@ -425,11 +305,10 @@ export function compileCluster(
     overprovisioningFactor,
     consistentHashing: policy.type === 'RING_HASH' || policy.type === 'MAGLEV',
     istioDestination: istioDestinationLabels({
-      istioMetadata: cluster.metadata?.filterMetadata.istio,
+      istioServices: cluster.istioServices,
       endpointLabels: groups.flatMap((g) => g.map((h) => h.labels)),
     }),
     metrics: undefined,
-    source: cluster,
   };
 }
 
@@ -440,7 +319,7 @@ export function compileCluster(
  * which Envoy allows too (a host's pool may always open its first connection). A per-host
  * limit (per_host_thresholds) caps it further. Undefined (unlimited) for Istio's MaxUint32.
  */
-export function connectionsPerEndpoint(cb: CompiledCircuitBreakers, hostCount: number): number | undefined {
+export function connectionsPerEndpoint(cb: ClusterCircuitBreakers, hostCount: number): number | undefined {
   const max = cb.default.maxConnections;
   const perHost = cb.perHostMaxConnections.default;
   const split =
@@ -449,7 +328,7 @@ export function connectionsPerEndpoint(cb: CompiledCircuitBreakers, hostCount: n
   return Math.max(1, split === undefined ? perHost : Math.min(split, perHost));
 }
 
-function sameLimits(a: CompiledCircuitBreakers['default'], b: CompiledCircuitBreakers['default']): boolean {
+function sameLimits(a: ClusterCircuitBreakers['default'], b: ClusterCircuitBreakers['default']): boolean {
   return (
     a === b ||
     (a.maxConnections === b.maxConnections &&

@@ -8,6 +8,9 @@ import {
   ConfigError,
   type ConfigIssue,
   decodeAny,
+  decodeCluster,
+  decodeClusterLoadAssignment,
+  type EndpointAssignment,
   HttpConnectionManagerSchema,
   PASSTHROUGH_CLUSTER,
   type RouteConfiguration,
@@ -189,31 +192,23 @@ function* compileSteps(
   const interner = createCompileInterner();
   for (const [name, cluster] of snapshot.clusters) {
     yield;
-    try {
-      const serviceName = cluster.edsClusterConfig?.serviceName || name;
-      clusters.set(
-        name,
-        compileCluster(
-          cluster,
-          snapshot.endpoints.get(serviceName),
-          previous?.clusters.get(name),
-          random,
-          interner,
-        ),
-      );
-    } catch (err) {
-      if (err instanceof ConfigError) {
-        // Field-level issues (outlier_detection): keep their paths, under this snapshot's source.
-        for (const i of err.issues) issues.push({ ...i, source: snapshot.source });
+    const decoded = decodeCluster(cluster, snapshot.source);
+    if (!decoded.ok) {
+      issues.push(...decoded.issues);
+      continue;
+    }
+    const model = decoded.value;
+    const eds = snapshot.endpoints.get(model.edsServiceName);
+    let assignment: EndpointAssignment | undefined;
+    if (eds !== undefined) {
+      const endpoints = decodeClusterLoadAssignment(eds, snapshot.source);
+      if (!endpoints.ok) {
+        issues.push(...endpoints.issues);
         continue;
       }
-      issues.push({
-        source: snapshot.source,
-        resource: { kind: 'Cluster', name },
-        path: '',
-        message: (err as Error).message,
-      });
+      assignment = endpoints.value;
     }
+    clusters.set(name, compileCluster(model, assignment, previous?.clusters.get(name), random, interner));
   }
   if (issues.length > 0) throw new ConfigError(issues);
   return Object.freeze({

@@ -9,114 +9,7 @@
  * `upstream_rq_retry_overflow`; `max_connections` counts `upstream_cx_overflow` but, as in Envoy,
  * a host with no connection at all may always open one so it is never starved.
  */
-import type { CircuitBreakers, CircuitBreakers_Thresholds } from '@dabba/discovery';
-
-/** Envoy's defaults when a threshold is absent (cluster/v3/circuit_breaker.proto). */
-export const ENVOY_CIRCUIT_BREAKER_DEFAULTS: CircuitBreakerLimits = Object.freeze({
-  maxConnections: 1024,
-  maxPendingRequests: 1024,
-  maxRequests: 1024,
-  maxRetries: 3,
-  retryBudget: undefined,
-  trackRemaining: false,
-  maxConnectionPools: undefined,
-});
-
-/** RetryBudget defaults when the budget is set but a field is not (circuit_breaker.proto). */
-export const ENVOY_RETRY_BUDGET_DEFAULTS: RetryBudgetLimits = Object.freeze({
-  budgetPercent: 20,
-  minRetryConcurrency: 3,
-});
-
-/** The Envoy response flag of every circuit-breaker overflow. */
-export const OVERFLOW_RESPONSE_FLAG = 'UO';
-
-/** Routing priorities with their own limits and counters (core/v3 RoutingPriority). */
-export type RoutingPriorityName = 'default' | 'high';
-
-/** CircuitBreakers.Thresholds.RetryBudget with defaults applied. */
-export interface RetryBudgetLimits {
-  /** Percent of active plus pending requests that may be retries at once. */
-  readonly budgetPercent: number;
-  /** The retry limit never drops below this. */
-  readonly minRetryConcurrency: number;
-}
-
-/** One priority's thresholds, every field resolved. */
-export interface CircuitBreakerLimits {
-  readonly maxConnections: number;
-  readonly maxPendingRequests: number;
-  readonly maxRequests: number;
-  readonly maxRetries: number;
-  /** When set, replaces `maxRetries` (Envoy: "the retry budget will override"). */
-  readonly retryBudget: RetryBudgetLimits | undefined;
-  /** Publish remaining_* gauges. */
-  readonly trackRemaining: boolean;
-  /** Maximum connection pools per cluster; undefined is unlimited. */
-  readonly maxConnectionPools: number | undefined;
-}
-
-/** A cluster's circuit breakers, compiled once per snapshot. */
-export interface CompiledCircuitBreakers {
-  readonly default: CircuitBreakerLimits;
-  readonly high: CircuitBreakerLimits;
-  /**
-   * per_host_thresholds max_connections per priority (Envoy supports only that field per host);
-   * undefined means no per-host limit.
-   */
-  readonly perHostMaxConnections: { readonly default?: number; readonly high?: number };
-}
-
-// envoy.config.core.v3.RoutingPriority HIGH; DEFAULT is 0.
-const ROUTING_PRIORITY_HIGH = 1;
-
-function resolveThresholds(t: CircuitBreakers_Thresholds | undefined): CircuitBreakerLimits {
-  if (!t) return ENVOY_CIRCUIT_BREAKER_DEFAULTS;
-  const d = ENVOY_CIRCUIT_BREAKER_DEFAULTS;
-  // ClusterInfoImpl::getRetryBudgetParams: a retry_budget message, even empty, is a budget;
-  // its unset fields take their defaults (20%, 3).
-  const budget = t.retryBudget;
-  return Object.freeze({
-    maxConnections: t.maxConnections ?? d.maxConnections,
-    maxPendingRequests: t.maxPendingRequests ?? d.maxPendingRequests,
-    maxRequests: t.maxRequests ?? d.maxRequests,
-    maxRetries: t.maxRetries ?? d.maxRetries,
-    retryBudget: budget
-      ? Object.freeze({
-          budgetPercent: budget.budgetPercent?.value ?? ENVOY_RETRY_BUDGET_DEFAULTS.budgetPercent,
-          minRetryConcurrency: budget.minRetryConcurrency ?? ENVOY_RETRY_BUDGET_DEFAULTS.minRetryConcurrency,
-        })
-      : undefined,
-    trackRemaining: t.trackRemaining,
-    maxConnectionPools: t.maxConnectionPools,
-  });
-}
-
-/** Envoy takes the first Thresholds entry of a priority and ignores later duplicates. */
-function firstFor(list: readonly CircuitBreakers_Thresholds[], high: boolean) {
-  return list.find((t) => (t.priority === ROUTING_PRIORITY_HIGH) === high);
-}
-
-/**
- * Compiles a cluster's `circuit_breakers`. A priority without a Thresholds entry (or a cluster
- * without circuit_breakers) gets Envoy's defaults: 1024 connections, 1024 pending requests,
- * 1024 requests, 3 retries. Istio-translated clusters set every limit (MaxUint32 when the
- * DestinationRule leaves it open), so these defaults matter for raw xDS only.
- */
-export function compileCircuitBreakers(xds: CircuitBreakers | undefined): CompiledCircuitBreakers {
-  const list = xds?.thresholds ?? [];
-  const perHost = xds?.perHostThresholds ?? [];
-  const hostDefault = firstFor(perHost, false)?.maxConnections;
-  const hostHigh = firstFor(perHost, true)?.maxConnections;
-  return Object.freeze({
-    default: resolveThresholds(firstFor(list, false)),
-    high: resolveThresholds(firstFor(list, true)),
-    perHostMaxConnections: Object.freeze({
-      ...(hostDefault !== undefined ? { default: hostDefault } : {}),
-      ...(hostHigh !== undefined ? { high: hostHigh } : {}),
-    }),
-  });
-}
+import type { CircuitBreakerLimits, ClusterCircuitBreakers } from '@dabba/discovery';
 
 /** Current use of one priority's resources, as the retry limit sees it. */
 export interface AdmissionCounts {
@@ -293,7 +186,7 @@ export interface ClusterAdmissions {
 
 /** Creates a cluster's admission counters for both routing priorities. */
 export function createClusterAdmissions(
-  compiled: CompiledCircuitBreakers,
+  compiled: ClusterCircuitBreakers,
   options: Pick<ClusterAdmissionOptions, 'retryLimit'> = {},
 ): ClusterAdmissions {
   const stats = createOverflowStats();

@@ -10,9 +10,10 @@
  * cluster's healthy_panic_threshold, which the LB plan (buildLbPlan) applies to ejected hosts
  * like any other unhealthy host.
  */
+
+import type { OutlierConfig } from '@dabba/discovery';
 import type { Host } from '../lb/host.ts';
 import { type RandomSource, randomUint32 } from '../lb/random-source.ts';
-import type { OutlierConfig } from './outlier-config.ts';
 import { createHostOutlierState, type HostOutlierState, rollInterval } from './outlier-host-state.ts';
 import { findStatisticalOutliers, type IntervalSample } from './outlier-statistics.ts';
 

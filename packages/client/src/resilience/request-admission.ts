@@ -16,12 +16,10 @@
  * opened counts as active (Envoy: pending); a request holds its slot across retries and their
  * backoff (Envoy releases it between attempts).
  */
+
+import type { CircuitBreakerLimits } from '@dabba/discovery';
 import type { CircuitBreakerLimitName } from '../errors.ts';
-import {
-  type CircuitBreakerLimits,
-  ClusterAdmission,
-  type ClusterAdmissionOptions,
-} from './circuit-breakers.ts';
+import { ClusterAdmission, type ClusterAdmissionOptions } from './circuit-breakers.ts';
 
 /** Istio writes MaxUint32 for every threshold a DestinationRule leaves open: no limit. */
 export const UNLIMITED_THRESHOLD = 0xffff_ffff;

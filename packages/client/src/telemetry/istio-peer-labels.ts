@@ -1,4 +1,4 @@
-import type { Workload } from '@dabba/discovery';
+import type { IstioServiceRef, Workload } from '@dabba/discovery';
 import type { IstioPeerLabels } from './istio-label-set.ts';
 import { ISTIO_LATEST, ISTIO_UNKNOWN } from './istio-metric-names.ts';
 
@@ -75,8 +75,8 @@ export const PASSTHROUGH_DESTINATION: IstioDestinationLabels = catchAllDestinati
 
 /** What {@link istioDestinationLabels} reads: a cluster's metadata and its endpoints' labels. */
 export interface IstioDestinationInput {
-  /** `filterMetadata.istio` of the cluster (Istio's `services: [{host, name, namespace}]`). */
-  readonly istioMetadata: unknown;
+  /** The cluster's `istio` metadata `services` (Istio's `[{host, name, namespace}]`). */
+  readonly istioServices: readonly IstioServiceRef[];
   readonly endpointLabels: readonly Readonly<Record<string, string>>[];
 }
 
@@ -92,12 +92,9 @@ export interface IstioDestinationInput {
  * - principal and destination cluster: `unknown` (no mTLS, no multicluster).
  */
 export function istioDestinationLabels(input: IstioDestinationInput): IstioDestinationLabels {
-  const meta = input.istioMetadata as { services?: readonly Record<string, unknown>[] } | undefined;
-  const service = Array.isArray(meta?.services) ? meta.services[0] : undefined;
+  const service = input.istioServices[0];
   if (service === undefined) return UNKNOWN_DESTINATION;
-  const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
-  const host = str(service.host);
-  const namespace = str(service.namespace);
+  const { host, namespace } = service;
   const agreed = (name: string): string | undefined => {
     let value: string | undefined;
     for (const labels of input.endpointLabels) {
@@ -116,7 +113,7 @@ export function istioDestinationLabels(input: IstioDestinationInput): IstioDesti
     destination_app: app ?? ISTIO_UNKNOWN,
     destination_version: version ?? ISTIO_UNKNOWN,
     destination_service: host ?? ISTIO_UNKNOWN,
-    destination_service_name: str(service.name) ?? ISTIO_UNKNOWN,
+    destination_service_name: service.name ?? ISTIO_UNKNOWN,
     destination_service_namespace: namespace ?? ISTIO_UNKNOWN,
     destination_canonical_service: agreed(CANONICAL_NAME) ?? app ?? ISTIO_UNKNOWN,
     destination_canonical_revision:

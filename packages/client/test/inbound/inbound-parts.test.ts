@@ -64,7 +64,7 @@ function cluster(
     host === undefined
       ? UNKNOWN_DESTINATION
       : istioDestinationLabels({
-          istioMetadata: { services: [{ host, name: host.split('.')[0], namespace: host.split('.')[1] }] },
+          istioServices: [{ host, name: host.split('.')[0], namespace: host.split('.')[1] }],
           endpointLabels: hosts.map((h) => h.labels),
         });
   return { name, istioDestination, hosts } as unknown as CompiledCluster;

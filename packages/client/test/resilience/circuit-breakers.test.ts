@@ -7,13 +7,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { create, type MessageInitShape } from '@bufbuild/protobuf';
-import { CircuitBreakersSchema } from '@dabba/discovery';
 import {
   type CircuitBreakerLimits,
-  ClusterAdmission,
-  compileCircuitBreakers,
-  createClusterAdmissions,
+  CircuitBreakersSchema,
+  resolveCircuitBreakers as compileCircuitBreakers,
   ENVOY_CIRCUIT_BREAKER_DEFAULTS,
+} from '@dabba/discovery';
+import {
+  ClusterAdmission,
+  createClusterAdmissions,
   envoyRetryLimit,
 } from '../../src/resilience/circuit-breakers.ts';
 

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { fromJson, type JsonValue } from '@bufbuild/protobuf';
+import type { OUTLIER_DEFAULTS } from '@dabba/discovery';
 import { ConfigError, OutlierDetectionSchema } from '@dabba/discovery';
-import { compileOutlierDetection, type OUTLIER_DEFAULTS } from '../../src/resilience/outlier-config.ts';
+import { compileOutlierDetection } from './decode-outlier.ts';
 
 const compile = (json: JsonValue) => compileOutlierDetection(fromJson(OutlierDetectionSchema, json));
 

@@ -3,13 +3,13 @@ import { describe, test } from 'node:test';
 import { fromJson, type JsonValue } from '@bufbuild/protobuf';
 import { OutlierDetectionSchema } from '@dabba/discovery';
 import type { Host } from '../../src/lb/host.ts';
-import { compileOutlierDetection } from '../../src/resilience/outlier-config.ts';
 import {
   type OutlierChange,
   OutlierDetector,
   type OutlierOutcome,
 } from '../../src/resilience/outlier-detector.ts';
 import { makeHosts } from '../lb/hosts.ts';
+import { compileOutlierDetection } from './decode-outlier.ts';
 
 // Envoy arch docs "Outlier detection" and source/common/upstream/outlier_detection_impl.cc are the
 // reference for every expectation below.

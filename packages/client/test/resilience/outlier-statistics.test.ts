@@ -3,7 +3,6 @@ import { describe, test } from 'node:test';
 import { fromJson, type JsonValue } from '@bufbuild/protobuf';
 import { OutlierDetectionSchema } from '@dabba/discovery';
 import type { Host } from '../../src/lb/host.ts';
-import { compileOutlierDetection } from '../../src/resilience/outlier-config.ts';
 import {
   type OutlierChange,
   OutlierDetector,
@@ -11,6 +10,7 @@ import {
 } from '../../src/resilience/outlier-detector.ts';
 import { successRateEjectionThreshold } from '../../src/resilience/outlier-statistics.ts';
 import { makeHosts } from '../lb/hosts.ts';
+import { compileOutlierDetection } from './decode-outlier.ts';
 
 // Consecutive detectors off (a threshold of 0 never fires) so only the interval sweep ejects;
 // max_ejection_percent 100 so the bound does not hide a detector.

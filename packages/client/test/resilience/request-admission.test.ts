@@ -7,13 +7,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { create } from '@bufbuild/protobuf';
-import { CircuitBreakersSchema } from '@dabba/discovery';
-import { connectionsPerEndpoint } from '../../src/compile/compile-cluster.ts';
 import {
   type CircuitBreakerLimits,
-  compileCircuitBreakers,
+  CircuitBreakersSchema,
+  resolveCircuitBreakers as compileCircuitBreakers,
   ENVOY_CIRCUIT_BREAKER_DEFAULTS,
-} from '../../src/resilience/circuit-breakers.ts';
+} from '@dabba/discovery';
+import { connectionsPerEndpoint } from '../../src/compile/compile-cluster.ts';
 import {
   AdmissionTicket,
   RequestAdmission,

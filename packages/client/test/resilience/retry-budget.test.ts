@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fromJson, type JsonValue } from '@bufbuild/protobuf';
-import { CircuitBreakersSchema } from '@dabba/discovery';
 import {
   type CircuitBreakerLimits,
-  compileCircuitBreakers,
-  envoyRetryLimit,
-} from '../../src/resilience/circuit-breakers.ts';
+  CircuitBreakersSchema,
+  resolveCircuitBreakers as compileCircuitBreakers,
+} from '@dabba/discovery';
+import { envoyRetryLimit } from '../../src/resilience/circuit-breakers.ts';
 
 // The retry limit the admission counters apply (ClusterAdmission.tryStartRetry), tested as it runs.
 interface RetryThresholds {

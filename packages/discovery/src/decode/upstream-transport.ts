@@ -30,6 +30,7 @@ import { HttpProtocolOptionsSchema } from '#xds/envoy/extensions/upstreams/http/
 import type { StringMatcher } from '#xds/envoy/type/matcher/v3/string_pb.js';
 import type { ConfigIssue } from '../errors.ts';
 import { decodeAny } from '../xds/codec.ts';
+import { deepFreeze } from './deep-freeze.ts';
 
 /** Where a certificate, key, CA bundle or CRL comes from. */
 export type TlsData =
@@ -408,7 +409,7 @@ export function decodeClusterTransport(
       };
     });
     return {
-      transport: Object.freeze({
+      transport: deepFreeze({
         default: transportOf(cluster.transportSocket, options, 'transportSocket'),
         matches,
       }),

@@ -1,45 +1,11 @@
-import { ConfigError, type ConfigIssue } from '@dabba/core';
-import type { OutlierDetection } from '@dabba/discovery';
-import { durationMs } from '@dabba/discovery';
-
 /**
- * A cluster's outlier detection with every field resolved: Envoy's
- * `envoy.config.cluster.v3.OutlierDetection` after Envoy's `DetectorConfig` applied its defaults
- * (source/common/upstream/outlier_detection_impl.{h,cc}). Percentages are 0..100, counts are
- * plain integers, durations are milliseconds.
+ * Decoder for a Cluster's `outlier_detection` (cluster/v3/outlier_detection.proto): every field
+ * resolved with the defaults of Envoy's DetectorConfig, and checked as Envoy checks it.
  */
-export interface OutlierConfig {
-  /** `interval`: time between ejection sweeps (un-ejection, success rate, failure percentage). */
-  readonly intervalMs: number;
-  /** `base_ejection_time`: ejection lasts this times the host's ejection multiplier. */
-  readonly baseEjectionTimeMs: number;
-  /** `max_ejection_time`: cap on one ejection; unset means max(300 s, base_ejection_time). */
-  readonly maxEjectionTimeMs: number;
-  /** `max_ejection_time_jitter`: a uniform 0..jitter ms added to each ejection. */
-  readonly maxEjectionTimeJitterMs: number;
-  /** `max_ejection_percent`, capped at 100 as Envoy caps it. */
-  readonly maxEjectionPercent: number;
-  /** `always_eject_one_host` (Envoy 1.31+): the first ejection ignores max_ejection_percent. */
-  readonly alwaysEjectOneHost: boolean;
-  readonly consecutive5xx: number;
-  readonly enforcingConsecutive5xx: number;
-  readonly consecutiveGatewayFailure: number;
-  readonly enforcingConsecutiveGatewayFailure: number;
-  readonly splitExternalLocalOriginErrors: boolean;
-  readonly consecutiveLocalOriginFailure: number;
-  readonly enforcingConsecutiveLocalOriginFailure: number;
-  readonly enforcingSuccessRate: number;
-  readonly enforcingLocalOriginSuccessRate: number;
-  readonly successRateMinimumHosts: number;
-  readonly successRateRequestVolume: number;
-  /** `success_rate_stdev_factor` as configured, in thousandths (1900 means 1.9). */
-  readonly successRateStdevFactor: number;
-  readonly failurePercentageThreshold: number;
-  readonly enforcingFailurePercentage: number;
-  readonly enforcingFailurePercentageLocalOrigin: number;
-  readonly failurePercentageMinimumHosts: number;
-  readonly failurePercentageRequestVolume: number;
-}
+import type { OutlierDetection } from '#xds/envoy/config/cluster/v3/outlier_detection_pb.js';
+import type { OutlierConfig } from '../model/cluster.ts';
+import type { IssueSink } from './decoded.ts';
+import { durationMs } from './duration.ts';
 
 /**
  * Envoy's defaults (DetectorConfig DEFAULT_* constants; the same values are stated field by field
@@ -76,14 +42,6 @@ export const OUTLIER_DEFAULTS: OutlierConfig = Object.freeze({
   failurePercentageRequestVolume: 50,
 });
 
-/** Where a compiled outlier detection came from, for the issues of a rejected one. */
-export interface OutlierConfigSource {
-  /** The configuration source (an xDS server, a folder of Istio YAML). Default `xds`. */
-  readonly source?: string;
-  /** The Cluster the outlier detection belongs to. */
-  readonly clusterName?: string;
-}
-
 const PERCENT_FIELDS = [
   ['maxEjectionPercent', 'max_ejection_percent'],
   ['enforcingConsecutive5xx', 'enforcing_consecutive_5xx'],
@@ -105,23 +63,16 @@ const POSITIVE_DURATIONS = [
 /**
  * Resolves a Cluster's `outlier_detection` into an {@link OutlierConfig} with Envoy's defaults.
  * Returns `undefined` when the cluster has none: Envoy then creates no detector and never ejects.
- * Throws `DABBA_CONFIG_INVALID` listing every field Envoy would reject: the proto's validation
- * rules (percentages <= 100, durations > 0) and DetectorImpl::create's check that
- * max_ejection_time is not below base_ejection_time.
+ * Records in `sink` every field Envoy would reject: the proto's validation rules (percentages
+ * <= 100, durations > 0) and DetectorImpl::create's check that max_ejection_time is not below
+ * base_ejection_time.
  */
-export function compileOutlierDetection(
+export function decodeOutlierDetection(
   xds: OutlierDetection | undefined,
-  from: OutlierConfigSource = {},
+  sink: IssueSink,
 ): OutlierConfig | undefined {
   if (xds === undefined) return undefined;
-  const issues: ConfigIssue[] = [];
-  const issue = (field: string, message: string) =>
-    issues.push({
-      source: from.source ?? 'xds',
-      ...(from.clusterName === undefined ? {} : { resource: { kind: 'Cluster', name: from.clusterName } }),
-      path: `outlier_detection.${field}`,
-      message,
-    });
+  const issue = (field: string, message: string) => sink.add(`outlier_detection.${field}`, message);
   for (const [key, field] of PERCENT_FIELDS) {
     const value = xds[key];
     if (value !== undefined && value > 100) issue(field, `must be at most 100, got ${value}`);
@@ -145,7 +96,6 @@ export function compileOutlierDetection(
   if (maxEjectionTimeMs < baseEjectionTimeMs) {
     issue('max_ejection_time', 'cannot be smaller than base_ejection_time');
   }
-  if (issues.length > 0) throw new ConfigError(issues);
 
   return Object.freeze({
     intervalMs: xds.interval ? durationMs(xds.interval) : d.intervalMs,
