@@ -16,6 +16,7 @@ export { decodeCluster } from './decode/cluster.ts';
 export { decodeClusterLoadAssignment, decodeEndpoints } from './decode/cluster-load-assignment.ts';
 export { type Decoded, IssueSink } from './decode/decoded.ts';
 export { durationMs, optionalDurationMs } from './decode/duration.ts';
+export { decodeListener } from './decode/listener.ts';
 export { decodeOutlierDetection, OUTLIER_DEFAULTS } from './decode/outlier-detection.ts';
 export { compileRe2, re2Problem } from './decode/re2.ts';
 export {
@@ -71,6 +72,14 @@ export type {
   EndpointModel,
   LocalityEndpoints,
 } from './model/endpoint-assignment.ts';
+export type {
+  EscapedSlashesAction,
+  HttpConnectionManagerModel,
+  ListenerModel,
+  ListenerSettings,
+  PathNormalization,
+  RouteSource,
+} from './model/listener.ts';
 export {
   checkConsistency,
   createSnapshot,

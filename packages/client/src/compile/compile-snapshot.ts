@@ -7,20 +7,17 @@ import { setImmediate } from 'node:timers';
 import {
   ConfigError,
   type ConfigIssue,
-  decodeAny,
   decodeCluster,
   decodeClusterLoadAssignment,
+  decodeListener,
   type EndpointAssignment,
-  HttpConnectionManagerSchema,
+  type ListenerSettings,
   PASSTHROUGH_CLUSTER,
   type RouteConfiguration,
   type Snapshot,
 } from '@dabba/discovery';
 import { compileRouteTableSteps, type RouteTable } from '../route/route-table.ts';
 import { type CompiledCluster, compileCluster, createCompileInterner } from './compile-cluster.ts';
-import { type ListenerSettings, listenerSettingsOf } from './listener-settings.ts';
-
-const HCM_FILTER = 'envoy.filters.network.http_connection_manager';
 
 export interface CompiledMesh {
   readonly snapshot: Snapshot;
@@ -159,32 +156,25 @@ function* compileSteps(
     }
   }
 
-  for (const [name, listener] of snapshot.listeners) {
-    const sa = listener.address?.address;
-    if (sa?.case !== 'socketAddress' || sa.value.portSpecifier.case !== 'portValue') continue;
-    const port = sa.value.portSpecifier.value;
-    for (const chain of listener.filterChains) {
-      for (const filter of chain.filters) {
-        if (filter.name !== HCM_FILTER || filter.configType.case !== 'typedConfig') continue;
-        const hcm = decodeAny(filter.configType.value, HttpConnectionManagerSchema);
-        let routeName: string | undefined;
-        let config: RouteConfiguration | undefined;
-        if (hcm.routeSpecifier.case === 'rds') {
-          routeName = hcm.routeSpecifier.value.routeConfigName;
-          config = snapshot.routes.get(routeName);
-        } else if (hcm.routeSpecifier.case === 'routeConfig') {
-          config = hcm.routeSpecifier.value;
-          routeName = config.name || name;
-        }
-        if (!config || routeName === undefined) continue;
-        const table = yield* tableFor(routeName, config);
-        if (table) {
-          routeTables.set(port, table);
-          routeConfigNames.set(port, routeName);
-          listenerSettings.set(port, listenerSettingsOf(hcm));
-        }
-        yield;
+  for (const listener of snapshot.listeners.values()) {
+    const decoded = decodeListener(listener, snapshot.source);
+    if (!decoded.ok) {
+      issues.push(...decoded.issues);
+      continue;
+    }
+    const { port, http } = decoded.value;
+    if (port === undefined) continue;
+    for (const hcm of http) {
+      const source = hcm.routes;
+      const config = source.kind === 'rds' ? snapshot.routes.get(source.name) : source.config;
+      if (!config) continue;
+      const table = yield* tableFor(source.name, config);
+      if (table) {
+        routeTables.set(port, table);
+        routeConfigNames.set(port, source.name);
+        listenerSettings.set(port, hcm.settings);
       }
+      yield;
     }
   }
 

@@ -11,8 +11,9 @@
  *   400, `path_normalization_failed`, no flag; UNESCAPE_AND_REDIRECT answers 307 to the
  *   normalized path.
  */
+
+import type { ListenerSettings } from '@dabba/discovery';
 import type { Dispatcher } from 'undici';
-import type { ListenerSettings } from '../compile/listener-settings.ts';
 import { normalizeRequestPath } from '../route/normalize-path.ts';
 
 /** A local answer in place of routing. */

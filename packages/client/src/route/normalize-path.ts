@@ -18,19 +18,9 @@
  * result is what routing matches and what goes upstream, as Envoy rewrites `:path`.
  */
 
-/** `path_with_escaped_slashes_action` (http_connection_manager.proto). */
-export type EscapedSlashesAction =
-  | 'KEEP_UNCHANGED'
-  | 'REJECT_REQUEST'
-  | 'UNESCAPE_AND_REDIRECT'
-  | 'UNESCAPE_AND_FORWARD';
+import type { PathNormalization } from '@dabba/discovery';
 
-/** A listener's path settings, from its HttpConnectionManager. */
-export interface PathNormalization {
-  readonly normalizePath: boolean;
-  readonly mergeSlashes: boolean;
-  readonly escapedSlashes: EscapedSlashesAction;
-}
+export type { EscapedSlashesAction, PathNormalization } from '@dabba/discovery';
 
 /** No normalization (Istio NONE), as a listener without the fields has. */
 export const NO_PATH_NORMALIZATION: PathNormalization = Object.freeze({
