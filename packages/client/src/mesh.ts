@@ -14,7 +14,14 @@
  * through one {@link MeshContext}.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ConfigError, ConfigIssue, ConfigSubscription, Snapshot, Workload } from '@dabba/discovery';
+import type {
+  ConfigError,
+  ConfigIssue,
+  ConfigSubscription,
+  Snapshot,
+  SnapshotOutcome,
+  Workload,
+} from '@dabba/discovery';
 import { formatIssue, type JsonValue, resourceToJson, snapshotToConfigDump } from '@dabba/discovery';
 import { Dispatcher, Dispatcher1Wrapper } from 'undici';
 
@@ -217,8 +224,8 @@ export class Mesh extends Dispatcher {
     const hashReady = initHash();
     const logger = this.#options.logger;
     this.#subscription = this.#options.config.subscribe(this.workload, {
-      onSnapshot: (snapshot) => {
-        void this.#apply(snapshot, hashReady, resolve, reject);
+      onSnapshot: (snapshot, settle) => {
+        void this.#apply(snapshot, hashReady, resolve, reject, settle);
       },
       onError: (error) => {
         logger?.error(`${this.#options.config.name}: ${error.message}`);
@@ -245,17 +252,21 @@ export class Mesh extends Dispatcher {
     hashReady: Promise<void>,
     resolve: (s: Snapshot) => void,
     reject: (e: unknown) => void,
+    settle: ((outcome: SnapshotOutcome) => void) | undefined,
   ): Promise<void> {
     this.#applying?.abort();
     const controller = new AbortController();
     this.#applying = controller;
+    const superseded = () => {
+      settle?.({ status: 'superseded' });
+    };
     try {
       await hashReady;
-      if (controller.signal.aborted || this.#closed) return;
+      if (controller.signal.aborted || this.#closed) return superseded();
       const compiled = await compileSnapshotAsync(snapshot, this.#compiled, this.#options.random, {
         signal: controller.signal,
       });
-      if (controller.signal.aborted || this.#closed) return;
+      if (controller.signal.aborted || this.#closed) return superseded();
       const metrics = this.#metrics;
       if (metrics !== undefined) {
         // One label-set table per compiled cluster; series carry over, as they are interned
@@ -274,11 +285,13 @@ export class Mesh extends Dispatcher {
       // Breakers carry over by cluster name; those of removed clusters stop their timers.
       this.#breakers?.retainOnly(compiled.clusters);
       this.emit('snapshot', snapshot);
+      settle?.({ status: 'applied' });
       resolve(snapshot);
     } catch (err) {
-      if (controller.signal.aborted || this.#closed) return;
+      if (controller.signal.aborted || this.#closed) return superseded();
       const error = err as ConfigError;
       this.#options.logger?.error(error.message);
+      settle?.({ status: 'rejected', error });
       this.emit('configError', error);
       if (!this.#compiled) reject(error);
     } finally {

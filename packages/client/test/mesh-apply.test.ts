@@ -11,6 +11,7 @@ import {
   resolveWorkload,
   type Snapshot,
   type SnapshotListener,
+  type SnapshotOutcome,
   translateIstio,
 } from '@dabba/discovery';
 import { Mesh } from '../src/mesh.ts';
@@ -76,4 +77,29 @@ test('the first snapshot still applies when nothing newer arrives', async () => 
   assert.equal((await mesh.ready).version, '1-only');
   assert.equal(mesh.snapshot?.clusters.has('outbound|8080||svc-49.default.svc.cluster.local'), true);
   await mesh.close();
+});
+
+test('the source hears what became of each snapshot: superseded, applied, and superseded by close()', async () => {
+  let listener: SnapshotListener | undefined;
+  const source: ConfigSource = {
+    name: 'test',
+    subscribe: (_w, l) => {
+      listener = l;
+      return { close: async () => {} };
+    },
+  };
+  const mesh = new Mesh({ config: source, logger: null });
+  const applied: string[] = [];
+  mesh.on('snapshot', (s) => applied.push(s.version));
+  const outcomes: string[] = [];
+  const settle = (version: string) => (o: SnapshotOutcome) => outcomes.push(`${version} ${o.status}`);
+  listener!.onSnapshot(snapshotOf('1-big', 400), settle('1-big'));
+  listener!.onSnapshot(snapshotOf('2-small', 2), settle('2-small'));
+  await mesh.ready;
+  assert.deepEqual(outcomes.sort(), ['1-big superseded', '2-small applied']);
+  listener!.onSnapshot(snapshotOf('3-late', 400), settle('3-late'));
+  await mesh.close();
+  await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(outcomes.at(-1), '3-late superseded');
+  assert.deepEqual(applied, ['2-small']);
 });

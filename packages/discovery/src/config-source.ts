@@ -7,9 +7,22 @@ import type { ConfigError, ConfigIssue } from './errors.ts';
 import type { Snapshot } from './snapshot.ts';
 import type { Workload } from './workload.ts';
 
+/**
+ * What became of a snapshot handed to the data plane: in force (`applied`), refused with the
+ * previous one still serving (`rejected`; the error's issues name each resource), or replaced
+ * by a newer snapshot, or by close(), before it could apply (`superseded`).
+ */
+export type SnapshotOutcome =
+  | { readonly status: 'applied' }
+  | { readonly status: 'rejected'; readonly error: ConfigError }
+  | { readonly status: 'superseded' };
+
 export interface SnapshotListener {
-  /** A new complete, validated snapshot. */
-  onSnapshot(snapshot: Snapshot): void;
+  /**
+   * A new complete, validated snapshot. When the source passes `settle`, the data plane calls
+   * it once with the snapshot's outcome, so that a source can ACK or NACK what it delivered.
+   */
+  onSnapshot(snapshot: Snapshot, settle?: (outcome: SnapshotOutcome) => void): void;
   /** Input was rejected; the previous snapshot (if any) stays in force. */
   onError(error: ConfigError): void;
   /** Something was accepted but skipped or ignored. */

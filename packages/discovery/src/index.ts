@@ -5,7 +5,12 @@
 
 export type { JsonValue } from '@bufbuild/protobuf';
 export { snapshotToConfigDump } from './config-dump.ts';
-export type { ConfigSource, ConfigSubscription, SnapshotListener } from './config-source.ts';
+export type {
+  ConfigSource,
+  ConfigSubscription,
+  SnapshotListener,
+  SnapshotOutcome,
+} from './config-source.ts';
 export {
   decodeCircuitBreakers,
   ENVOY_CIRCUIT_BREAKER_DEFAULTS,
@@ -14,6 +19,14 @@ export {
 } from './decode/circuit-breakers.ts';
 export { decodeCluster } from './decode/cluster.ts';
 export { decodeClusterLoadAssignment, decodeEndpoints } from './decode/cluster-load-assignment.ts';
+export {
+  decodeResourcesSteps,
+  issuesOf,
+  type ResourceRejection,
+  rejectionsOf,
+  type SnapshotModels,
+  type WireResources,
+} from './decode/decode-resources.ts';
 export { type Decoded, IssueSink } from './decode/decoded.ts';
 export { durationMs, optionalDurationMs } from './decode/duration.ts';
 export { decodeListener } from './decode/listener.ts';

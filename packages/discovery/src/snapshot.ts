@@ -10,6 +10,7 @@ import type { ClusterLoadAssignment } from '#xds/envoy/config/endpoint/v3/endpoi
 import type { Listener } from '#xds/envoy/config/listener/v3/listener_pb.js';
 import type { RouteConfiguration } from '#xds/envoy/config/route/v3/route_pb.js';
 import { HttpConnectionManagerSchema } from '#xds/envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager_pb.js';
+import { decodeResourcesSteps, issuesOf, type SnapshotModels } from './decode/decode-resources.ts';
 import { deepFreeze } from './decode/deep-freeze.ts';
 import { ConfigError, type ConfigIssue } from './errors.ts';
 import { runSteps, type Steps } from './steps.ts';
@@ -28,6 +29,11 @@ export interface Snapshot extends XdsResources {
   readonly version: string;
   /** Human description of where it came from (`istio-files:./mesh`). */
   readonly source: string;
+  /**
+   * The resources as their decoders gave them: what the data plane compiles. The xDS messages
+   * above stay for the configuration dump, which shows the resources as received.
+   */
+  readonly models: SnapshotModels;
 }
 
 /** Resources as lists, the form translators and decoders produce. */
@@ -129,7 +135,8 @@ function* checkConsistencySteps(resources: XdsResources, source: string, issues:
 }
 
 /**
- * Builds a frozen snapshot, or throws ConfigError listing every duplicate and dangling reference.
+ * Builds a frozen snapshot, or throws ConfigError listing every duplicate and dangling reference
+ * and every issue of a resource its decoder rejects.
  */
 export function createSnapshot(version: string, source: string, lists: XdsResourceLists): Snapshot {
   return runSteps(createSnapshotSteps(version, source, lists));
@@ -153,6 +160,8 @@ export function* createSnapshotSteps(
   };
   yield;
   yield* checkConsistencySteps(resources, source, issues);
+  const { models, rejected } = yield* decodeResourcesSteps(resources, source);
+  issues.push(...issuesOf(rejected));
   if (issues.length > 0) throw new ConfigError(issues);
   yield;
   for (const rc of resources.routes.values()) {
@@ -167,5 +176,5 @@ export function* createSnapshotSteps(
       yield;
     }
   }
-  return Object.freeze({ version, source, ...resources });
+  return Object.freeze({ version, source, ...resources, models: Object.freeze(models) });
 }

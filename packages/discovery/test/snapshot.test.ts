@@ -4,6 +4,13 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { create } from '@bufbuild/protobuf';
+import {
+  type Cluster,
+  Cluster_LbPolicy,
+  Cluster_MaglevLbConfigSchema,
+} from '#xds/envoy/config/cluster/v3/cluster_pb.js';
+import { rejectionsOf } from '../src/decode/decode-resources.ts';
 import { ConfigError } from '../src/errors.ts';
 import { collectResources } from '../src/istio/collect-resources.ts';
 import { parseIstioYaml } from '../src/istio/parse-istio-yaml.ts';
@@ -31,6 +38,11 @@ function rejects(l: XdsResourceLists): ConfigError {
 }
 
 const RV = 'reviews.default.svc.cluster.local';
+
+const maglevConfig = (tableSize: bigint): Cluster['lbConfig'] => ({
+  case: 'maglevLbConfig',
+  value: create(Cluster_MaglevLbConfigSchema, { tableSize }),
+});
 
 describe('createSnapshot', () => {
   it('accepts a translated resource set', () => {
@@ -89,5 +101,47 @@ describe('createSnapshot', () => {
     }, TypeError);
     const cla = s.endpoints.get(`outbound|9080||${RV}`)!;
     assert.ok(Object.isFrozen(cla.endpoints[0]!.lbEndpoints[0]));
+  });
+
+  it('regression: rejects a resource its decoder rejects, naming the resource and the field (a bad Maglev table was a RangeError inside the balancer)', () => {
+    const l = lists();
+    const name = `outbound|9080|v1|${RV}`;
+    const clusters = l.clusters.map((c) =>
+      c.name === name
+        ? ({ ...c, lbPolicy: Cluster_LbPolicy.MAGLEV, lbConfig: maglevConfig(8n) } as Cluster)
+        : c,
+    );
+    const err = rejects({ ...l, clusters });
+    // Only the bad one is named: the others are accepted.
+    assert.deepEqual(
+      err.issues.map((i) => `${i.resource?.kind}/${i.resource?.name} ${i.path}: ${i.message}`),
+      [`Cluster/${name} maglev_lb_config.table_size: The table size of maglev must be prime number`],
+    );
+  });
+
+  it('carries every resource decoded, free of protobuf types, beside the messages', () => {
+    const s = createSnapshot('v1', 'test', lists());
+    assert.equal(s.models.clusters.size, s.clusters.size);
+    assert.equal(s.models.listeners.size, s.listeners.size);
+    assert.equal(s.models.endpoints.size, s.endpoints.size);
+    const model = s.models.clusters.get(`outbound|9080|v1|${RV}`)!;
+    assert.ok(Object.isFrozen(model));
+    assert.equal('$typeName' in model, false);
+    assert.equal(model.edsServiceName, `outbound|9080|v1|${RV}`);
+  });
+
+  it('groups the issues of a rejection by resource, as an xDS client NACKs them', () => {
+    const l = lists();
+    const bad = new Set([`outbound|9080|v1|${RV}`, `outbound|9080|v2|${RV}`]);
+    const clusters = l.clusters.map((c) =>
+      bad.has(c.name)
+        ? ({ ...c, lbPolicy: Cluster_LbPolicy.MAGLEV, lbConfig: maglevConfig(9n) } as Cluster)
+        : c,
+    );
+    const groups = rejectionsOf(rejects({ ...l, clusters }).issues);
+    assert.deepEqual(
+      groups.map((g) => [g.resource?.name, g.issues.length]),
+      [...bad].map((name) => [name, 1]),
+    );
   });
 });

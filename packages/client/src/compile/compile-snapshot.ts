@@ -7,10 +7,6 @@ import { setImmediate } from 'node:timers';
 import {
   ConfigError,
   type ConfigIssue,
-  decodeCluster,
-  decodeClusterLoadAssignment,
-  decodeListener,
-  type EndpointAssignment,
   type ListenerSettings,
   PASSTHROUGH_CLUSTER,
   type RouteConfiguration,
@@ -156,13 +152,7 @@ function* compileSteps(
     }
   }
 
-  for (const listener of snapshot.listeners.values()) {
-    const decoded = decodeListener(listener, snapshot.source);
-    if (!decoded.ok) {
-      issues.push(...decoded.issues);
-      continue;
-    }
-    const { port, http } = decoded.value;
+  for (const { port, http } of snapshot.models.listeners.values()) {
     if (port === undefined) continue;
     for (const hcm of http) {
       const source = hcm.routes;
@@ -180,25 +170,10 @@ function* compileSteps(
 
   const clusters = new Map<string, CompiledCluster>();
   const interner = createCompileInterner();
-  for (const [name, cluster] of snapshot.clusters) {
+  for (const [name, cluster] of snapshot.models.clusters) {
     yield;
-    const decoded = decodeCluster(cluster, snapshot.source);
-    if (!decoded.ok) {
-      issues.push(...decoded.issues);
-      continue;
-    }
-    const model = decoded.value;
-    const eds = snapshot.endpoints.get(model.edsServiceName);
-    let assignment: EndpointAssignment | undefined;
-    if (eds !== undefined) {
-      const endpoints = decodeClusterLoadAssignment(eds, snapshot.source);
-      if (!endpoints.ok) {
-        issues.push(...endpoints.issues);
-        continue;
-      }
-      assignment = endpoints.value;
-    }
-    clusters.set(name, compileCluster(model, assignment, previous?.clusters.get(name), random, interner));
+    const assignment = snapshot.models.endpoints.get(cluster.edsServiceName);
+    clusters.set(name, compileCluster(cluster, assignment, previous?.clusters.get(name), random, interner));
   }
   if (issues.length > 0) throw new ConfigError(issues);
   return Object.freeze({
