@@ -105,9 +105,19 @@ export interface IncomingRequest extends RequestView {
   values(name: string): readonly string[] | undefined;
 }
 
+/** runtime/mesh-runtime.ts: each cluster's runtime state (the balancer picks come from). */
+export interface MeshRuntime {
+  apply(mesh: CompiledMesh): void;
+  dispose(): void;
+}
+
 export type Decision =
   | { readonly kind: 'error' | 'local' | 'passthrough' }
-  | { readonly kind: 'upstream'; readonly cluster: CompiledCluster; readonly hash: bigint | undefined };
+  | {
+      readonly kind: 'upstream';
+      readonly state: { readonly balancer: LoadBalancer | undefined };
+      readonly hash: bigint | undefined;
+    };
 
 export interface DecisionModules {
   parseTarget(origin: string): RequestTarget;
@@ -118,8 +128,10 @@ export interface DecisionModules {
     pathAndQuery: string,
     raw: unknown,
   ) => IncomingRequest;
+  MeshRuntime: new () => MeshRuntime;
   resolveRequest(
     compiled: CompiledMesh,
+    runtime: MeshRuntime,
     table: RouteTable | undefined,
     target: RequestTarget,
     request: IncomingRequest,
@@ -133,10 +145,11 @@ export const loadCompileSnapshot = (): Promise<CompileSnapshotModule> =>
   load<CompileSnapshotModule>('compile/compile-snapshot.ts');
 
 export async function loadDecision(): Promise<DecisionModules> {
-  const [target, headers, resolve] = await Promise.all([
+  const [target, headers, resolve, runtime] = await Promise.all([
     load<Pick<DecisionModules, 'parseTarget'>>('dispatch/request-target.ts'),
     load<Pick<DecisionModules, 'IncomingRequest'>>('dispatch/incoming-request.ts'),
     load<Pick<DecisionModules, 'resolveRequest'>>('dispatch/resolve-request.ts'),
+    load<Pick<DecisionModules, 'MeshRuntime'>>('runtime/mesh-runtime.ts'),
   ]);
-  return { ...target, ...headers, ...resolve };
+  return { ...target, ...headers, ...resolve, ...runtime };
 }

@@ -25,7 +25,7 @@ export interface DecisionBenchResult {
 
 export async function runDecisionBench(loop: LoopOptions): Promise<DecisionBenchResult> {
   const { compileSnapshot } = await loadCompileSnapshot();
-  const { parseTarget, IncomingRequest, resolveRequest } = await loadDecision();
+  const { parseTarget, IncomingRequest, resolveRequest, MeshRuntime } = await loadDecision();
   const snapshot = snapshotFromTexts(
     [
       { name: 'routed.yaml', text: routedServiceYaml([9001, 9002, 9003, 9004]) },
@@ -34,14 +34,16 @@ export async function runDecisionBench(loop: LoopOptions): Promise<DecisionBench
     resolveWorkload({}),
   );
   const compiled = compileSnapshot(snapshot, undefined, Math.random);
+  const runtime = new MeshRuntime();
+  runtime.apply(compiled);
 
   const decide = (origin: string): number => {
     const target = parseTarget(origin);
     const request = new IncomingRequest('GET', target.scheme, target.authority, REQUEST_PATH, undefined);
     const table = compiled.routeTables.get(target.port);
-    const decision = resolveRequest(compiled, table, target, request, table?.createContext(request));
+    const decision = resolveRequest(compiled, runtime, table, target, request, table?.createContext(request));
     if (decision.kind !== 'upstream') throw new Error(`${origin}: ${decision.kind}`);
-    const host = decision.cluster.balancer!.pick(
+    const host = decision.state.balancer!.pick(
       decision.hash === undefined ? undefined : { hash: decision.hash },
     );
     return host!.port;
@@ -50,5 +52,9 @@ export async function runDecisionBench(loop: LoopOptions): Promise<DecisionBench
   const floor = `http://${FLOOR_HOST}:${SERVICE_PORT}`;
   decide(routed);
   decide(floor);
-  return { routedNs: nsPerOp(() => decide(routed), loop), floorNs: nsPerOp(() => decide(floor), loop) };
+  try {
+    return { routedNs: nsPerOp(() => decide(routed), loop), floorNs: nsPerOp(() => decide(floor), loop) };
+  } finally {
+    runtime.dispose();
+  }
 }

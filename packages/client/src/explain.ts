@@ -5,13 +5,15 @@
  * LB policy, the request hash, and the candidate endpoints by priority with the load each
  * priority receives.
  */
-import type { CompiledCluster } from './compile/compile-cluster.ts';
+
 import type { CompiledMesh } from './compile/compile-snapshot.ts';
 import { checkDownstream } from './dispatch/downstream-checks.ts';
 import { IncomingRequest } from './dispatch/incoming-request.ts';
 import { parseTarget } from './dispatch/request-target.ts';
 import { resolveRequest } from './dispatch/resolve-request.ts';
 import type { Host } from './lb/host.ts';
+import type { ClusterRuntime } from './runtime/cluster-runtime.ts';
+import type { MeshRuntime } from './runtime/mesh-runtime.ts';
 
 export interface ExplainRequest {
   /** Absolute URL, e.g. `http://reviews:9080/reviews/0`. */
@@ -97,9 +99,10 @@ function localityName(l: { region: string; zone: string; subZone: string } | und
   return `${l.region}/${l.zone}/${l.subZone}`.replace(/\/+$/, '');
 }
 
-function explainCluster(cluster: CompiledCluster, weight: number, total: number): ExplainedCluster {
-  const plan = cluster.balancer?.plan;
-  const detector = cluster.outlier?.detector;
+function explainCluster(state: ClusterRuntime, weight: number, total: number): ExplainedCluster {
+  const cluster = state.cluster;
+  const plan = state.balancer?.plan;
+  const detector = state.outlier?.detector;
   const now = performance.now();
   const outlierOf = (h: Host): ExplainedEndpoint['outlier'] => {
     const s = detector?.hostStatus(h);
@@ -132,7 +135,7 @@ function explainCluster(cluster: CompiledCluster, weight: number, total: number)
           address: h.address,
           port: h.port,
           weight: h.weight,
-          health: h.health,
+          health: state.healthOf(h),
           outlier: outlierOf(h),
           activeRequests: h.activeRequests,
           labels: h.labels,
@@ -142,7 +145,11 @@ function explainCluster(cluster: CompiledCluster, weight: number, total: number)
   };
 }
 
-export function explainRequest(compiled: CompiledMesh, request: ExplainRequest): Explanation {
+export function explainRequest(
+  compiled: CompiledMesh,
+  runtime: MeshRuntime,
+  request: ExplainRequest,
+): Explanation {
   const url = typeof request.url === 'string' ? new URL(request.url) : request.url;
   const target = parseTarget(url.origin);
   const raw: Record<string, string | string[]> = {};
@@ -182,7 +189,7 @@ export function explainRequest(compiled: CompiledMesh, request: ExplainRequest):
       error: undefined,
     };
   }
-  const decision = resolveRequest(compiled, table, target, view, table?.createContext(view));
+  const decision = resolveRequest(compiled, runtime, table, target, view, table?.createContext(view));
   const selection = 'selection' in decision ? decision.selection : undefined;
   const base = {
     snapshotVersion: compiled.snapshot.version,
@@ -224,9 +231,9 @@ export function explainRequest(compiled: CompiledMesh, request: ExplainRequest):
     clusters = action.clusters
       .filter((c) => c.weight > 0)
       .map((c) => {
-        const compiledCluster = compiled.clusters.get(c.name);
-        return compiledCluster
-          ? explainCluster(compiledCluster, c.weight, action.totalWeight)
+        const state = runtime.get(c.name);
+        return state
+          ? explainCluster(state, c.weight, action.totalWeight)
           : {
               name: c.name,
               weight: c.weight,
@@ -239,7 +246,7 @@ export function explainRequest(compiled: CompiledMesh, request: ExplainRequest):
             };
       });
   } else {
-    clusters = [explainCluster(decision.cluster, 100, 100)];
+    clusters = [explainCluster(decision.state, 100, 100)];
   }
   return {
     ...base,

@@ -25,7 +25,6 @@ import type {
 import { formatIssue, type JsonValue, resourceToJson, snapshotToConfigDump } from '@dabba/discovery';
 import { Dispatcher, Dispatcher1Wrapper } from 'undici';
 
-import { activateOutlierDetection, disposeOutlierDetection } from './compile/cluster-outlier.ts';
 import { type CompiledMesh, compileSnapshotAsync } from './compile/compile-snapshot.ts';
 import { EndpointPools } from './connection/endpoint-pools.ts';
 import { checkDownstream, type DownstreamRefusal } from './dispatch/downstream-checks.ts';
@@ -61,6 +60,7 @@ import { initHash } from './lb/hash.ts';
 import { type MeshOptions, type ResolvedMeshOptions, resolveMeshOptions } from './options.ts';
 import { FailureBreakers } from './resilience/failure-breaker.ts';
 import { MatchContext, type RequestView } from './route/match/index.ts';
+import { MeshRuntime } from './runtime/mesh-runtime.ts';
 import { type ClusterStats, createClusterStats } from './telemetry/cluster-stats.ts';
 import { type ControlPlaneStats, createControlPlaneStats } from './telemetry/control-plane-stats.ts';
 import {
@@ -121,6 +121,8 @@ export class Mesh extends Dispatcher {
   readonly #pools = new EndpointPools();
   readonly #subscription: ConfigSubscription;
   #compiled: CompiledMesh | undefined;
+  /** Each cluster's runtime state, by name, carried across snapshots. */
+  readonly #runtime = new MeshRuntime();
   /** One match context, reset per request: routing is synchronous, so one is enough. */
   readonly #matchContext: MatchContext;
   #appliedAt = new Date();
@@ -180,11 +182,10 @@ export class Mesh extends Dispatcher {
       unroutedMetrics = metrics.forPeer(istioOutboundPeerLabels(this.#sourceLabels, UNKNOWN_DESTINATION));
       blackHoleMetrics = metrics.forPeer(istioOutboundPeerLabels(this.#sourceLabels, BLACKHOLE_DESTINATION));
       this.#peerMetadata = encodePeerMetadata(this.workload, localInstance());
-      const clusters = () => this.#compiled?.clusters.values() ?? [];
       this.#clusterStats = createClusterStats({
         registry: metrics.registry,
-        clusters,
-        connections: (c) => this.#pools.connectionsOf(c),
+        clusters: () => this.#runtime.values(),
+        connections: (c) => this.#pools.connectionsOf(c.cluster),
       });
       const passthroughSets = metrics.forPeer(
         istioOutboundPeerLabels(this.#sourceLabels, PASSTHROUGH_DESTINATION),
@@ -206,6 +207,7 @@ export class Mesh extends Dispatcher {
     this.#matchContext = new MatchContext(EMPTY_VIEW, () => Math.floor(random() * 0x1_0000_0000));
     this.#context = {
       pools: this.#pools,
+      runtime: this.#runtime,
       lifecycle: this.#lifecycle,
       random,
       matchContext: this.#matchContext,
@@ -267,19 +269,21 @@ export class Mesh extends Dispatcher {
         signal: controller.signal,
       });
       if (controller.signal.aborted || this.#closed) return superseded();
+      this.#compiled = compiled;
+      // Balancers, outlier detectors, admission counters and label sets of unchanged clusters
+      // carry over; the states of removed clusters stop their timers.
+      this.#runtime.apply(compiled);
       const metrics = this.#metrics;
       if (metrics !== undefined) {
-        // One label-set table per compiled cluster; series carry over, as they are interned
-        // by label values in the recorder.
-        for (const c of compiled.clusters.values()) {
-          c.metrics ??= metrics.forPeer(istioOutboundPeerLabels(this.#sourceLabels!, c.istioDestination));
-          c.metrics.traffic ??= this.#clusterStats!.traffic(c.name);
+        // One label-set table per cluster, kept while its destination labels are the same;
+        // series carry over anyway, as they are interned by label values in the recorder.
+        for (const state of this.#runtime.values()) {
+          state.metrics ??= metrics.forPeer(
+            istioOutboundPeerLabels(this.#sourceLabels!, state.cluster.istioDestination),
+          );
+          state.metrics.traffic ??= this.#clusterStats!.traffic(state.name);
         }
       }
-      const previous = this.#compiled;
-      this.#compiled = compiled;
-      // Outlier detectors of surviving clusters carry over; the others stop their timers.
-      activateOutlierDetection(compiled, previous);
       this.#appliedAt = new Date();
       this.#pools.retainOnly(compiled.clusters);
       // Breakers carry over by cluster name; those of removed clusters stop their timers.
@@ -376,6 +380,7 @@ export class Mesh extends Dispatcher {
     }
     const decision = resolveRequest(
       compiled,
+      this.#runtime,
       table,
       target,
       request,
@@ -410,7 +415,7 @@ export class Mesh extends Dispatcher {
           decision.selection?.route.name,
         );
       default:
-        return forwardUpstream(this.#context, compiled, decision, request, options, handler, observer);
+        return forwardUpstream(this.#context, decision, request, options, handler, observer);
     }
   }
 
@@ -468,7 +473,7 @@ export class Mesh extends Dispatcher {
   explain(request: ExplainRequest): Explanation {
     const compiled = this.#compiled;
     if (!compiled) throw this.#closed ? new MeshClosedError() : new MeshNotReadyError();
-    return explainRequest(compiled, request);
+    return explainRequest(compiled, this.#runtime, request);
   }
 
   /**
@@ -578,7 +583,7 @@ export class Mesh extends Dispatcher {
       this.#controlPlaneStats?.unregister();
     }
     lifecycle.closed = true;
-    disposeOutlierDetection(this.#compiled);
+    this.#runtime.dispose();
     this.#breakers?.shutdown();
     this.#compiled = undefined;
     await this.#pools.close();

@@ -1,7 +1,9 @@
 /**
- * Cluster + ClusterLoadAssignment -> the runtime cluster the request path uses: hosts grouped by
- * priority and locality, Envoy's priority/locality plan, and a load balancer for the cluster's
- * policy. Built once per snapshot change, never per request.
+ * Cluster + ClusterLoadAssignment models -> the compiled cluster the request path uses: hosts
+ * grouped by priority and locality, Envoy's priority/locality plan, and a load balancer for the
+ * cluster's policy. Built once per snapshot change, never per request, and never changed after:
+ * what changes while it serves (the balancer outlier detection rebuilds, admission counters,
+ * metrics) is the cluster's runtime state (runtime/cluster-runtime.ts), kept by cluster name.
  */
 import type {
   ClusterCircuitBreakers,
@@ -18,22 +20,30 @@ import {
   createLoadBalancer,
   type LbPlan,
   type LbPlanOptions,
+  type LbPolicy,
   type LoadBalancer,
   type PriorityInput,
 } from '../lb/index.ts';
-import { type RequestAdmission, UNLIMITED_THRESHOLD } from '../resilience/request-admission.ts';
+import type { RandomSource } from '../lb/random-source.ts';
+import { UNLIMITED_THRESHOLD } from '../resilience/request-admission.ts';
 import {
   type IstioDestinationLabels,
   istioDestinationLabels,
   UNKNOWN_DESTINATION,
 } from '../telemetry/istio-peer-labels.ts';
-import type { ResponseLabelSets } from '../telemetry/response-label-sets.ts';
-import {
-  type ClusterLbInputs,
-  type ClusterOutlier,
-  effectiveHealth,
-  sameOutlierConfig,
-} from './cluster-outlier.ts';
+import { EndpointHost, type EndpointLoad } from './endpoint-host.ts';
+import { sameData } from './same-data.ts';
+
+/**
+ * What the compiler built the cluster's LB plan from, kept (only for clusters with outlier
+ * detection) so the balancer can be rebuilt over the same inputs when ejections change.
+ */
+export interface ClusterLbInputs {
+  readonly policy: LbPolicy;
+  readonly priorities: readonly PriorityInput[];
+  readonly planOptions: LbPlanOptions;
+  readonly random: RandomSource;
+}
 
 /** The transport requests to `host` of `cluster` use. */
 export function transportOf(cluster: CompiledCluster, host: Host): UpstreamTransport {
@@ -53,14 +63,12 @@ export interface CompiledCluster {
   readonly lbPolicy: string;
   readonly hosts: readonly Host[];
   /**
-   * Mutable: outlier detection replaces the balancer when ejections change (see
-   * ClusterOutlier); the request path reads this field once per pick and never caches it.
+   * The balancer over the configured health. The request path picks from the cluster's runtime
+   * state, which starts with this one and swaps in rebuilt ones while hosts are ejected.
    */
-  balancer: LoadBalancer | undefined;
+  readonly balancer: LoadBalancer | undefined;
   /** The cluster's resolved `outlier_detection`; undefined when it has none (nothing is ejected). */
   readonly outlierConfig: OutlierConfig | undefined;
-  /** Set when the mesh is applied, for clusters with outlier detection and hosts. */
-  outlier: ClusterOutlier | undefined;
   /** The LB plan's inputs, kept only with outlier detection so the balancer can be rebuilt. */
   readonly lbInputs: ClusterLbInputs | undefined;
   /** Speak HTTP/2 (prior knowledge) to the hosts. */
@@ -89,12 +97,6 @@ export interface CompiledCluster {
   readonly connectionsPerEndpoint: number | undefined;
   /** Requests the cluster's connections carry at once (HTTP/1.1); Infinity when unbounded. */
   readonly requestCapacity: number;
-  /**
-   * @internal The cluster's admission counters, made on its first request (dispatch/
-   * retry-admission.ts) and carried to the next compile while limits and capacity are equal,
-   * so a config change neither forgets requests in flight nor lets a burst past the limits.
-   */
-  admission: RequestAdmission | undefined;
   readonly panicThresholdPercent: number;
   readonly overprovisioningFactor: number;
   /** Whether hashing policies apply (RING_HASH, MAGLEV). */
@@ -104,11 +106,9 @@ export interface CompiledCluster {
    * and its endpoints' labels (telemetry/istio-peer-labels.ts). Computed at compile time.
    */
   readonly istioDestination: IstioDestinationLabels;
-  /**
-   * Set when the mesh is applied and the `metrics` option is on: the label sets requests to this
-   * cluster record into. `undefined` when metrics are off.
-   */
-  metrics: ResponseLabelSets | undefined;
+  /** What it was compiled from: a cluster whose models are unchanged is not compiled again. */
+  readonly model: ClusterModel;
+  readonly assignment: EndpointAssignment | undefined;
 }
 
 /**
@@ -145,8 +145,10 @@ function internLocality(interner: CompileInterner, region: string, zone: string,
 }
 
 /**
- * Compiles one cluster. `previous` (the same cluster in the last snapshot) lends its Host
- * objects to unchanged endpoints so in-flight counters and health survive a config change.
+ * Compiles one cluster. `previous` (the same cluster in the snapshot in force) is returned as it
+ * is when neither model changed, so an unchanged cluster keeps its balancer (and its position);
+ * otherwise it lends the in-flight counts of its endpoints to the new hosts. Nothing of
+ * `previous` is written.
  */
 export function compileCluster(
   cluster: ClusterModel,
@@ -155,6 +157,12 @@ export function compileCluster(
   random: () => number,
   interner: CompileInterner = createCompileInterner(),
 ): CompiledCluster {
+  if (
+    previous !== undefined &&
+    sameData(previous.model, cluster) &&
+    sameData(previous.assignment, assignment)
+  )
+    return previous;
   const cla = assignment ?? cluster.loadAssignment;
   const policy = cluster.lbPolicy;
   const { http, transport, circuitBreakers, applicationTls, connectTimeoutMs } = cluster;
@@ -170,7 +178,6 @@ export function compileCluster(
       balancer: undefined,
       // No hosts of its own to eject (Envoy has no outlier detection for ORIGINAL_DST either).
       outlierConfig: undefined,
-      outlier: undefined,
       lbInputs: undefined,
       http2: http.http2,
       transport,
@@ -183,30 +190,22 @@ export function compileCluster(
       // Passthrough requests go through an Agent of their own, outside the cluster's pools.
       connectionsPerEndpoint: undefined,
       requestCapacity: Infinity,
-      admission: undefined,
       panicThresholdPercent,
       overprovisioningFactor,
       consistentHashing: false,
       // Bounded cardinality: the original destination is request data, never a label.
       istioDestination: UNKNOWN_DESTINATION,
-      metrics: undefined,
+      model: cluster,
+      assignment,
     };
   }
 
-  let reuse: Map<string, Host> | undefined;
+  // The in-flight count of each endpoint that survives, by key.
+  let loads: Map<string, EndpointLoad> | undefined;
   if (previous !== undefined && previous.hosts.length > 0) {
-    reuse = new Map();
-    for (const h of previous.hosts) reuse.set(h.key, h);
+    loads = new Map();
+    for (const h of previous.hosts) if (h instanceof EndpointHost) loads.set(h.key, h.load);
   }
-  // The serving detector of this cluster, when it will carry over (same config): its current
-  // ejections go into the plan so the new balancer does not briefly send to ejected hosts.
-  const carried =
-    outlierConfig !== undefined &&
-    previous?.outlier !== undefined &&
-    sameOutlierConfig(previous.outlier.detector.config, outlierConfig)
-      ? previous.outlier.detector
-      : undefined;
-  let builtWithEjections = false;
   let hostCount = 0;
   const groups: (readonly Host[])[] = [];
   // With transport socket matches, each host's transport follows its endpoint metadata.
@@ -219,29 +218,17 @@ export function compileCluster(
     for (const endpoint of group.endpoints) {
       const { address, port, weight, health, labels } = endpoint;
       const key = internKey(interner, `${address}:${port}`);
-      const old = reuse?.get(key);
-      const host: Host =
-        old && old.weight === weight && sameLocality(old.locality, locality)
-          ? old
-          : {
-              key,
-              address,
-              port,
-              weight,
-              locality,
-              labels,
-              health,
-              edsHealth: health,
-              // Requests in flight finish on the old Host object and decrement its count, so a
-              // replacement starts from zero rather than inheriting a count it will never lose.
-              activeRequests: 0,
-            };
-      // A reused Host is shared with the mesh still applied; see compileSnapshotAsync.
-      host.edsHealth = health;
+      const host = new EndpointHost(
+        key,
+        address,
+        port,
+        weight,
+        locality,
+        labels,
+        health,
+        loads?.get(key) ?? { active: 0 },
+      );
       hostTransports?.set(host, transportForEndpoint(transport, endpoint.transportSocketMatch));
-      const ejected = carried?.isEjected(host) === true;
-      if (ejected) builtWithEjections = true;
-      host.health = effectiveHealth(host, ejected);
       groupHosts.push(host);
     }
     hostCount += groupHosts.length;
@@ -272,7 +259,6 @@ export function compileCluster(
   const perEndpoint = connectionsPerEndpoint(circuitBreakers, hostCount);
   // HTTP/2 multiplexes: a connection has no fixed request capacity, so only max_requests applies.
   const requestCapacity = http.http2 || perEndpoint === undefined ? Infinity : perEndpoint * hostCount;
-  const prevAdmission = previous?.admission;
   return {
     name: cluster.name,
     kind: cluster.discoveryType === 'STATIC' && hostCount === 0 ? 'blackhole' : 'endpoints',
@@ -280,11 +266,7 @@ export function compileCluster(
     hosts: allHosts(plan, groups, hostCount),
     balancer,
     outlierConfig,
-    outlier: undefined,
-    lbInputs:
-      outlierConfig === undefined
-        ? undefined
-        : { policy, priorities: input, planOptions, random, builtWithEjections },
+    lbInputs: outlierConfig === undefined ? undefined : { policy, priorities: input, planOptions, random },
     http2: http.http2,
     transport,
     hostTransports,
@@ -295,12 +277,6 @@ export function compileCluster(
     circuitBreakers,
     connectionsPerEndpoint: perEndpoint,
     requestCapacity,
-    admission:
-      prevAdmission !== undefined &&
-      prevAdmission.capacity === requestCapacity &&
-      sameLimits(prevAdmission.counters.limits, circuitBreakers.default)
-        ? prevAdmission
-        : undefined,
     panicThresholdPercent,
     overprovisioningFactor,
     consistentHashing: policy.type === 'RING_HASH' || policy.type === 'MAGLEV',
@@ -308,7 +284,8 @@ export function compileCluster(
       istioServices: cluster.istioServices,
       endpointLabels: groups.flatMap((g) => g.map((h) => h.labels)),
     }),
-    metrics: undefined,
+    model: cluster,
+    assignment,
   };
 }
 
@@ -328,18 +305,6 @@ export function connectionsPerEndpoint(cb: ClusterCircuitBreakers, hostCount: nu
   return Math.max(1, split === undefined ? perHost : Math.min(split, perHost));
 }
 
-function sameLimits(a: ClusterCircuitBreakers['default'], b: ClusterCircuitBreakers['default']): boolean {
-  return (
-    a === b ||
-    (a.maxConnections === b.maxConnections &&
-      a.maxPendingRequests === b.maxPendingRequests &&
-      a.maxRequests === b.maxRequests &&
-      a.maxRetries === b.maxRetries &&
-      a.retryBudget?.budgetPercent === b.retryBudget?.budgetPercent &&
-      a.retryBudget?.minRetryConcurrency === b.retryBudget?.minRetryConcurrency)
-  );
-}
-
 /**
  * Every host of the cluster in assignment order. With one priority (the usual case) that is
  * the plan's level list already, so the cluster keeps no second copy.
@@ -350,8 +315,4 @@ function allHosts(plan: LbPlan, groups: readonly (readonly Host[])[], count: num
   const hosts: Host[] = [];
   for (const group of groups) for (const h of group) hosts.push(h);
   return Object.freeze(hosts);
-}
-
-function sameLocality(a: Locality, b: Locality): boolean {
-  return a.region === b.region && a.zone === b.zone && a.subZone === b.subZone;
 }

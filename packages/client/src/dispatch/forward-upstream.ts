@@ -5,7 +5,6 @@
  * the {@link RouterRequest} (timeouts, retries, outcome), then sending the route's mirror copies.
  */
 import type { Dispatcher } from 'undici';
-import type { CompiledMesh } from '../compile/compile-snapshot.ts';
 import { effectivePerTryTimeoutMs } from '../resilience/request-deadline.ts';
 import { withRetryHeaders } from '../resilience/retry-policy.ts';
 import { UNKNOWN_DESTINATION } from '../telemetry/istio-peer-labels.ts';
@@ -28,17 +27,16 @@ import { upstreamOptions } from './upstream-options.ts';
 /** Forwards `request` as `decision` says; the return value is undici's `dispatch()` answer. */
 export function forwardUpstream(
   ctx: MeshContext,
-  compiled: CompiledMesh,
   decision: Extract<Decision, { kind: 'upstream' }>,
   request: IncomingRequest,
   options: Dispatcher.DispatchOptions,
   handler: Dispatcher.DispatchHandler,
   observer: ObservedRequest | undefined,
 ): boolean {
-  const { cluster, policy } = decision;
-  const host = cluster.balancer?.pick(decision.hash === undefined ? undefined : { hash: decision.hash });
+  const { cluster, state, policy } = decision;
+  const host = state.balancer?.pick(decision.hash === undefined ? undefined : { hash: decision.hash });
   if (!host) {
-    failNoHealthyUpstream(ctx, handler, cluster, decision.selection.route.name, request, options, observer);
+    failNoHealthyUpstream(ctx, handler, state, decision.selection.route.name, request, options, observer);
     return true;
   }
   // Envoy forwards the request's authority unless the route rewrites it.
@@ -93,7 +91,7 @@ export function forwardUpstream(
   if (policy.mirrors !== undefined && !ctx.lifecycle.closing) {
     sendMirrors(policy.mirrors, {
       pools: ctx.pools,
-      clusters: compiled.clusters,
+      clusters: ctx.runtime,
       options: upstream,
       request,
       authority,

@@ -6,8 +6,8 @@
  * are recorded through {@link recordLocalAnswer} too.
  */
 import type { Dispatcher } from 'undici';
-import type { CompiledCluster } from '../compile/compile-cluster.ts';
 import { type DabbaError, NoHealthyUpstreamError } from '../errors.ts';
+import type { ClusterRuntime } from '../runtime/cluster-runtime.ts';
 import { httpToGrpcStatus, isGrpcRequest } from '../telemetry/grpc-response-status.ts';
 import { NO_RESPONSE_FLAGS } from '../telemetry/istio-metric-names.ts';
 import type { IstioRequestMetrics } from '../telemetry/istio-request-metrics.ts';
@@ -110,22 +110,24 @@ export function refuseDownstream(
 export function failNoHealthyUpstream(
   ctx: MeshContext,
   handler: Dispatcher.DispatchHandler,
-  cluster: CompiledCluster,
+  state: ClusterRuntime,
   routeName: string,
   request: IncomingRequest,
   options: Dispatcher.DispatchOptions,
   observer: ObservedRequest | undefined,
 ): void {
+  const cluster = state.cluster;
   const error = new NoHealthyUpstreamError({
     authority: request.authority,
     path: request.path,
     cluster: cluster.name,
   });
-  if (cluster.metrics !== undefined) {
-    const status = recordLocalReply(ctx.metrics!, cluster.metrics, error, options, handler);
+  const metrics = state.metrics;
+  if (metrics !== undefined) {
+    const status = recordLocalReply(ctx.metrics!, metrics, error, options, handler);
     // Envoy's router charges its no-healthy-upstream 503 to the cluster
     // (Filter::sendNoHealthyUpstreamResponse -> chargeUpstreamCode).
-    cluster.metrics.traffic?.requestEnded(0, status, false, false);
+    metrics.traffic?.requestEnded(0, status, false, false);
   }
   if (observer !== undefined) {
     observer.routed(cluster.name, routeName, cluster.http2);
@@ -143,7 +145,7 @@ export function failNoHealthyUpstream(
 export function labelSetsOf(ctx: MeshContext, decision: Decision): ResponseLabelSets {
   switch (decision.kind) {
     case 'upstream':
-      return decision.cluster.metrics ?? ctx.unroutedMetrics!;
+      return decision.state.metrics ?? ctx.unroutedMetrics!;
     case 'passthrough':
       return ctx.passthroughMetrics!.sets;
     case 'local': {

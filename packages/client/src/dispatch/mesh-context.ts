@@ -10,6 +10,7 @@ import type { EndpointPools } from '../connection/endpoint-pools.ts';
 import type { RandomSource } from '../lb/random-source.ts';
 import type { FailureBreakers } from '../resilience/failure-breaker.ts';
 import type { MatchContext } from '../route/match/index.ts';
+import type { MeshRuntime } from '../runtime/mesh-runtime.ts';
 import type { IstioRequestMetrics } from '../telemetry/istio-request-metrics.ts';
 import type { ObservedRequest } from '../telemetry/observed-request.ts';
 import type { PassthroughRecording } from '../telemetry/observing-handler.ts';
@@ -20,6 +21,8 @@ import type { MeshLifecycle } from './mesh-lifecycle.ts';
 
 export interface MeshContext {
   readonly pools: EndpointPools;
+  /** The runtime state of the clusters of the mesh in force, by name. */
+  readonly runtime: MeshRuntime;
   /** Closing and destroying: requests in flight register here (mesh-lifecycle.ts). */
   readonly lifecycle: MeshLifecycle;
   readonly random: RandomSource;

@@ -25,24 +25,24 @@
  * buffer streams), so such a request goes to the primary only. Upgrade requests are not mirrored.
  */
 import type { Dispatcher } from 'undici';
-import type { ClusterOutlier } from '../compile/cluster-outlier.ts';
-import type { CompiledCluster } from '../compile/compile-cluster.ts';
 import type { EndpointPools } from '../connection/endpoint-pools.ts';
 import type { Host } from '../lb/host.ts';
 import { type RandomSource, randomUint32 } from '../lb/random-source.ts';
 import type { AdmissionTicket, RequestAdmission } from '../resilience/request-admission.ts';
 import { applyHeaderMutations, type HeaderMutations } from '../route/header-mutations.ts';
 import type { MirrorPolicy } from '../route/route-action.ts';
+import type { ClusterOutlier } from '../runtime/cluster-outlier.ts';
+import type { MeshRuntime } from '../runtime/mesh-runtime.ts';
 import type { ClusterTraffic } from '../telemetry/cluster-traffic.ts';
 import { timerPiece } from '../timer-limit.ts';
 import { classifyAttemptError, isReplayableBody } from './attempt-outcome.ts';
 import type { IncomingRequest } from './incoming-request.ts';
-import { admissionOf } from './retry-admission.ts';
 
 /** What sending the mirrors of one forwarded request needs. */
 export interface MirrorRequest {
   readonly pools: EndpointPools;
-  readonly clusters: ReadonlyMap<string, CompiledCluster>;
+  /** The runtime state of the clusters of the mesh in force, by name. */
+  readonly clusters: MeshRuntime;
   /** The primary's upstream dispatch options (path already rewritten). */
   readonly options: Dispatcher.DispatchOptions;
   readonly request: IncomingRequest;
@@ -74,15 +74,16 @@ export function sendMirrors(mirrors: readonly MirrorPolicy[], req: MirrorRequest
   for (const m of mirrors) {
     const { numerator, denominator } = m.fraction;
     if (numerator === 0 || randomUint32(req.random) % denominator >= numerator) continue;
-    const cluster = req.clusters.get(m.cluster);
-    if (cluster === undefined || cluster.kind !== 'endpoints') continue;
-    const host = cluster.balancer?.pick(undefined);
+    const state = req.clusters.get(m.cluster);
+    if (state === undefined || state.cluster.kind !== 'endpoints') continue;
+    const cluster = state.cluster;
+    const host = state.balancer?.pick(undefined);
     if (!host) continue;
     // The mirror cluster's circuit breakers: over a limit the copy is dropped (admit() counts
     // the overflow in the cluster's stats, as Envoy's pool does for a shadow).
     let admission: RequestAdmission | undefined;
     let ticket: AdmissionTicket | undefined;
-    const a = admissionOf(cluster);
+    const a = state.requestAdmission();
     if (a.counting) {
       const t = a.admit();
       if (typeof t === 'string') continue;
@@ -97,10 +98,10 @@ export function sendMirrors(mirrors: readonly MirrorPolicy[], req: MirrorRequest
     const handler = new MirrorHandler(
       req.timeoutMs,
       host,
-      cluster.outlier,
+      state.outlier,
       admission,
       ticket,
-      cluster.metrics?.traffic,
+      state.metrics?.traffic,
     );
     try {
       const pool = req.pools.get(host, cluster, authority, req.request.scheme === 'https');

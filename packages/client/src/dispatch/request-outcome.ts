@@ -49,7 +49,7 @@ export function recordRequest(
   caller: Dispatcher.DispatchHandler,
 ): void {
   const metrics = route.metrics;
-  let sets = route.cluster.metrics;
+  let sets = route.state.metrics;
   if (metrics === undefined || sets === undefined) return;
   let labelFlags = flags;
   if (caller instanceof FaultDelay) {

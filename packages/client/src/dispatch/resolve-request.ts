@@ -19,6 +19,8 @@ import type { MatchContext } from '../route/match/index.ts';
 import type { ForwardingPolicy, HashPolicy } from '../route/route-action.ts';
 import type { RouteSelection, RouteTable } from '../route/route-table.ts';
 import { randomValueFromHeader, type WeightedClusterEntry } from '../route/weighted-clusters.ts';
+import type { ClusterRuntime } from '../runtime/cluster-runtime.ts';
+import type { MeshRuntime } from '../runtime/mesh-runtime.ts';
 import type { IncomingRequest } from './incoming-request.ts';
 import { compileRequestHasher, type RequestHasher } from './request-hash.ts';
 import type { RequestTarget } from './request-target.ts';
@@ -38,6 +40,8 @@ export type Decision =
       readonly selection: RouteSelection;
       readonly policy: ForwardingPolicy;
       readonly cluster: CompiledCluster;
+      /** The cluster's runtime state (the balancer to pick from, admission, outlier detection). */
+      readonly state: ClusterRuntime;
       /** The weighted entry picked, when the route splits by weight. */
       readonly entry: WeightedClusterEntry | undefined;
       readonly requestHeaderMutations: HeaderMutations;
@@ -64,6 +68,7 @@ function firstHeader(request: IncomingRequest, name: string): string | undefined
 /** Decides where a request goes. `table` is the route table of the request's port, if any. */
 export function resolveRequest(
   compiled: CompiledMesh,
+  runtime: MeshRuntime,
   table: RouteTable | undefined,
   target: RequestTarget,
   request: IncomingRequest,
@@ -123,9 +128,11 @@ export function resolveRequest(
   }
   if (clusterName === undefined)
     return { kind: 'error', error: new NoRouteError(where, 'the cluster header is missing'), selection };
-  const cluster = compiled.clusters.get(clusterName);
-  if (!cluster)
+  // The runtime holds every cluster of the mesh applied, each with its compiled cluster.
+  const state = runtime.get(clusterName);
+  if (!state)
     return { kind: 'error', error: new ClusterNotFoundError({ ...where, cluster: clusterName }), selection };
+  const cluster = state.cluster;
   if (cluster.kind === 'passthrough') {
     // An original-destination cluster goes through a plain Agent, which has only the URL's
     // scheme: any TLS the cluster or its port asks for is refused, never dropped.
@@ -141,6 +148,7 @@ export function resolveRequest(
     selection,
     policy: action,
     cluster,
+    state,
     entry,
     requestHeaderMutations: entry ? entry.requestHeaderMutations : selection.requestHeaderMutations,
     responseHeaderMutations: entry ? entry.responseHeaderMutations : selection.responseHeaderMutations,

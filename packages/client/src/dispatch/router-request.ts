@@ -50,7 +50,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import type { ClusterOutlier } from '../compile/cluster-outlier.ts';
 import type { PoolEntry } from '../connection/endpoint-pools.ts';
 import {
   InvalidRequestError,
@@ -67,6 +66,7 @@ import type { BreakerCall } from '../resilience/failure-breaker.ts';
 import type { AdmissionTicket, RequestAdmission } from '../resilience/request-admission.ts';
 import { effectivePerTryTimeoutMs } from '../resilience/request-deadline.ts';
 import { applyHeaderMutations } from '../route/header-mutations.ts';
+import type { ClusterOutlier } from '../runtime/cluster-outlier.ts';
 import { removePeerMetadataHeaders } from '../telemetry/peer-metadata/peer-metadata-headers.ts';
 import { localReplyStatus } from '../telemetry/response-outcome.ts';
 import { timerPiece } from '../timer-limit.ts';
@@ -77,7 +77,6 @@ import { classifyAttemptError, isDrainableResponse, mayRetryResponse } from './a
 import { EXPECTED_RQ_TIMEOUT_MS, expectedTimeoutMs } from './envoy-request-headers.ts';
 import type { MeshWaiter } from './mesh-lifecycle.ts';
 import { failureFlags, recordRequest, settleBreaker, Verdict } from './request-outcome.ts';
-import { admissionOf, retryAdmissionOf } from './retry-admission.ts';
 import { pickRetryHost, previousPrioritiesOf } from './retry-host-pick.ts';
 import {
   clearPerTry,
@@ -156,7 +155,7 @@ export class RouterRequest implements Dispatcher.DispatchController, DeadlineSta
   constructor(route: RouterRoute, caller: Dispatcher.DispatchHandler) {
     this.#route = route;
     this.#caller = caller;
-    this.outlier = route.cluster.outlier;
+    this.outlier = route.state.outlier;
     const perTry = route.retry?.perTryTimeoutMs ?? 0;
     this.#perTryTimeoutMs = perTry > 0 ? effectivePerTryTimeoutMs(route.timeoutMs, perTry) : 0;
     this.#startedAt = route.metrics === undefined ? 0 : performance.now();
@@ -164,8 +163,7 @@ export class RouterRequest implements Dispatcher.DispatchController, DeadlineSta
 
   /** Starts the request on `host` through `pool` (the first pick, already made). */
   start(host: Host, pool: PoolEntry): boolean {
-    const cluster = this.#route.cluster;
-    const admission = admissionOf(cluster);
+    const admission = this.#route.state.requestAdmission();
     if (admission.counting) {
       const ticket = admission.admit();
       if (typeof ticket === 'string') {
@@ -428,7 +426,7 @@ export class RouterRequest implements Dispatcher.DispatchController, DeadlineSta
       exponentialBackoffs: this.#exponentialBackoffs,
     });
     if (!decision.retry) return decision;
-    const admission = retryAdmissionOf(route.cluster);
+    const admission = route.state.requestAdmission().counters;
     if (!admission.tryStartRetry()) return { retry: false, reason: 'retry-overflow' };
     this.#retrySlot = admission;
     if (decision.backoff === 'exponential') this.#exponentialBackoffs++;
@@ -451,7 +449,7 @@ export class RouterRequest implements Dispatcher.DispatchController, DeadlineSta
       return;
     }
     const policy = route.retry!;
-    const balancer = route.cluster.balancer;
+    const balancer = route.state.balancer;
     let host: Host | undefined;
     if (balancer !== undefined) {
       if (policy.retryPriority !== undefined) {

@@ -10,6 +10,7 @@ import type { RandomSource } from '../lb/random-source.ts';
 import type { ClusterFailureBreaker } from '../resilience/failure-breaker.ts';
 import { type CompiledRetryPolicy, retriesEnabledFor } from '../resilience/retry-policy.ts';
 import type { HeaderMutations } from '../route/header-mutations.ts';
+import type { ClusterRuntime } from '../runtime/cluster-runtime.ts';
 import { isGrpcRequest } from '../telemetry/grpc-response-status.ts';
 import type { IstioRequestMetrics } from '../telemetry/istio-request-metrics.ts';
 import type { RequestObserver } from '../telemetry/request-observer.ts';
@@ -24,7 +25,10 @@ export interface RouterRoute {
   readonly pools: EndpointPools;
   /** The mesh's lifecycle: the router registers while in flight; destroy() ends it. */
   readonly mesh: MeshLifecycle;
+  /** The compiled cluster the request was routed to (its pools and settings). */
   readonly cluster: CompiledCluster;
+  /** The cluster's runtime state: balancer, outlier detection, admission, metric label sets. */
+  readonly state: ClusterRuntime;
   /** The options every attempt sends (path, headers and Host already rewritten). */
   readonly options: Dispatcher.DispatchOptions;
   /** The upstream authority (pools are keyed by it). */
@@ -88,6 +92,7 @@ export function routerRouteOf(
     pools: ctx.pools,
     mesh: ctx.lifecycle,
     cluster,
+    state: decision.state,
     options: upstream,
     authority,
     secure: request.scheme === 'https',

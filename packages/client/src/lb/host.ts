@@ -1,7 +1,7 @@
 /**
  * The load balancer's view of one upstream endpoint. Built by the cluster compiler from a
- * ClusterLoadAssignment; immutable except for the live counters, which the connection layer
- * updates as requests start and finish.
+ * ClusterLoadAssignment; immutable except for the in-flight count, which the request path
+ * updates as attempts start and finish.
  */
 export interface Locality {
   readonly region: string;
@@ -23,16 +23,15 @@ export interface Host {
   /** Endpoint labels (Istio puts workload labels in filter metadata "istio"). */
   readonly labels: Readonly<Record<string, string>>;
   /**
-   * Mutable: the health the LB plan reads: `edsHealth`, or `unhealthy` while outlier detection
-   * ejects the host (Envoy's FAILED_OUTLIER_CHECK flag beside the EDS health).
+   * The health the configuration (EDS `health_status`) gives the host. An outlier ejection is
+   * runtime state kept beside it (Envoy's FAILED_OUTLIER_CHECK flag beside the EDS health): LB
+   * plans read it through `LbPlanOptions.healthOf`.
    */
-  health: HostHealth;
+  readonly health: HostHealth;
   /**
-   * Mutable: the health the configuration (EDS `health_status`) gives the host, kept apart so an
-   * ejection ending restores it. Set by the cluster compiler; absent on hosts built elsewhere,
-   * where `health` is the configured health.
+   * Mutable: requests in flight to this endpoint; drives LEAST_REQUEST. The cluster compiler's
+   * hosts share one count per endpoint across snapshots, so a request that started on an older
+   * snapshot's Host still counts on the newer one.
    */
-  edsHealth?: HostHealth;
-  /** Mutable: requests in flight to this host; drives LEAST_REQUEST. */
   activeRequests: number;
 }

@@ -1,4 +1,4 @@
-import type { Host, Locality } from './host.ts';
+import type { Host, HostHealth, Locality } from './host.ts';
 
 /** The hosts of one locality within one priority (a ClusterLoadAssignment LocalityLbEndpoints). */
 export interface LocalityHostsInput {
@@ -36,6 +36,11 @@ export interface LbPlanOptions {
    * locality carries a weight.
    */
   readonly localityWeightedLb?: boolean;
+  /**
+   * The health a host has for this plan: its configured `health` unless something at runtime
+   * overrides it (an outlier ejection makes it unhealthy). Default: the configured health.
+   */
+  readonly healthOf?: (host: Host) => HostHealth;
 }
 
 /** Envoy's defaults for {@link LbPlanOptions}. */
@@ -114,7 +119,8 @@ export function buildLbPlan(priorities: readonly PriorityInput[], options: LbPla
     options.localityWeightedLb ?? input.some((p) => p.some((l) => l.weight !== undefined));
   const weighted = options.weightedPriorityHealth ?? false;
 
-  const levels = input.map((localities) => summarize(localities, factor, weighted));
+  const healthOf = options.healthOf ?? configuredHealth;
+  const levels = input.map((localities) => summarize(localities, factor, weighted, healthOf));
   const n = levels.length;
   const health = levels.map((l) => l.health);
   const degradedHealth = levels.map((l) => l.degradedHealth);
@@ -197,14 +203,17 @@ const NO_HOSTS: readonly Host[] = Object.freeze([]);
  * `hosts` itself when every host passes (the usual case: a big mesh keeps one array per
  * locality instead of three), else a new frozen array of the hosts that do.
  */
-function withHealth(hosts: readonly Host[], health: Host['health']): readonly Host[] {
+function withHealth(hosts: readonly Host[], health: HostHealth, healthOf: HealthOf): readonly Host[] {
   let count = 0;
-  for (const h of hosts) if (h.health === health) count++;
+  for (const h of hosts) if (healthOf(h) === health) count++;
   if (count === 0) return NO_HOSTS;
   if (count === hosts.length) return hosts;
   // slice: filter's result keeps its growth capacity, a copy is exact (plans are long-lived).
-  return Object.freeze(hosts.filter((h) => h.health === health).slice());
+  return Object.freeze(hosts.filter((h) => healthOf(h) === health).slice());
 }
+
+type HealthOf = (host: Host) => HostHealth;
+const configuredHealth: HealthOf = (host) => host.health;
 
 /** Frozen input arrays are kept as they are; anything else is copied, as the caller may mutate it. */
 function frozen(hosts: readonly Host[]): readonly Host[] {
@@ -212,12 +221,12 @@ function frozen(hosts: readonly Host[]): readonly Host[] {
   return Object.isFrozen(hosts) ? hosts : Object.freeze(hosts.slice());
 }
 
-function summarize(localities: PriorityInput, factor: number, weighted: boolean): Level {
+function summarize(localities: PriorityInput, factor: number, weighted: boolean, healthOf: HealthOf): Level {
   const plans: LocalityPlan[] = [];
   for (const l of localities) {
     const all = frozen(l.hosts);
-    const healthy = withHealth(all, 'healthy');
-    const degraded = withHealth(all, 'degraded');
+    const healthy = withHealth(all, 'healthy', healthOf);
+    const degraded = withHealth(all, 'degraded', healthOf);
     const weight = l.weight ?? 0;
     plans.push(
       Object.freeze({
@@ -233,8 +242,8 @@ function summarize(localities: PriorityInput, factor: number, weighted: boolean)
   }
   // One locality (or one non-empty one) is common: its arrays are the level's arrays.
   const hosts = concat(plans.map((p) => p.hosts));
-  const healthyHosts = withHealth(hosts, 'healthy');
-  const degradedHosts = withHealth(hosts, 'degraded');
+  const healthyHosts = withHealth(hosts, 'healthy', healthOf);
+  const degradedHosts = withHealth(hosts, 'degraded', healthOf);
   let health = 0;
   let degradedHealth = 0;
   if (hosts.length > 0) {

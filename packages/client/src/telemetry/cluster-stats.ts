@@ -14,9 +14,11 @@
  * one is not seen when the request ends.
  */
 import { Counter, Gauge } from 'prom-client';
-import type { CompiledCluster } from '../compile/compile-cluster.ts';
 import type { ClusterConnections } from '../connection/endpoint-pools.ts';
 import { ConfigError, type ConfigIssue } from '../errors.ts';
+import type { Host } from '../lb/host.ts';
+import type { OutlierStats } from '../resilience/outlier-detector.ts';
+import type { RequestAdmission } from '../resilience/request-admission.ts';
 import {
   CLUSTER_NAME_LABEL,
   ENVOY_CLUSTER_CIRCUIT_BREAKERS_DEFAULT_CX_OPEN,
@@ -46,8 +48,22 @@ import {
 import { ClusterTraffic } from './cluster-traffic.ts';
 import type { MetricsRegistry } from './istio-request-metrics.ts';
 
+/**
+ * What the stats read of a cluster at scrape time: its name and hosts, and its runtime state
+ * (runtime/cluster-runtime.ts).
+ */
+export interface ClusterStatsView {
+  readonly name: string;
+  readonly hosts: readonly Host[];
+  /** Admission counters; undefined before the cluster's first request. */
+  readonly admission: RequestAdmission | undefined;
+  readonly outlier:
+    | { readonly detector: { readonly stats: OutlierStats; isEjected(host: Host): boolean } }
+    | undefined;
+}
+
 /** What a stat reads from a cluster at scrape time; `undefined` leaves the cluster out. */
-type Read = (cluster: CompiledCluster, traffic: ClusterTraffic | undefined) => number | undefined;
+type Read = (cluster: ClusterStatsView, traffic: ClusterTraffic | undefined) => number | undefined;
 
 interface StatSpec {
   readonly name: string;
@@ -56,7 +72,7 @@ interface StatSpec {
   readonly read: Read;
 }
 
-const open = (c: CompiledCluster) => c.admission?.counters.open();
+const open = (c: ClusterStatsView) => c.admission?.counters.open();
 
 /** Every single-valued stat, with Envoy's description (cluster manager statistics docs). */
 const STATS: readonly StatSpec[] = [
@@ -126,7 +142,8 @@ const STATS: readonly StatSpec[] = [
     help: 'Current cluster healthy total (outlier ejections count as unhealthy).',
     read: (c) => {
       let n = 0;
-      for (const h of c.hosts) if (h.health === 'healthy') n++;
+      const detector = c.outlier?.detector;
+      for (const h of c.hosts) if (h.health === 'healthy' && detector?.isEjected(h) !== true) n++;
       return n;
     },
   },
@@ -179,7 +196,7 @@ interface ConnectionStatSpec {
   readonly name: string;
   readonly type: 'counter' | 'gauge';
   readonly help: string;
-  readonly read: (cluster: CompiledCluster, connections: ClusterConnections) => number;
+  readonly read: (cluster: ClusterStatsView, connections: ClusterConnections) => number;
 }
 
 const CONNECTION_STATS: readonly ConnectionStatSpec[] = [
@@ -220,25 +237,25 @@ export const CLUSTER_STAT_NAMES: readonly string[] = Object.freeze([
 ]);
 
 /** Options of {@link createClusterStats}. */
-export interface ClusterStatsOptions {
+export interface ClusterStatsOptions<V extends ClusterStatsView = ClusterStatsView> {
   readonly registry: MetricsRegistry;
   /** The clusters of the serving snapshot, read at each scrape. */
-  readonly clusters: () => Iterable<CompiledCluster>;
+  readonly clusters: () => Iterable<V>;
   /** A cluster's connections, read at each scrape; the connection stats are left out without it. */
-  readonly connections?: (cluster: CompiledCluster) => ClusterConnections;
+  readonly connections?: (cluster: V) => ClusterConnections;
 }
 
 /** Envoy's cluster stats of one mesh, registered in one registry. */
-export class ClusterStats {
+export class ClusterStats<V extends ClusterStatsView = ClusterStatsView> {
   readonly registry: MetricsRegistry;
   readonly #traffic = new Map<string, ClusterTraffic>();
 
   /** Use {@link createClusterStats}, which checks the registry first. */
-  constructor(options: ClusterStatsOptions) {
+  constructor(options: ClusterStatsOptions<V>) {
     this.registry = options.registry;
     const registers = [options.registry];
     /** The live clusters and their traffic; traffic of clusters no longer configured is dropped. */
-    const each = (fn: (c: CompiledCluster, t: ClusterTraffic | undefined) => void) => {
+    const each = (fn: (c: V, t: ClusterTraffic | undefined) => void) => {
       const live = new Set<string>();
       for (const c of options.clusters()) {
         live.add(c.name);
@@ -249,7 +266,7 @@ export class ClusterStats {
     /** One metric with a series per cluster; `value` undefined leaves the cluster out. */
     const perCluster = (
       spec: { readonly name: string; readonly type: 'counter' | 'gauge'; readonly help: string },
-      value: Read,
+      value: (c: V, t: ClusterTraffic | undefined) => number | undefined,
     ) => {
       const config = { name: spec.name, help: spec.help, labelNames: [CLUSTER_NAME_LABEL], registers };
       if (spec.type === 'counter') {
@@ -321,7 +338,9 @@ export class ClusterStats {
  *
  * @throws ConfigError (`DABBA_CONFIG_INVALID`) when the registry already has one of the names.
  */
-export function createClusterStats(options: ClusterStatsOptions): ClusterStats {
+export function createClusterStats<V extends ClusterStatsView>(
+  options: ClusterStatsOptions<V>,
+): ClusterStats<V> {
   const issues: ConfigIssue[] = [];
   for (const name of CLUSTER_STAT_NAMES) {
     if (options.registry.getSingleMetric(name) !== undefined) {

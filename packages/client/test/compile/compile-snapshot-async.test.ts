@@ -97,8 +97,11 @@ describe('compileSnapshotAsync', () => {
   });
 
   test('reuses the previous mesh hosts as compileSnapshot does', async () => {
+    // Two meshes in force, one per compile: an unchanged cluster is the previous one itself, so
+    // the two compiles must not share one previous (their balancers would share a position).
     const first = compileSnapshot(snapshot, undefined, mulberry32(1));
-    const sync = compileSnapshot(snapshot, first, mulberry32(2));
+    const twin = compileSnapshot(snapshot, undefined, mulberry32(1));
+    const sync = compileSnapshot(snapshot, twin, mulberry32(2));
     const sliced = await compileSnapshotAsync(snapshot, first, mulberry32(2), { sliceMs: 0 });
     for (const [name, c] of first.clusters) {
       assert.deepEqual(sliced.clusters.get(name)!.hosts, c.hosts);

@@ -5,13 +5,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Registry } from 'prom-client';
-import type { CompiledCluster } from '../../src/compile/compile-cluster.ts';
 import { ConfigError } from '../../src/errors.ts';
-import { createClusterStats } from '../../src/telemetry/cluster-stats.ts';
+import { type ClusterStatsView, createClusterStats } from '../../src/telemetry/cluster-stats.ts';
 import { ClusterTraffic } from '../../src/telemetry/cluster-traffic.ts';
 
-/** The parts of a compiled cluster the stats read. */
-function cluster(name: string, extra: Record<string, unknown> = {}): CompiledCluster {
+/** The parts of a cluster's runtime state the stats read. */
+function cluster(name: string, extra: Record<string, unknown> = {}): ClusterStatsView {
   return {
     name,
     hosts: [
@@ -21,7 +20,7 @@ function cluster(name: string, extra: Record<string, unknown> = {}): CompiledClu
     admission: undefined,
     outlier: undefined,
     ...extra,
-  } as unknown as CompiledCluster;
+  } as unknown as ClusterStatsView;
 }
 
 async function values(registry: Registry, name: string): Promise<Record<string, number>> {
@@ -96,7 +95,10 @@ test('circuit-breaker and outlier stats come from the live counters', async () =
     stats: { upstream_rq_pending_overflow: 7, upstream_rq_retry_overflow: 2 },
     open: () => ({ cx_open: 0, rq_pending_open: 1, rq_open: 1, rq_retry_open: 0 }),
   };
-  const detector = { stats: { ejectionsActive: 1, ejectionsEnforcedTotal: 5, ejectionsOverflow: 3 } };
+  const detector = {
+    stats: { ejectionsActive: 1, ejectionsEnforcedTotal: 5, ejectionsOverflow: 3 },
+    isEjected: () => false,
+  };
   createClusterStats({
     registry,
     clusters: () => [cluster('c', { admission: { counting: true, counters }, outlier: { detector } })],
