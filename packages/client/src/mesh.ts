@@ -14,6 +14,7 @@
  * through one {@link MeshContext}.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { SYSTEM_CLOCK } from '@dabba/core';
 import type {
   ConfigError,
   ConfigIssue,
@@ -207,6 +208,7 @@ export class Mesh extends Dispatcher {
     this.#matchContext = new MatchContext(EMPTY_VIEW, () => Math.floor(random() * 0x1_0000_0000));
     this.#context = {
       pools: this.#pools,
+      clock: SYSTEM_CLOCK,
       runtime: this.#runtime,
       lifecycle: this.#lifecycle,
       random,

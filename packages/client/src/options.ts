@@ -1,4 +1,5 @@
 import { debuglog } from 'node:util';
+import { MAX_TIMER_MS } from '@dabba/core';
 /**
  * Public options of `createMesh()` and their resolution into a frozen, fully specified object.
  * Options are validated once, at construction; every problem is reported together.
@@ -26,7 +27,6 @@ import {
   resolveTracingOptions,
   type TracingOptions,
 } from './telemetry/tracing/tracing-options.ts';
-import { MAX_TIMER_MS } from './timer-limit.ts';
 
 /** Receives what the mesh has to say about its configuration. */
 export interface MeshLogger {

@@ -2,7 +2,7 @@
  * @dabba/core: what every Dabba package shares, with no dependencies of its own.
  */
 export { DabbaChannel } from './channels.ts';
-export { type Clock, type ClockTimer, MAX_TIMER_MS, SYSTEM_CLOCK } from './clock.ts';
+export { type Clock, MAX_TIMER_MS, SYSTEM_CLOCK, type TimerHandle, type TimerOptions } from './clock.ts';
 export {
   ConfigError,
   type ConfigIssue,
@@ -12,6 +12,7 @@ export {
   formatIssue,
   type ResourceRef,
 } from './errors.ts';
+export { ManualClock } from './manual-clock.ts';
 export { type RandomSource, randomUint32 } from './random.ts';
 export {
   ENVOY_RESPONSE_FLAG_ORDER,

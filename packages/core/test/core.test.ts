@@ -10,6 +10,7 @@ import {
   ENVOY_RESPONSE_FLAG_ORDER,
   formatIssue,
   MAX_TIMER_MS,
+  ManualClock,
   ResponseFlag,
   randomUint32,
   SYSTEM_CLOCK,
@@ -84,19 +85,22 @@ describe('SYSTEM_CLOCK', () => {
   it('a delay past the timer limit fires at its full length, once; cancel stops it', () => {
     mock.timers.enable({ apis: ['setTimeout'] });
     try {
-      let fired = 0;
-      SYSTEM_CLOCK.setTimer(() => fired++, MAX_TIMER_MS * 2 + 5);
+      const fired: string[] = [];
+      SYSTEM_CLOCK.schedule((tag: string) => fired.push(tag), MAX_TIMER_MS * 2 + 5, 'long');
       // Node would fire it after 1 ms; it waits out each piece.
       mock.timers.tick(MAX_TIMER_MS);
       mock.timers.tick(MAX_TIMER_MS);
-      assert.equal(fired, 0);
+      assert.equal(fired.length, 0);
       mock.timers.tick(5);
-      assert.equal(fired, 1);
-      const timer = SYSTEM_CLOCK.setTimer(() => fired++, 10);
-      timer.cancel();
-      timer.cancel();
+      assert.deepEqual(fired, ['long']);
+      const timer = SYSTEM_CLOCK.schedule((tag: string) => fired.push(tag), 10, 'short');
+      SYSTEM_CLOCK.cancel(timer);
+      SYSTEM_CLOCK.cancel(timer);
+      const long = SYSTEM_CLOCK.schedule((tag: string) => fired.push(tag), MAX_TIMER_MS + 10, 'cancelled');
+      mock.timers.tick(MAX_TIMER_MS);
+      SYSTEM_CLOCK.cancel(long);
       mock.timers.tick(20);
-      assert.equal(fired, 1);
+      assert.deepEqual(fired, ['long']);
     } finally {
       mock.timers.reset();
     }
@@ -123,5 +127,27 @@ describe('randomUint32', () => {
       randomUint32(() => 0.5),
       2147483648,
     );
+  });
+});
+
+describe('ManualClock', () => {
+  it('runs due timers in order of due time, then of arming, each at its due time', () => {
+    const clock = new ManualClock(100);
+    const seen: string[] = [];
+    const at = (tag: string) => () => seen.push(`${tag}@${clock.now()}`);
+    clock.schedule(at('b'), 20, undefined);
+    clock.schedule(at('a'), 10, undefined);
+    clock.schedule(at('a2'), 10, undefined);
+    const c = clock.schedule(at('c'), 15, undefined);
+    clock.cancel(c);
+    clock.schedule(() => clock.schedule(at('nested'), 0, undefined), 5, undefined);
+    clock.advance(15);
+    assert.deepEqual(seen, ['nested@105', 'a@110', 'a2@110']);
+    assert.equal(clock.now(), 115);
+    assert.equal(clock.pending, 1);
+    clock.advance(10);
+    assert.deepEqual(seen.at(-1), 'b@120');
+    assert.equal(clock.pending, 0);
+    assert.equal(clock.wallNow() - clock.now(), 1_700_000_000_000);
   });
 });

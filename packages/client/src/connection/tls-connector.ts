@@ -98,14 +98,18 @@ export function createTlsConnector(dial: TlsDial): buildConnector.connector {
         socket.setNoDelay(true);
         socket.setKeepAlive(true, 60_000);
         // In pieces past Node's 24.8-day timer limit, as every configured duration.
-        const timer = SYSTEM_CLOCK.setTimer(() => {
-          socket.destroy();
-          finish(
-            new errors.ConnectTimeoutError(
-              `Connect Timeout Error (attempted address: ${endpoint}, timeout: ${dial.connectTimeoutMs}ms)`,
-            ),
-          );
-        }, dial.connectTimeoutMs);
+        const timer = SYSTEM_CLOCK.schedule(
+          () => {
+            socket.destroy();
+            finish(
+              new errors.ConnectTimeoutError(
+                `Connect Timeout Error (attempted address: ${endpoint}, timeout: ${dial.connectTimeoutMs}ms)`,
+              ),
+            );
+          },
+          dial.connectTimeoutMs,
+          undefined,
+        );
         socket.once('connect', () => {
           connected = true;
         });
@@ -113,11 +117,11 @@ export function createTlsConnector(dial: TlsDial): buildConnector.connector {
           session = { ticket, material };
         });
         socket.once('secureConnect', () => {
-          timer.cancel();
+          SYSTEM_CLOCK.cancel(timer);
           finish(null, socket);
         });
         socket.once('error', (err) => {
-          timer.cancel();
+          SYSTEM_CLOCK.cancel(timer);
           // Refused or unreachable before the handshake is a plain connection failure.
           finish(connected ? new TlsHandshakeError(endpoint, err) : err);
         });

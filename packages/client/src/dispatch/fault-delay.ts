@@ -15,12 +15,15 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { Clock, TimerHandle, TimerOptions } from '@dabba/core';
 import type { Dispatcher } from 'undici';
-import { timerPiece } from '../timer-limit.ts';
 import type { MeshLifecycle, MeshWaiter } from './mesh-lifecycle.ts';
 
 /** What runs once the delay is over, with this wrapper as its handler. */
 export type AfterDelay = (handler: FaultDelay) => void;
+
+/** Referenced on purpose: during the delay no socket is open to keep the process alive. */
+const KEEP_ALIVE: TimerOptions = Object.freeze({ ref: true });
 
 export class FaultDelay implements Dispatcher.DispatchController, Dispatcher.DispatchHandler, MeshWaiter {
   readonly #caller: Dispatcher.DispatchHandler;
@@ -32,7 +35,9 @@ export class FaultDelay implements Dispatcher.DispatchController, Dispatcher.Dis
    * start here (Envoy's duration runs from the downstream request) and knows to add `DI`.
    */
   readonly startedAt: number;
-  #timer: NodeJS.Timeout | undefined;
+  readonly #clock: Clock;
+  #timer: TimerHandle | undefined;
+  #next: AfterDelay | undefined;
   /** The controller of the request that runs after the delay. */
   #inner: Dispatcher.DispatchController | undefined;
   /** The delay ended (or the request was aborted during it). */
@@ -42,9 +47,15 @@ export class FaultDelay implements Dispatcher.DispatchController, Dispatcher.Dis
   #reason: Error | null = null;
   #cancelled: ((delay: FaultDelay) => void) | undefined;
 
-  constructor(caller: Dispatcher.DispatchHandler, startedAt: number, lifecycle?: MeshLifecycle) {
+  constructor(
+    caller: Dispatcher.DispatchHandler,
+    startedAt: number,
+    clock: Clock,
+    lifecycle?: MeshLifecycle,
+  ) {
     this.#caller = caller;
     this.startedAt = startedAt;
+    this.#clock = clock;
     this.#lifecycle = lifecycle;
   }
 
@@ -59,19 +70,15 @@ export class FaultDelay implements Dispatcher.DispatchController, Dispatcher.Dis
     if (this.#settled) return;
     this.#lifecycle?.requestStarted();
     this.#lifecycle?.waiting(this);
-    const piece = timerPiece(delayMs);
-    this.#timer = setTimeout(FaultDelay.#onDelayEnd, piece, this, next, delayMs - piece);
+    this.#next = next;
+    this.#timer = this.#clock.schedule(FaultDelay.#onDelayEnd, delayMs, this, KEEP_ALIVE);
   }
 
-  static #onDelayEnd(self: FaultDelay, next: AfterDelay, rest: number): void {
+  static #onDelayEnd(self: FaultDelay): void {
     self.#timer = undefined;
+    const next = self.#next!;
+    self.#next = undefined;
     if (self.#settled) return;
-    if (rest > 0) {
-      // A delay longer than one Node timer holds: wait out the rest.
-      const piece = timerPiece(rest);
-      self.#timer = setTimeout(FaultDelay.#onDelayEnd, piece, self, next, rest - piece);
-      return;
-    }
     const lifecycle = self.#lifecycle;
     lifecycle?.notWaiting(self);
     self.#settled = true;
@@ -111,7 +118,7 @@ export class FaultDelay implements Dispatcher.DispatchController, Dispatcher.Dis
     if (this.#settled) return; // the inner request has not started yet: it sees `aborted`
     this.#settled = true;
     if (this.#timer !== undefined) {
-      clearTimeout(this.#timer);
+      this.#clock.cancel(this.#timer);
       this.#timer = undefined;
       this.#lifecycle?.notWaiting(this);
       this.#lifecycle?.requestEnded();

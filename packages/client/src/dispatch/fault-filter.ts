@@ -40,7 +40,7 @@ export function injectFault(
     // router only starts then; an abort drawn with the delay is answered when it ends.
     observer?.delayed();
     const metrics = ctx.metrics;
-    new FaultDelay(handler, metrics === undefined ? 0 : performance.now(), ctx.lifecycle).start(
+    new FaultDelay(handler, metrics === undefined ? 0 : performance.now(), ctx.clock, ctx.lifecycle).start(
       injected.delayMs,
       abort === undefined
         ? (resumed) => ctx.resume(options, resumed, observer)

@@ -99,6 +99,7 @@ export function forwardUpstream(
       timeoutMs,
       stripHeaders: overrides === undefined ? undefined : CONSUMED_ENVOY_HEADERS,
       random: ctx.random,
+      clock: ctx.clock,
     });
   }
   return started;

@@ -5,6 +5,7 @@
  * per Mesh, made at construction, so the pipeline's functions take one argument for all of it
  * and nothing is built per request.
  */
+import type { Clock } from '@dabba/core';
 import type { Dispatcher } from 'undici';
 import type { EndpointPools } from '../connection/endpoint-pools.ts';
 import type { RandomSource } from '../lb/random-source.ts';
@@ -21,6 +22,8 @@ import type { MeshLifecycle } from './mesh-lifecycle.ts';
 
 export interface MeshContext {
   readonly pools: EndpointPools;
+  /** Time: the router's timeouts and backoff, fault delays, mirrors' timeouts. */
+  readonly clock: Clock;
   /** The runtime state of the clusters of the mesh in force, by name. */
   readonly runtime: MeshRuntime;
   /** Closing and destroying: requests in flight register here (mesh-lifecycle.ts). */

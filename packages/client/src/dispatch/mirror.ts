@@ -24,6 +24,7 @@
  * stream is consumed by the primary (Envoy tees it into a streaming shadow; Dabba does not
  * buffer streams), so such a request goes to the primary only. Upgrade requests are not mirrored.
  */
+import type { Clock, TimerHandle } from '@dabba/core';
 import type { Dispatcher } from 'undici';
 import type { EndpointPools } from '../connection/endpoint-pools.ts';
 import type { Host } from '../lb/host.ts';
@@ -34,7 +35,6 @@ import type { MirrorPolicy } from '../route/route-action.ts';
 import type { ClusterOutlier } from '../runtime/cluster-outlier.ts';
 import type { MeshRuntime } from '../runtime/mesh-runtime.ts';
 import type { ClusterTraffic } from '../telemetry/cluster-traffic.ts';
-import { timerPiece } from '../timer-limit.ts';
 import { classifyAttemptError, isReplayableBody } from './attempt-outcome.ts';
 import type { IncomingRequest } from './incoming-request.ts';
 
@@ -54,6 +54,8 @@ export interface MirrorRequest {
   /** Request headers the router consumed (x-envoy-*), left out of the copy as of the primary. */
   readonly stripHeaders?: readonly string[] | undefined;
   readonly random: RandomSource;
+  /** The clock of the copies' route timeout. */
+  readonly clock: Clock;
 }
 
 /**
@@ -96,6 +98,7 @@ export function sendMirrors(mirrors: readonly MirrorPolicy[], req: MirrorRequest
     if (req.requestHeaderMutations.length > 0) applyHeaderMutations(req.requestHeaderMutations, headers);
     headers.host = authority;
     const handler = new MirrorHandler(
+      req.clock,
       req.timeoutMs,
       host,
       state.outlier,
@@ -133,7 +136,8 @@ class MirrorHandler implements Dispatcher.DispatchHandler {
   readonly #traffic: ClusterTraffic | undefined;
   /** What Envoy's router would charge the cluster: the status, or its local reply's (503, 504). */
   #charged = 0;
-  #timer: NodeJS.Timeout | undefined;
+  readonly #clock: Clock;
+  #timer: TimerHandle | undefined;
   #controller: Dispatcher.DispatchController | undefined;
   #started = false;
   #responded = false;
@@ -141,6 +145,7 @@ class MirrorHandler implements Dispatcher.DispatchHandler {
   #ended = false;
 
   constructor(
+    clock: Clock,
     timeoutMs: number,
     host: Host,
     outlier: ClusterOutlier | undefined,
@@ -148,6 +153,7 @@ class MirrorHandler implements Dispatcher.DispatchHandler {
     ticket: AdmissionTicket | undefined,
     traffic: ClusterTraffic | undefined,
   ) {
+    this.#clock = clock;
     this.#traffic = traffic;
     this.#host = host;
     this.#outlier = outlier;
@@ -155,21 +161,11 @@ class MirrorHandler implements Dispatcher.DispatchHandler {
     this.#ticket = ticket;
     host.activeRequests++;
     // From dispatch, as the router's route timer: connecting counts against the route timeout.
-    if (timeoutMs > 0) {
-      const piece = timerPiece(timeoutMs);
-      this.#timer = setTimeout(MirrorHandler.#onTimeout, piece, this, timeoutMs - piece);
-      this.#timer.unref();
-    }
+    if (timeoutMs > 0) this.#timer = clock.schedule(MirrorHandler.#onTimeout, timeoutMs, this);
   }
 
-  static #onTimeout(mirror: MirrorHandler, rest: number): void {
+  static #onTimeout(mirror: MirrorHandler): void {
     mirror.#timer = undefined;
-    if (rest > 0) {
-      const piece = timerPiece(rest);
-      mirror.#timer = setTimeout(MirrorHandler.#onTimeout, piece, mirror, rest - piece);
-      mirror.#timer.unref();
-      return;
-    }
     mirror.#timedOut = true;
     const controller = mirror.#controller;
     if (controller !== undefined) {
@@ -230,7 +226,7 @@ class MirrorHandler implements Dispatcher.DispatchHandler {
   end(sent = true): void {
     if (this.#ended) return;
     this.#ended = true;
-    clearTimeout(this.#timer);
+    if (this.#timer !== undefined) this.#clock.cancel(this.#timer);
     this.#host.activeRequests--;
     if (sent) this.#traffic?.requestEnded(1, this.#charged, false, this.#timedOut && !this.#responded);
     if (this.#ticket !== undefined) this.#admission!.release(this.#ticket);

@@ -9,17 +9,19 @@
  * (measured) about 12 ns more to construct every router. The router is told when a deadline
  * passes (`routeTimedOut`, `perTryTimedOut`) and decides what that means.
  */
-import { MAX_TIMER_MS } from '../timer-limit.ts';
+import type { Clock, TimerHandle } from '@dabba/core';
 import type { AttemptHandler } from './attempt-handler.ts';
 
 /** The fields and callbacks of the router that the deadlines use. @internal */
 export interface DeadlineState {
-  /** The route deadline (`performance.now()` ms); undefined without a route timeout or once stopped. */
+  /** The clock the deadlines are read on and the timer armed with. */
+  readonly clock: Clock;
+  /** The route deadline (`clock.now()` ms); undefined without a route timeout or once stopped. */
   deadlineAt: number | undefined;
   /** The current attempt's per-try deadline; undefined when none is running. */
   perTryDeadlineAt: number | undefined;
   perTryAttempt: AttemptHandler | undefined;
-  deadlineTimer: NodeJS.Timeout | undefined;
+  deadlineTimer: TimerHandle | undefined;
   /** The deadline the timer is armed for. */
   deadlineTimerAt: number;
   /** The route deadline passed. */
@@ -34,25 +36,25 @@ export interface DeadlineState {
  */
 export function startDeadlines(s: DeadlineState, timeoutMs: number, perTryTimeoutMs: number): void {
   if (timeoutMs > 0) {
-    s.deadlineAt = performance.now() + timeoutMs;
+    s.deadlineAt = s.clock.now() + timeoutMs;
     if (perTryTimeoutMs === 0) arm(s, s.deadlineAt);
   }
 }
 
 /** ms left before the route deadline (0 once passed); undefined without a route timeout. */
 export function remainingMs(s: DeadlineState): number | undefined {
-  return s.deadlineAt === undefined ? undefined : Math.max(0, s.deadlineAt - performance.now());
+  return s.deadlineAt === undefined ? undefined : Math.max(0, s.deadlineAt - s.clock.now());
 }
 
 /** ms since the route timer of `timeoutMs` started; undefined without a route timeout. */
 export function elapsedMs(s: DeadlineState, timeoutMs: number): number | undefined {
-  return s.deadlineAt === undefined ? undefined : performance.now() - (s.deadlineAt - timeoutMs);
+  return s.deadlineAt === undefined ? undefined : s.clock.now() - (s.deadlineAt - timeoutMs);
 }
 
 /** `attempt` was dispatched: its per-try deadline of `perTryTimeoutMs` starts (0 = none). */
 export function startTry(s: DeadlineState, attempt: AttemptHandler, perTryTimeoutMs: number): void {
   if (perTryTimeoutMs === 0) return;
-  s.perTryDeadlineAt = performance.now() + perTryTimeoutMs;
+  s.perTryDeadlineAt = s.clock.now() + perTryTimeoutMs;
   s.perTryAttempt = attempt;
   arm(s, s.perTryDeadlineAt);
 }
@@ -68,24 +70,20 @@ export function stopDeadlines(s: DeadlineState): void {
   clearPerTry(s);
   s.deadlineAt = undefined;
   if (s.deadlineTimer !== undefined) {
-    clearTimeout(s.deadlineTimer);
+    s.clock.cancel(s.deadlineTimer);
     s.deadlineTimer = undefined;
   }
 }
 
-/** Makes the timer fire by `at` (a `performance.now()` time); an earlier arming stands. */
+/** Makes the timer fire by `at` (a `clock.now()` time); an earlier arming stands. */
 function arm(s: DeadlineState, at: number): void {
   if (s.deadlineTimer !== undefined) {
     if (s.deadlineTimerAt <= at) return;
-    clearTimeout(s.deadlineTimer);
+    s.clock.cancel(s.deadlineTimer);
   }
-  const now = performance.now();
-  // A deadline further away than one Node timer holds: the timer stops at a checkpoint on the
-  // way, finds nothing due there, and re-arms for what is left.
-  const delay = at - now > MAX_TIMER_MS ? MAX_TIMER_MS : Math.max(0, at - now);
-  s.deadlineTimerAt = delay === MAX_TIMER_MS ? now + MAX_TIMER_MS : at;
-  s.deadlineTimer = setTimeout(onTimer, delay, s);
-  s.deadlineTimer.unref();
+  s.deadlineTimerAt = at;
+  // Unreferenced: the attempt's socket keeps the process alive; a backoff arms its own timer.
+  s.deadlineTimer = s.clock.schedule(onTimer, at - s.clock.now(), s);
 }
 
 /**
@@ -107,12 +105,13 @@ function onTimer(s: DeadlineState): void {
     s.perTryTimedOut(attempt);
   }
   // Whatever is still ahead: the route deadline, or a later attempt's per-try deadline (none
-  // once the request ended: stopDeadlines() cleared both).
+  // once the request ended: stopDeadlines() cleared both). A retry started from perTryTimedOut
+  // may have armed the timer for its own per-try deadline already; arm() keeps the earlier.
   const next =
     s.perTryDeadlineAt === undefined
       ? s.deadlineAt
       : s.deadlineAt === undefined
         ? s.perTryDeadlineAt
         : Math.min(s.deadlineAt, s.perTryDeadlineAt);
-  if (next !== undefined && s.deadlineTimer === undefined) arm(s, next);
+  if (next !== undefined) arm(s, next);
 }

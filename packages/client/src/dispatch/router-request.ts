@@ -49,6 +49,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { Clock, TimerHandle, TimerOptions } from '@dabba/core';
 import type { Dispatcher } from 'undici';
 import type { PoolEntry } from '../connection/endpoint-pools.ts';
 import {
@@ -69,7 +70,6 @@ import { applyHeaderMutations } from '../route/header-mutations.ts';
 import type { ClusterOutlier } from '../runtime/cluster-outlier.ts';
 import { removePeerMetadataHeaders } from '../telemetry/peer-metadata/peer-metadata-headers.ts';
 import { localReplyStatus } from '../telemetry/response-outcome.ts';
-import { timerPiece } from '../timer-limit.ts';
 import { refuseCircuitOpen, refuseOverflow } from './admission-refusal.ts';
 import { attemptFailureError } from './attempt-failure.ts';
 import { ABANDONED, AttemptHandler } from './attempt-handler.ts';
@@ -102,6 +102,9 @@ function unsendable(err: Error): InvalidRequestError | undefined {
   });
 }
 
+/** A backoff keeps the process alive: no socket is open to do it. */
+const KEEP_ALIVE: TimerOptions = Object.freeze({ ref: true });
+
 export class RouterRequest implements Dispatcher.DispatchController, DeadlineState, MeshWaiter {
   /** @internal The cluster's outlier detection, read once per request; undefined when none. */
   readonly outlier: ClusterOutlier | undefined;
@@ -109,14 +112,16 @@ export class RouterRequest implements Dispatcher.DispatchController, DeadlineSta
   readonly #caller: Dispatcher.DispatchHandler;
   readonly #perTryTimeoutMs: number;
   #attempt: AttemptHandler | undefined;
-  /** @internal Run by router-deadline.ts: the route deadline, `performance.now()` ms. */
+  /** @internal The clock of the deadlines, the backoff and the idle timeout. */
+  readonly clock: Clock;
+  /** @internal Run by router-deadline.ts: the route deadline, `clock.now()` ms. */
   deadlineAt: number | undefined = undefined;
   /** @internal Run by router-deadline.ts: the current attempt's per-try deadline. */
   perTryDeadlineAt: number | undefined = undefined;
   /** @internal Run by router-deadline.ts: the attempt the per-try deadline is for. */
   perTryAttempt: AttemptHandler | undefined = undefined;
   /** @internal Run by router-deadline.ts: one timer for both deadlines. */
-  deadlineTimer: NodeJS.Timeout | undefined = undefined;
+  deadlineTimer: TimerHandle | undefined = undefined;
   /** @internal Run by router-deadline.ts: the deadline the timer is armed for. */
   deadlineTimerAt = 0;
   /** The controller of the attempt whose response was forwarded. */
@@ -126,11 +131,11 @@ export class RouterRequest implements Dispatcher.DispatchController, DeadlineSta
   #otherHosts: Host[] | undefined;
   /** previous_priorities state; created on the first retry of a route that configures it. */
   #previousPriorities: PreviousPriorities | undefined;
-  /** per_try_idle_timeout of the current attempt: re-armed by every response event. */
-  #idleTimer: NodeJS.Timeout | undefined;
-  /** per_try_idle_timeout is longer than one Node timer: activity re-arms it instead of refresh(). */
-  #idleInPieces = false;
-  #backoffTimer: NodeJS.Timeout | undefined;
+  /** per_try_idle_timeout of the current attempt: restarted by every response event. */
+  #idleTimer: TimerHandle | undefined;
+  /** The attempt the idle timer watches. */
+  #idleAttempt: AttemptHandler | undefined;
+  #backoffTimer: TimerHandle | undefined;
   #retrySlot: ClusterAdmission | undefined;
   /** The request's circuit-breaker slot; undefined when the cluster does not count requests. */
   #admission: RequestAdmission | undefined;
@@ -155,6 +160,7 @@ export class RouterRequest implements Dispatcher.DispatchController, DeadlineSta
   constructor(route: RouterRoute, caller: Dispatcher.DispatchHandler) {
     this.#route = route;
     this.#caller = caller;
+    this.clock = route.clock;
     this.outlier = route.state.outlier;
     const perTry = route.retry?.perTryTimeoutMs ?? 0;
     this.#perTryTimeoutMs = perTry > 0 ? effectivePerTryTimeoutMs(route.timeoutMs, perTry) : 0;
@@ -261,21 +267,13 @@ export class RouterRequest implements Dispatcher.DispatchController, DeadlineSta
   }
 
   #armIdle(attempt: AttemptHandler, idleMs: number): void {
-    const piece = timerPiece(idleMs);
-    this.#idleInPieces = piece < idleMs;
-    this.#idleTimer = setTimeout(RouterRequest.#onPerTryIdleTimeout, piece, this, attempt, idleMs - piece);
-    this.#idleTimer.unref();
+    this.#idleAttempt = attempt;
+    this.#idleTimer = this.clock.schedule(RouterRequest.#onPerTryIdleTimeout, idleMs, this);
   }
 
   /** The attempt showed activity: its idle timeout starts again. */
-  #idleActivity(attempt: AttemptHandler): void {
-    if (!this.#idleInPieces) {
-      this.#idleTimer?.refresh();
-      return;
-    }
-    if (this.#idleTimer === undefined) return;
-    clearTimeout(this.#idleTimer);
-    this.#armIdle(attempt, this.#route.retry?.perTryIdleTimeoutMs ?? 0);
+  #idleActivity(): void {
+    if (this.#idleTimer !== undefined) this.clock.refresh(this.#idleTimer);
   }
 
   /** @internal */
@@ -287,7 +285,7 @@ export class RouterRequest implements Dispatcher.DispatchController, DeadlineSta
     statusMessage: string | undefined,
   ): void {
     if (attempt !== this.#attempt) return;
-    this.#idleActivity(attempt);
+    this.#idleActivity();
     if (status < 200) {
       // Informational (100 Continue, 103 Early Hints): passed on, never decided on.
       this.#caller.onResponseStart?.(this, status, headers, statusMessage);
@@ -329,7 +327,7 @@ export class RouterRequest implements Dispatcher.DispatchController, DeadlineSta
   /** @internal */
   attemptData(attempt: AttemptHandler, chunk: Buffer): void {
     if (attempt === this.#attempt) {
-      this.#idleActivity(attempt);
+      this.#idleActivity();
       this.#responseBytes += chunk.length;
       this.#caller.onResponseData?.(this, chunk);
     }
@@ -435,8 +433,7 @@ export class RouterRequest implements Dispatcher.DispatchController, DeadlineSta
 
   #scheduleRetry(backoffMs: number): void {
     // Referenced on purpose: during a backoff no socket may keep the process alive.
-    const piece = timerPiece(backoffMs);
-    this.#backoffTimer = setTimeout(RouterRequest.#onBackoff, piece, this, backoffMs - piece);
+    this.#backoffTimer = this.clock.schedule(RouterRequest.#onBackoff, backoffMs, this, KEEP_ALIVE);
     this.#route.mesh.waiting(this);
   }
 
@@ -567,8 +564,9 @@ export class RouterRequest implements Dispatcher.DispatchController, DeadlineSta
 
   #clearIdle(): void {
     if (this.#idleTimer !== undefined) {
-      clearTimeout(this.#idleTimer);
+      this.clock.cancel(this.#idleTimer);
       this.#idleTimer = undefined;
+      this.#idleAttempt = undefined;
     }
   }
 
@@ -576,7 +574,7 @@ export class RouterRequest implements Dispatcher.DispatchController, DeadlineSta
     stopDeadlines(this);
     this.#clearIdle();
     if (this.#backoffTimer !== undefined) {
-      clearTimeout(this.#backoffTimer);
+      this.clock.cancel(this.#backoffTimer);
       this.#backoffTimer = undefined;
       this.#route.mesh.notWaiting(this);
     }
@@ -589,15 +587,10 @@ export class RouterRequest implements Dispatcher.DispatchController, DeadlineSta
     }
   }
 
-  static #onBackoff(router: RouterRequest, rest: number): void {
+  static #onBackoff(router: RouterRequest): void {
     router.#backoffTimer = undefined;
     if (router.#done) return;
-    if (rest <= 0) router.#route.mesh.notWaiting(router);
-    if (rest > 0) {
-      const piece = timerPiece(rest);
-      router.#backoffTimer = setTimeout(RouterRequest.#onBackoff, piece, router, rest - piece);
-      return;
-    }
+    router.#route.mesh.notWaiting(router);
     router.#retry();
   }
 
@@ -606,21 +599,11 @@ export class RouterRequest implements Dispatcher.DispatchController, DeadlineSta
    * per-try timeout before response headers (retried, `UT` when final), and unlike it still
    * enforced once the response streams: the body then fails (Envoy resets the stream).
    */
-  static #onPerTryIdleTimeout(router: RouterRequest, attempt: AttemptHandler, rest: number): void {
+  static #onPerTryIdleTimeout(router: RouterRequest): void {
+    const attempt = router.#idleAttempt!;
     router.#idleTimer = undefined;
+    router.#idleAttempt = undefined;
     if (attempt !== router.#attempt || router.#done) return;
-    if (rest > 0) {
-      const piece = timerPiece(rest);
-      router.#idleTimer = setTimeout(
-        RouterRequest.#onPerTryIdleTimeout,
-        piece,
-        router,
-        attempt,
-        rest - piece,
-      );
-      router.#idleTimer.unref();
-      return;
-    }
     router.outlier?.record(attempt.host, 'timeout');
     if (router.#forwardedController === undefined) {
       router.#attemptFailed(attempt, { kind: 'per-try-timeout' }, undefined, true);

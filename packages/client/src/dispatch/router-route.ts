@@ -3,6 +3,7 @@
  * {@link routerRouteOf}: one object literal, always built there with the same fields in the same
  * order, so every router reads it through one hidden class.
  */
+import type { Clock } from '@dabba/core';
 import type { Dispatcher } from 'undici';
 import type { CompiledCluster } from '../compile/compile-cluster.ts';
 import type { EndpointPools } from '../connection/endpoint-pools.ts';
@@ -23,6 +24,8 @@ import type { Decision } from './resolve-request.ts';
 
 export interface RouterRoute {
   readonly pools: EndpointPools;
+  /** The clock of the router's timeouts and backoff. */
+  readonly clock: Clock;
   /** The mesh's lifecycle: the router registers while in flight; destroy() ends it. */
   readonly mesh: MeshLifecycle;
   /** The compiled cluster the request was routed to (its pools and settings). */
@@ -90,6 +93,7 @@ export function routerRouteOf(
   const metrics = ctx.metrics;
   return {
     pools: ctx.pools,
+    clock: ctx.clock,
     mesh: ctx.lifecycle,
     cluster,
     state: decision.state,

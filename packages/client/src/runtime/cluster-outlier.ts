@@ -13,13 +13,13 @@
  * ejections, multipliers), as Envoy keeps a cluster's detector across EDS updates; otherwise the
  * old one is disposed with its timer.
  */
+import type { Clock, TimerHandle } from '@dabba/core';
 import type { OutlierConfig } from '@dabba/discovery';
 import type { CompiledCluster } from '../compile/compile-cluster.ts';
 import type { Host, HostHealth } from '../lb/host.ts';
 import { buildLbPlan, createLoadBalancer, type LoadBalancer } from '../lb/index.ts';
 import type { RandomSource } from '../lb/random-source.ts';
 import { OutlierDetector, type OutlierOutcome } from '../resilience/outlier-detector.ts';
-import { MAX_TIMER_MS, timerPiece } from '../timer-limit.ts';
 
 /** Whether two resolved outlier configs are the same (a detector carries over only then). */
 export function sameOutlierConfig(a: OutlierConfig, b: OutlierConfig): boolean {
@@ -34,33 +34,27 @@ export class ClusterOutlier {
   #cluster: CompiledCluster;
   /** Where a rebuilt balancer goes: the cluster's runtime state. */
   readonly #install: (balancer: LoadBalancer | undefined) => void;
-  #timer: NodeJS.Timeout | undefined;
+  readonly #clock: Clock;
+  #timer: TimerHandle | undefined;
 
   constructor(
     cluster: CompiledCluster,
     config: OutlierConfig,
     random: RandomSource,
+    clock: Clock,
     install: (b: LoadBalancer | undefined) => void,
   ) {
     this.#cluster = cluster;
     this.#install = install;
+    this.#clock = clock;
     this.detector = new OutlierDetector(config, cluster.hosts, {
       random,
+      clock,
       onChange: () => this.#rebuild(),
     });
-    // Unref'd: an idle mesh must not keep the process alive for its detectors.
-    if (config.intervalMs <= MAX_TIMER_MS) {
-      this.#timer = setInterval(ClusterOutlier.#tick, config.intervalMs, this);
-    } else {
-      // An interval longer than one Node timer holds: ticks on a chain of pieces.
-      this.#timer = setTimeout(
-        ClusterOutlier.#longTick,
-        MAX_TIMER_MS,
-        this,
-        config.intervalMs - MAX_TIMER_MS,
-      );
-    }
-    this.#timer.unref();
+    // Unreferenced: an idle mesh must not keep the process alive for its detectors. Re-armed
+    // after each sweep, as Envoy's interval timer is.
+    this.#timer = clock.schedule(ClusterOutlier.#tick, config.intervalMs, this);
   }
 
   get disposed(): boolean {
@@ -93,8 +87,7 @@ export class ClusterOutlier {
 
   dispose(): void {
     if (this.#timer === undefined) return;
-    // clearInterval and clearTimeout clear either kind of timer.
-    clearInterval(this.#timer);
+    this.#clock.cancel(this.#timer);
     this.#timer = undefined;
   }
 
@@ -112,17 +105,8 @@ export class ClusterOutlier {
   }
 
   static #tick(self: ClusterOutlier): void {
-    self.detector.tick();
-  }
-
-  static #longTick(self: ClusterOutlier, rest: number): void {
     if (self.#timer === undefined) return;
-    if (rest <= 0) {
-      self.detector.tick();
-      rest = self.detector.config.intervalMs;
-    }
-    const piece = timerPiece(rest);
-    self.#timer = setTimeout(ClusterOutlier.#longTick, piece, self, rest - piece);
-    self.#timer.unref();
+    self.#timer = self.#clock.schedule(ClusterOutlier.#tick, self.detector.config.intervalMs, self);
+    self.detector.tick();
   }
 }

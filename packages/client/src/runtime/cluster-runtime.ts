@@ -8,6 +8,7 @@
  * Envoy's cluster manager does: ejections while the outlier config is the same, in-flight
  * admission counts while the limits are the same.
  */
+import type { Clock } from '@dabba/core';
 import type { CircuitBreakerLimits } from '@dabba/discovery';
 import type { CompiledCluster } from '../compile/compile-cluster.ts';
 import { sameData } from '../compile/same-data.ts';
@@ -31,8 +32,11 @@ export class ClusterRuntime {
    */
   metrics: ResponseLabelSets | undefined;
 
-  constructor(cluster: CompiledCluster) {
+  readonly #clock: Clock;
+
+  constructor(cluster: CompiledCluster, clock: Clock) {
     this.name = cluster.name;
+    this.#clock = clock;
     this.#cluster = cluster;
     this.balancer = cluster.balancer;
     this.outlier = this.#startOutlier(cluster);
@@ -111,7 +115,7 @@ export class ClusterRuntime {
     const config = cluster.outlierConfig;
     const inputs = cluster.lbInputs;
     if (config === undefined || inputs === undefined || cluster.balancer === undefined) return undefined;
-    return new ClusterOutlier(cluster, config, inputs.random, (balancer) => {
+    return new ClusterOutlier(cluster, config, inputs.random, this.#clock, (balancer) => {
       this.balancer = balancer;
     });
   }

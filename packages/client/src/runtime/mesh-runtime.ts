@@ -4,11 +4,18 @@
  * new one, and disposes of the states of clusters that are gone. Requests already routed keep
  * the state they were routed with.
  */
+import { type Clock, SYSTEM_CLOCK } from '@dabba/core';
 import type { CompiledMesh } from '../compile/compile-snapshot.ts';
 import { ClusterRuntime } from './cluster-runtime.ts';
 
 export class MeshRuntime {
   readonly #clusters = new Map<string, ClusterRuntime>();
+  readonly #clock: Clock;
+
+  /** `clock` times the outlier detectors' sweeps. */
+  constructor(clock: Clock = SYSTEM_CLOCK) {
+    this.#clock = clock;
+  }
 
   /** The state of the cluster `name` of the mesh applied last. */
   get(name: string): ClusterRuntime | undefined {
@@ -27,7 +34,7 @@ export class MeshRuntime {
   apply(mesh: CompiledMesh): void {
     for (const [name, cluster] of mesh.clusters) {
       const state = this.#clusters.get(name);
-      if (state === undefined) this.#clusters.set(name, new ClusterRuntime(cluster));
+      if (state === undefined) this.#clusters.set(name, new ClusterRuntime(cluster, this.#clock));
       else state.adopt(cluster);
     }
     for (const [name, state] of this.#clusters) {

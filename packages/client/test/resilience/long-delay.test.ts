@@ -1,28 +1,23 @@
 /**
- * A delay longer than one Node timer holds (2^31-1 ms) is armed in pieces and fires once, at
- * its full length: Node's own timers would fire it after 1 ms. Mocked timers advance the clock
- * by days at once; the real-socket behaviour is pinned in test/e2e/long-durations.test.ts.
+ * A delay longer than one Node timer holds (2^31-1 ms) is armed in pieces by the system clock
+ * and fires once, at its full length: Node's own timers would fire it after 1 ms. Mocked timers
+ * advance the clock by days at once; the real-socket behaviour is pinned in
+ * test/e2e/long-durations.test.ts.
  */
 import assert from 'node:assert/strict';
 import { describe, it, mock } from 'node:test';
+import { MAX_TIMER_MS, SYSTEM_CLOCK } from '@dabba/core';
 import type { Dispatcher } from 'undici';
 import { FaultDelay } from '../../src/dispatch/fault-delay.ts';
-import { MAX_TIMER_MS, timerPiece } from '../../src/timer-limit.ts';
 
 const HOUR = 3_600_000;
 
 describe('delays past the timer limit', () => {
-  it('timerPiece gives at most what one timer holds', () => {
-    assert.equal(timerPiece(10), 10);
-    assert.equal(timerPiece(MAX_TIMER_MS), MAX_TIMER_MS);
-    assert.equal(timerPiece(600 * HOUR), MAX_TIMER_MS);
-  });
-
   it('a 600h fault delay ends after 600h, not before, and only once', () => {
     mock.timers.enable({ apis: ['setTimeout'] });
     try {
       const caller: Dispatcher.DispatchHandler = { onRequestStart() {} };
-      const delay = new FaultDelay(caller, 0);
+      const delay = new FaultDelay(caller, 0, SYSTEM_CLOCK);
       let resumed = 0;
       delay.start(600 * HOUR, () => {
         resumed++;
@@ -50,7 +45,7 @@ describe('delays past the timer limit', () => {
           error = e;
         },
       };
-      const delay = new FaultDelay(caller, 0);
+      const delay = new FaultDelay(caller, 0, SYSTEM_CLOCK);
       let resumed = 0;
       delay.start(100 * 24 * HOUR, () => {
         resumed++;
