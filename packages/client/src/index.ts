@@ -2,6 +2,8 @@
  * @dabba/client: the in-process data plane. `createMesh()` returns an undici Dispatcher that
  * routes, load-balances and forwards requests as an Envoy sidecar would.
  */
+
+export { DabbaChannel } from '@dabba/core';
 export {
   type CircuitBreakerLimitName,
   CircuitOpenError,
@@ -31,7 +33,13 @@ export type {
 } from './explain.ts';
 export type { InboundOptions } from './inbound/inbound-options.ts';
 export type { InboundListener, InboundRequest, InboundResponse } from './inbound/inbound-step.ts';
-export { createMesh, Mesh, type MeshEvents } from './mesh.ts';
+export {
+  type ConfigAppliedMessage,
+  type ConfigRejectedMessage,
+  createMesh,
+  Mesh,
+  type MeshEvents,
+} from './mesh.ts';
 export type { FailureBreakerOptions, MeshLogger, MeshOptions, MetricsOptions } from './options.ts';
 export { type ServeMetricsOptions, serveMetrics } from './serve-metrics.ts';
 export type { AccessLogOptions, AccessLogStream } from './telemetry/access-log/access-log-options.ts';

@@ -13,8 +13,10 @@
  * (`passthrough.ts`) and the upstream request (`forward-upstream.ts`), all reading this mesh
  * through one {@link MeshContext}.
  */
+
+import { channel } from 'node:diagnostics_channel';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { SYSTEM_CLOCK } from '@dabba/core';
+import { DabbaChannel, SYSTEM_CLOCK } from '@dabba/core';
 import type {
   ConfigError,
   ConfigIssue,
@@ -113,6 +115,26 @@ const EMPTY_VIEW: RequestView = { method: '', scheme: '', authority: '', path: '
 /**
  * A service mesh client in this process. Create one with {@link createMesh}.
  */
+/**
+ * Published on `dabba:config:applied` when a snapshot starts serving (`node:diagnostics_channel`).
+ */
+export interface ConfigAppliedMessage {
+  readonly mesh: Mesh;
+  readonly snapshot: Snapshot;
+}
+
+/**
+ * Published on `dabba:config:rejected` when a configuration will not serve: the source refused
+ * it, or the data plane could not apply it. The previous snapshot keeps serving.
+ */
+export interface ConfigRejectedMessage {
+  readonly mesh: Mesh;
+  readonly error: ConfigError;
+}
+
+const configApplied = channel(DabbaChannel.CONFIG_APPLIED);
+const configRejected = channel(DabbaChannel.CONFIG_REJECTED);
+
 // biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface below only adds typed overloads of EventEmitter methods
 export class Mesh extends Dispatcher {
   readonly workload: Workload;
@@ -234,7 +256,7 @@ export class Mesh extends Dispatcher {
       onError: (error) => {
         logger?.error(`${this.#options.config.name}: ${error.message}`);
         // Only a listener-less emitter throws on 'error'; this event has its own name on purpose.
-        this.emit('configError', error);
+        this.#configRejected(error);
         if (!this.#compiled) reject(error);
       },
       onNotice: (notice) => {
@@ -291,6 +313,8 @@ export class Mesh extends Dispatcher {
       // Breakers carry over by cluster name; those of removed clusters stop their timers.
       this.#breakers?.retainOnly(compiled.clusters);
       this.emit('snapshot', snapshot);
+      if (configApplied.hasSubscribers)
+        configApplied.publish({ mesh: this, snapshot } satisfies ConfigAppliedMessage);
       settle?.({ status: 'applied' });
       resolve(snapshot);
     } catch (err) {
@@ -298,11 +322,18 @@ export class Mesh extends Dispatcher {
       const error = err as ConfigError;
       this.#options.logger?.error(error.message);
       settle?.({ status: 'rejected', error });
-      this.emit('configError', error);
+      this.#configRejected(error);
       if (!this.#compiled) reject(error);
     } finally {
       if (this.#applying === controller) this.#applying = undefined;
     }
+  }
+
+  /** A configuration that will not serve: the event, and the diagnostics channel. */
+  #configRejected(error: ConfigError): void {
+    this.emit('configError', error);
+    if (configRejected.hasSubscribers)
+      configRejected.publish({ mesh: this, error } satisfies ConfigRejectedMessage);
   }
 
   /** A security warning, logged once per resource and message (every reload repeats them). */
