@@ -8,7 +8,15 @@ export { snapshotToConfigDump } from './config-dump.ts';
 export type { ConfigSource, ConfigSubscription, SnapshotListener } from './config-source.ts';
 export { type Decoded, IssueSink } from './decode/decoded.ts';
 export { durationMs, optionalDurationMs } from './decode/duration.ts';
+export { validateHeaderMatcher } from './decode/header-matcher.ts';
+export { validateQueryParameterMatcher } from './decode/query-parameter-matcher.ts';
 export { compileRe2, re2Problem } from './decode/re2.ts';
+export {
+  decodeRouteConfiguration,
+  decodeRouteConfigurationSteps,
+} from './decode/route-configuration.ts';
+export { validateRouteMatch } from './decode/route-match.ts';
+export { validateStringMatcher } from './decode/string-matcher.ts';
 export {
   type ClusterTransport,
   decodeClusterTransport,
@@ -23,6 +31,7 @@ export {
   type UpstreamTls,
   type UpstreamTransport,
 } from './decode/upstream-transport.ts';
+export { validateVirtualHostDomains } from './decode/virtual-host-domains.ts';
 export {
   ConfigError,
   type ConfigIssue,
@@ -44,6 +53,42 @@ export {
 } from './istio/mesh-config.ts';
 export { type ParsedYaml, parseIstioYaml } from './istio/parse-istio-yaml.ts';
 export { type TranslateResult, translateIstio } from './istio/translate.ts';
+export type { DirectResponseModel } from './model/direct-response.ts';
+export type {
+  FractionalPercent,
+  FractionalPercentDenominator,
+  RuntimeFractionalPercent,
+} from './model/fractional-percent.ts';
+export type { HashPolicyModel } from './model/hash-policy.ts';
+export type { Int64Range } from './model/header-matcher.ts';
+export type {
+  HeaderAppendAction,
+  HeaderMutationLists,
+  HeaderValueOptionModel,
+} from './model/header-mutations.ts';
+export type { FaultAbortModel, FaultDelayModel, HttpFaultModel } from './model/http-fault.ts';
+export type { MirrorPolicyModel } from './model/mirror-policy.ts';
+export type { RedirectActionModel, RedirectResponseCode } from './model/redirect-action.ts';
+export type { RegexRewriteModel } from './model/regex-rewrite.ts';
+export type {
+  RateLimitedRetryBackOffModel,
+  ResetHeaderFormat,
+  ResetHeaderModel,
+  RetryBackOffModel,
+  RetryHostPredicateModel,
+  RetryPolicyModel,
+  RetryPriorityModel,
+} from './model/retry-policy.ts';
+export type { ClusterSpecifierModel, RouteActionModel } from './model/route-action.ts';
+export type {
+  RouteActionChoice,
+  RouteConfigurationModel,
+  RouteModel,
+  UnsupportedRouteActionModel,
+  VirtualHostModel,
+} from './model/route-configuration.ts';
+export type { RegexMatcher } from './model/string-matcher.ts';
+export type { ClusterWeightModel, WeightedClustersModel } from './model/weighted-clusters.ts';
 export {
   checkConsistency,
   createSnapshot,
