@@ -60,7 +60,7 @@ export type {
   RuntimeFractionalPercent,
 } from './model/fractional-percent.ts';
 export type { HashPolicyModel } from './model/hash-policy.ts';
-export type { Int64Range } from './model/header-matcher.ts';
+export type { HeaderMatcher, Int64Range } from './model/header-matcher.ts';
 export type {
   HeaderAppendAction,
   HeaderMutationLists,
@@ -68,6 +68,7 @@ export type {
 } from './model/header-mutations.ts';
 export type { FaultAbortModel, FaultDelayModel, HttpFaultModel } from './model/http-fault.ts';
 export type { MirrorPolicyModel } from './model/mirror-policy.ts';
+export type { QueryParameterMatcher } from './model/query-parameter-matcher.ts';
 export type { RedirectActionModel, RedirectResponseCode } from './model/redirect-action.ts';
 export type { RegexRewriteModel } from './model/regex-rewrite.ts';
 export type {
@@ -87,7 +88,8 @@ export type {
   UnsupportedRouteActionModel,
   VirtualHostModel,
 } from './model/route-configuration.ts';
-export type { RegexMatcher } from './model/string-matcher.ts';
+export type { RouteMatch } from './model/route-match.ts';
+export type { RegexMatcher, StringMatcher } from './model/string-matcher.ts';
 export type { ClusterWeightModel, WeightedClustersModel } from './model/weighted-clusters.ts';
 export {
   checkConsistency,
