@@ -7,7 +7,7 @@
  */
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { RouteConfiguration, Snapshot } from '@dabba/discovery';
+import type { RouteConfigurationModel, Snapshot } from '@dabba/discovery';
 
 const CLIENT_SRC = path.join(import.meta.dirname, '..', '..', 'packages', 'client', 'src');
 
@@ -77,7 +77,7 @@ export interface RouteTable {
 }
 
 export interface RouteTableModule {
-  compileRouteTable(config: RouteConfiguration): RouteTable;
+  compileRouteTable(config: RouteConfigurationModel): RouteTable;
 }
 
 export interface CompiledCluster {

@@ -3,7 +3,7 @@
  * matches, the way a large VirtualService compiles), timing a hit on the first, the middle and
  * the last route. `select()` is what the request path calls once per request.
  */
-import { resolveWorkload, translateIstio } from '@dabba/discovery';
+import { decodeRouteConfiguration, resolveWorkload, translateIstio } from '@dabba/discovery';
 import { serviceYaml } from '../support/mesh-folder.ts';
 import { loadRouteTable, type RequestView } from './client-internals.ts';
 import { parseIstioTexts } from './istio-set.ts';
@@ -60,7 +60,9 @@ export async function runRouteBench(loop: LoopOptions): Promise<RouteBenchResult
   if (!config) throw new Error('no route configuration for port 8080');
   const vhost = config.virtualHosts.find((v) => v.domains.includes(HOST));
   if (vhost?.routes.length !== ROUTE_COUNT) throw new Error(`expected ${ROUTE_COUNT} routes`);
-  const table = compileRouteTable(config);
+  const decoded = decodeRouteConfiguration(config, 'routes.yaml');
+  if (!decoded.ok) throw new Error(decoded.issues[0]!.message);
+  const table = compileRouteTable(decoded.value);
 
   const time = (index: number): number => {
     const view: RequestView = {

@@ -29,9 +29,17 @@ export {
 } from './decode/decode-resources.ts';
 export { type Decoded, IssueSink } from './decode/decoded.ts';
 export { durationMs, optionalDurationMs } from './decode/duration.ts';
+export { validateHeaderMatcher } from './decode/header-matcher.ts';
 export { decodeListener } from './decode/listener.ts';
 export { decodeOutlierDetection, OUTLIER_DEFAULTS } from './decode/outlier-detection.ts';
+export { validateQueryParameterMatcher } from './decode/query-parameter-matcher.ts';
 export { compileRe2, re2Problem } from './decode/re2.ts';
+export {
+  decodeRouteConfiguration,
+  decodeRouteConfigurationSteps,
+} from './decode/route-configuration.ts';
+export { validateRouteMatch } from './decode/route-match.ts';
+export { validateStringMatcher } from './decode/string-matcher.ts';
 export {
   type ClusterTransport,
   decodeClusterTransport,
@@ -46,6 +54,7 @@ export {
   type UpstreamTls,
   type UpstreamTransport,
 } from './decode/upstream-transport.ts';
+export { validateVirtualHostDomains } from './decode/virtual-host-domains.ts';
 export {
   ConfigError,
   type ConfigIssue,
@@ -78,6 +87,7 @@ export type {
   OutlierConfig,
   RetryBudgetLimits,
 } from './model/cluster.ts';
+export type { DirectResponseModel } from './model/direct-response.ts';
 export type {
   EndpointAssignment,
   EndpointHealth,
@@ -86,6 +96,19 @@ export type {
   LocalityEndpoints,
 } from './model/endpoint-assignment.ts';
 export type {
+  FractionalPercent,
+  FractionalPercentDenominator,
+  RuntimeFractionalPercent,
+} from './model/fractional-percent.ts';
+export type { HashPolicyModel } from './model/hash-policy.ts';
+export type { HeaderMatcher, Int64Range } from './model/header-matcher.ts';
+export type {
+  HeaderAppendAction,
+  HeaderMutationLists,
+  HeaderValueOptionModel,
+} from './model/header-mutations.ts';
+export type { FaultAbortModel, FaultDelayModel, HttpFaultModel } from './model/http-fault.ts';
+export type {
   EscapedSlashesAction,
   HttpConnectionManagerModel,
   ListenerModel,
@@ -93,6 +116,30 @@ export type {
   PathNormalization,
   RouteSource,
 } from './model/listener.ts';
+export type { MirrorPolicyModel } from './model/mirror-policy.ts';
+export type { QueryParameterMatcher } from './model/query-parameter-matcher.ts';
+export type { RedirectActionModel, RedirectResponseCode } from './model/redirect-action.ts';
+export type { RegexRewriteModel } from './model/regex-rewrite.ts';
+export type {
+  RateLimitedRetryBackOffModel,
+  ResetHeaderFormat,
+  ResetHeaderModel,
+  RetryBackOffModel,
+  RetryHostPredicateModel,
+  RetryPolicyModel,
+  RetryPriorityModel,
+} from './model/retry-policy.ts';
+export type { ClusterSpecifierModel, RouteActionModel } from './model/route-action.ts';
+export type {
+  RouteActionChoice,
+  RouteConfigurationModel,
+  RouteModel,
+  UnsupportedRouteActionModel,
+  VirtualHostModel,
+} from './model/route-configuration.ts';
+export type { RouteMatch } from './model/route-match.ts';
+export type { RegexMatcher, StringMatcher } from './model/string-matcher.ts';
+export type { ClusterWeightModel, WeightedClustersModel } from './model/weighted-clusters.ts';
 export {
   checkConsistency,
   createSnapshot,

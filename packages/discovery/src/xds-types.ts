@@ -34,15 +34,12 @@ export {
 export { type Listener, ListenerSchema } from '#xds/envoy/config/listener/v3/listener_pb.js';
 export {
   type DirectResponseAction,
-  type HeaderMatcher,
-  type QueryParameterMatcher,
   type RedirectAction,
   RedirectAction_RedirectResponseCode,
   type RetryPolicy,
   type Route,
   type RouteAction,
   type RouteAction_HashPolicy,
-  type RouteMatch,
   type VirtualHost,
   type WeightedCluster,
   type WeightedCluster_ClusterWeight,
@@ -62,4 +59,3 @@ export {
   type HttpProtocolOptions,
   HttpProtocolOptionsSchema,
 } from '#xds/envoy/extensions/upstreams/http/v3/http_protocol_options_pb.js';
-export type { StringMatcher } from '#xds/envoy/type/matcher/v3/string_pb.js';

@@ -7,6 +7,7 @@ import { setImmediate } from 'node:timers';
 import {
   ConfigError,
   type ConfigIssue,
+  decodeRouteConfigurationSteps,
   type ListenerSettings,
   PASSTHROUGH_CLUSTER,
   type RouteConfiguration,
@@ -133,14 +134,10 @@ function* compileSteps(
   ): Generator<void, RouteTable | undefined, void> {
     const existing = compiledRoutes.get(name);
     if (existing) return existing;
-    try {
-      const table = yield* compileRouteTableSteps(config, { random });
-      compiledRoutes.set(name, table);
-      return table;
-    } catch (err) {
-      const e = err as Error & { issues?: { path: string; message: string }[]; path?: string };
-      const list = e.issues ?? [{ path: e.path ?? '', message: e.message }];
-      for (const i of list) {
+    const decoded = yield* decodeRouteConfigurationSteps(config, snapshot.source);
+    if (!decoded.ok) {
+      // Named as the listener names it: an inline route configuration may have no name.
+      for (const i of decoded.issues) {
         issues.push({
           source: snapshot.source,
           resource: { kind: 'RouteConfiguration', name },
@@ -150,6 +147,9 @@ function* compileSteps(
       }
       return undefined;
     }
+    const table = yield* compileRouteTableSteps(decoded.value, { random });
+    compiledRoutes.set(name, table);
+    return table;
   }
 
   for (const { port, http } of snapshot.models.listeners.values()) {

@@ -16,7 +16,8 @@
  */
 import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import type { SanMatcher, SanType, UpstreamTls } from '@dabba/discovery';
-import { compileSafeRegex } from '../route/match/safe-regex.ts';
+import { MatcherCompileError } from '../route/match/matcher-compile-error.ts';
+import { compileSafeRegex, type FullMatch } from '../route/match/safe-regex.ts';
 
 type Check = (hostname: string, cert: PeerCertificate) => Error | undefined;
 
@@ -78,7 +79,7 @@ function dnsNameMatch(expected: string, san: string): boolean {
 
 function compileMatcher(m: SanMatcher): (san: San) => boolean {
   if (m.kind === 'regex') {
-    const full = compileSafeRegex({ regex: m.value }, 'matchSubjectAltNames');
+    const full = sanRegex(m.value);
     return (san) =>
       (m.sanType === undefined ? san.type !== 'OTHER_NAME' : san.type === m.sanType) && full(san.value);
   }
@@ -102,6 +103,17 @@ function compileMatcher(m: SanMatcher): (san: San) => boolean {
     if (m.kind === 'exact' && san.type === 'DNS') return dnsNameMatch(m.value, san.value);
     return test(san.value);
   };
+}
+
+// The cluster's transport decoder does not check SAN patterns, so a bad one is refused here, as
+// a configuration error naming the field.
+function sanRegex(pattern: string): FullMatch {
+  try {
+    return compileSafeRegex({ regex: pattern });
+  } catch (cause) {
+    const detail = cause instanceof Error ? cause.message : String(cause);
+    throw new MatcherCompileError('matchSubjectAltNames.regex', `invalid RE2 regex: ${detail}`, { cause });
+  }
 }
 
 /**

@@ -13,11 +13,8 @@
  *   `header_delay` / `header_abort`; the percentage headers can only lower the configured one;
  * - `upstream_cluster`, `downstream_nodes` and `headers` restrict which requests can be faulted.
  */
-import { decodeAny, durationMs, type HTTPFault, HTTPFaultSchema, type Route } from '@dabba/discovery';
+import type { FractionalPercent, FractionalPercentDenominator, HttpFaultModel } from '@dabba/discovery';
 import { type RandomSource, randomUint32 } from '../lb/random-source.ts';
-
-/** A `typed_per_filter_config` value (google.protobuf.Any), as the route holds it. */
-export type FilterConfigAny = Route['typedPerFilterConfig'][string];
 
 /** Request headers Envoy reads for header-controlled faults (filters/common/fault HeaderNames). */
 export const FAULT_HEADERS = Object.freeze({
@@ -66,10 +63,6 @@ export interface CompiledFault {
   readonly upstreamCluster: string;
   /** Fault only requests whose x-envoy-downstream-service-node is listed (empty: any). */
   readonly downstreamNodes: readonly string[];
-  /** The HeaderMatchers of `headers`, left for the route matcher compiler (empty: any request). */
-  readonly headers: HTTPFault['headers'];
-  /** max_active_faults; undefined is unlimited. */
-  readonly maxActiveFaults: number | undefined;
 }
 
 /** What to do to one request. Both absent: leave it alone. */
@@ -83,48 +76,47 @@ export interface FaultDecision {
 /** Reads a request header (lowercase name); the first value when there are several. */
 export type FaultHeaderLookup = (name: string) => string | undefined;
 
-// envoy.type.v3.FractionalPercent.DenominatorType: HUNDRED = 0, TEN_THOUSAND = 1, MILLION = 2.
-const DENOMINATORS = [100, 10_000, 1_000_000] as const;
+const DENOMINATORS: Readonly<Record<FractionalPercentDenominator, number>> = {
+  HUNDRED: 100,
+  TEN_THOUSAND: 10_000,
+  MILLION: 1_000_000,
+};
 
-function fraction(p: { numerator: number; denominator: number } | undefined): Fraction {
-  if (!p) return { numerator: 0, denominator: 100 };
-  return { numerator: p.numerator, denominator: DENOMINATORS[p.denominator] ?? 100 };
+/** A FractionalPercent as integers; an absent one is 0%, an absent denominator HUNDRED. */
+export function fractionOf(p: FractionalPercent | undefined): Fraction {
+  return { numerator: p?.numerator ?? 0, denominator: DENOMINATORS[p?.denominator ?? 'HUNDRED'] };
 }
 
 /**
- * Decodes and compiles an `envoy.filters.http.fault` per-route config. Returns undefined when
- * there is none, or when it has neither delay nor abort (then no fault can fire).
- *
- * @throws XdsDecodeError if the Any does not hold a valid HTTPFault.
+ * Compiles a decoded `envoy.filters.http.fault` per-route config. Returns undefined when there
+ * is none, or when it has neither delay nor abort (then no fault can fire).
  */
-export function compileFault(any: FilterConfigAny | undefined): CompiledFault | undefined {
-  if (!any) return undefined;
-  const f = decodeAny(any, HTTPFaultSchema);
-  let delay: CompiledDelay | undefined;
-  const spec = f.delay?.faultDelaySecifier;
-  if (f.delay && spec?.case !== undefined) {
-    // PROTOBUF_GET_MS_REQUIRED truncates the Duration to whole milliseconds.
-    const fixedDelayMs = spec.case === 'fixedDelay' ? durationMs(spec.value) : undefined;
-    delay = Object.freeze({ fixedDelayMs, percentage: fraction(f.delay.percentage) });
-  }
-  let abort: CompiledAbort | undefined;
-  const type = f.abort?.errorType;
-  if (f.abort && type?.case !== undefined) {
-    abort = Object.freeze({
-      httpStatus: type.case === 'httpStatus' ? type.value : undefined,
-      grpcStatus: type.case === 'grpcStatus' ? type.value : undefined,
-      fromHeaders: type.case === 'headerAbort',
-      percentage: fraction(f.abort.percentage),
-    });
-  }
+export function compileFault(fault: HttpFaultModel | undefined): CompiledFault | undefined {
+  if (!fault) return undefined;
+  const d = fault.delay;
+  const delay: CompiledDelay | undefined =
+    d === undefined
+      ? undefined
+      : Object.freeze({
+          fixedDelayMs: d.kind === 'fixed' ? d.fixedDelayMs : undefined,
+          percentage: fractionOf(d.percentage),
+        });
+  const a = fault.abort;
+  const abort: CompiledAbort | undefined =
+    a === undefined
+      ? undefined
+      : Object.freeze({
+          httpStatus: a.kind === 'http' ? a.httpStatus : undefined,
+          grpcStatus: a.kind === 'grpc' ? a.grpcStatus : undefined,
+          fromHeaders: a.kind === 'header',
+          percentage: fractionOf(a.percentage),
+        });
   if (!delay && !abort) return undefined;
   return Object.freeze({
     delay,
     abort,
-    upstreamCluster: f.upstreamCluster,
-    downstreamNodes: Object.freeze([...f.downstreamNodes]),
-    headers: f.headers,
-    maxActiveFaults: f.maxActiveFaults,
+    upstreamCluster: fault.upstreamCluster,
+    downstreamNodes: fault.downstreamNodes,
   });
 }
 
@@ -149,9 +141,9 @@ function enabled(p: Fraction, random: RandomSource): boolean {
 
 /**
  * Decides the fault for one request that already passed the fault's request filters
- * (upstream cluster, downstream nodes, header matchers, max active faults: see
- * {@link CompiledFault}). Draws the delay first and the abort second, each independently, as
- * Envoy does (the abort draw happens when the delay ends; the order of draws is the same).
+ * (upstream cluster, downstream nodes: see {@link CompiledFault}). Draws the delay first and
+ * the abort second, each independently, as Envoy does (the abort draw happens when the delay
+ * ends; the order of draws is the same).
  *
  * `headers` is needed only for `header_delay` / `header_abort` configs; without it, or when the
  * header is absent or not a number, a header-controlled fault does not fire.

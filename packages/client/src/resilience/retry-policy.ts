@@ -1,12 +1,5 @@
-import type { RetryPolicy } from '@dabba/discovery';
-import { decodeAny, durationMs, PreviousPrioritiesConfigSchema } from '@dabba/discovery';
-import { headerMatcherFromXds } from '../route/from-xds.ts';
-import {
-  compileHeaderMatcher,
-  type MatchContext,
-  MatcherCompileError,
-  type RequestMatch,
-} from '../route/match/index.ts';
+import type { RetryPolicyModel } from '@dabba/discovery';
+import { compileHeaderMatcher, type MatchContext, type RequestMatch } from '../route/match/index.ts';
 
 /**
  * Retry conditions as bit flags, parsed once from `retry_on`. Names and meanings are Envoy's
@@ -84,13 +77,6 @@ export const DEFAULT_NUM_RETRIES = 1;
 /** RateLimitedRetryBackOff.max_interval default (300 s). */
 export const DEFAULT_RATE_LIMITED_MAX_INTERVAL_MS = 300_000;
 
-const PREVIOUS_HOSTS_NAME = 'envoy.retry_host_predicates.previous_hosts';
-const PREVIOUS_HOSTS_TYPE =
-  'type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate';
-const PREVIOUS_PRIORITIES_NAME = 'envoy.retry_priorities.previous_priorities';
-const PREVIOUS_PRIORITIES_TYPE =
-  'type.googleapis.com/envoy.extensions.retry.priority.previous_priorities.v3.PreviousPrioritiesConfig';
-
 /** RetryPolicy.ResetHeader as plain data. */
 export interface ResetHeader {
   /** Lowercase header name. */
@@ -109,10 +95,6 @@ export interface RateLimitedRetryBackOff {
 /** RetryPolicy.retry_priority: Dabba knows only Envoy's previous_priorities. */
 export interface RetryPriority {
   readonly name: string;
-  /** typed_config type URL, or `''` when the config is given by name only. */
-  readonly typeUrl: string;
-  /** typed_config bytes (PreviousPrioritiesConfig), undecoded. */
-  readonly config: Uint8Array | undefined;
   /** PreviousPrioritiesConfig `update_frequency`: attempts between two load recomputations (> 0). */
   readonly updateFrequency: number;
 }
@@ -163,64 +145,33 @@ export function parseRetryOn(text: string): number {
 }
 
 /**
- * Compiles an xDS RetryPolicy (route_components.proto RetryPolicy; defaults from
+ * Compiles a decoded RetryPolicy (route_components.proto RetryPolicy; defaults from
  * source/common/router/retry_policy_impl.cc). `undefined` in, `undefined` out: without a
  * policy Envoy neither retries nor applies a per-try timeout.
- *
- * @param path field path of the RetryPolicy, used in errors.
- * @throws MatcherCompileError on values Envoy rejects: a retry_back_off without base_interval,
- *   max_interval below base_interval, a host predicate or retry priority Dabba does not implement,
- *   retry_options_predicates, a bad header matcher.
  */
-export function compileRetryPolicy(
-  xds: RetryPolicy | undefined,
-  path = 'retryPolicy',
-): CompiledRetryPolicy | undefined {
-  if (xds === undefined) return undefined;
-  const { baseIntervalMs, maxIntervalMs } = backOff(xds, path);
-  if (xds.retryOptionsPredicates.length > 0) {
-    // Envoy has no built-in options predicate; an unknown extension makes it reject the route.
-    throw new MatcherCompileError(`${path}.retryOptionsPredicates`, 'not supported by Dabba');
-  }
-  let previousHosts = false;
-  xds.retryHostPredicate.forEach((p, i) => {
-    const typeUrl = p.configType.case === 'typedConfig' ? p.configType.value.typeUrl : '';
-    // Envoy resolves an extension by typed_config type URL, else by name.
-    if (typeUrl === PREVIOUS_HOSTS_TYPE || (typeUrl === '' && p.name === PREVIOUS_HOSTS_NAME)) {
-      previousHosts = true;
-      return;
-    }
-    throw new MatcherCompileError(
-      `${path}.retryHostPredicate[${i}]`,
-      `retry host predicate ${typeUrl || p.name} is not supported by Dabba`,
-    );
-  });
-  const selectionAttempts = Number(xds.hostSelectionRetryMaxAttempts);
+export function compileRetryPolicy(policy: RetryPolicyModel | undefined): CompiledRetryPolicy | undefined {
+  if (policy === undefined) return undefined;
+  const selectionAttempts = policy.hostSelectionRetryMaxAttempts;
+  const priority = policy.retryPriority;
   return Object.freeze({
-    retryOn: parseRetryOn(xds.retryOn),
-    numRetries: xds.numRetries ?? DEFAULT_NUM_RETRIES,
-    retriableStatusCodes: new Set(xds.retriableStatusCodes),
-    retriableHeaders: Object.freeze(
-      xds.retriableHeaders.map((h, i) => {
-        const p = `${path}.retriableHeaders[${i}]`;
-        return compileHeaderMatcher(headerMatcherFromXds(h, p), p);
-      }),
-    ),
+    retryOn: parseRetryOn(policy.retryOn),
+    numRetries: policy.numRetries ?? DEFAULT_NUM_RETRIES,
+    retriableStatusCodes: new Set(policy.retriableStatusCodes),
+    retriableHeaders: Object.freeze(policy.retriableHeaders.map((h) => compileHeaderMatcher(h))),
     retriableRequestHeaders: Object.freeze(
-      xds.retriableRequestHeaders.map((h, i) => {
-        const p = `${path}.retriableRequestHeaders[${i}]`;
-        return compileHeaderMatcher(headerMatcherFromXds(h, p), p);
-      }),
+      policy.retriableRequestHeaders.map((h) => compileHeaderMatcher(h)),
     ),
-    perTryTimeoutMs: xds.perTryTimeout === undefined ? 0 : durationMs(xds.perTryTimeout),
-    perTryIdleTimeoutMs: xds.perTryIdleTimeout === undefined ? 0 : durationMs(xds.perTryIdleTimeout),
-    baseIntervalMs,
-    maxIntervalMs,
-    rateLimitedBackOff: rateLimited(xds, path),
-    previousHosts,
-    // int64 in the proto; 0 (unset) means Envoy's default of one extra selection.
+    perTryTimeoutMs: policy.perTryTimeoutMs ?? 0,
+    perTryIdleTimeoutMs: policy.perTryIdleTimeoutMs ?? 0,
+    ...backOff(policy),
+    rateLimitedBackOff: rateLimited(policy),
+    previousHosts: policy.retryHostPredicates.some((p) => p.kind === 'previousHosts'),
+    // 0 (unset) means Envoy's default of one extra selection.
     hostSelectionRetryMaxAttempts: selectionAttempts > 0 ? selectionAttempts : 1,
-    retryPriority: retryPriority(xds, path),
+    retryPriority:
+      priority === undefined
+        ? undefined
+        : Object.freeze({ name: priority.name, updateFrequency: priority.updateFrequency }),
   });
 }
 
@@ -235,82 +186,37 @@ export function retriesEnabledFor(policy: CompiledRetryPolicy, request: MatchCon
   return m.length === 0 || m.some((match) => match(request));
 }
 
-function backOff(xds: RetryPolicy, path: string): { baseIntervalMs: number; maxIntervalMs: number } {
-  const b = xds.retryBackOff;
+function backOff(policy: RetryPolicyModel): { baseIntervalMs: number; maxIntervalMs: number } {
+  const b = policy.retryBackOff;
   if (b === undefined) {
     return {
       baseIntervalMs: DEFAULT_RETRY_BASE_INTERVAL_MS,
       maxIntervalMs: DEFAULT_RETRY_BASE_INTERVAL_MS * DEFAULT_RETRY_MAX_INTERVAL_FACTOR,
     };
   }
-  if (b.baseInterval === undefined) {
-    throw new MatcherCompileError(`${path}.retryBackOff.baseInterval`, 'is required');
-  }
   // Sub-millisecond values round up to 1 ms (RetryPolicyImpl), for both bounds.
-  const baseIntervalMs = Math.max(1, durationMs(b.baseInterval));
-  if (b.maxInterval === undefined) {
+  const baseIntervalMs = Math.max(1, b.baseIntervalMs);
+  if (b.maxIntervalMs === undefined) {
     return { baseIntervalMs, maxIntervalMs: baseIntervalMs * DEFAULT_RETRY_MAX_INTERVAL_FACTOR };
   }
-  const maxIntervalMs = Math.max(1, durationMs(b.maxInterval));
-  if (maxIntervalMs < baseIntervalMs) {
-    throw new MatcherCompileError(
-      `${path}.retryBackOff.maxInterval`,
-      'must be greater than or equal to the base_interval',
-    );
-  }
-  return { baseIntervalMs, maxIntervalMs };
+  return { baseIntervalMs, maxIntervalMs: Math.max(1, b.maxIntervalMs) };
 }
 
-function rateLimited(xds: RetryPolicy, path: string): RateLimitedRetryBackOff | undefined {
-  const r = xds.rateLimitedRetryBackOff;
+function rateLimited(policy: RetryPolicyModel): RateLimitedRetryBackOff | undefined {
+  const r = policy.rateLimitedRetryBackOff;
   if (r === undefined) return undefined;
-  if (r.resetHeaders.length === 0) {
-    // PGV: reset_headers min_items 1.
-    throw new MatcherCompileError(`${path}.rateLimitedRetryBackOff.resetHeaders`, 'at least one is required');
-  }
   return Object.freeze({
     resetHeaders: Object.freeze(
       r.resetHeaders.map(
         (h): ResetHeader => ({
           name: h.name.toLowerCase(),
-          format: h.format === 1 ? 'unixTimestamp' : 'seconds',
+          format: h.format === 'UNIX_TIMESTAMP' ? 'unixTimestamp' : 'seconds',
         }),
       ),
     ),
     maxIntervalMs:
-      r.maxInterval === undefined
-        ? DEFAULT_RATE_LIMITED_MAX_INTERVAL_MS
-        : Math.max(1, durationMs(r.maxInterval)),
+      r.maxIntervalMs === undefined ? DEFAULT_RATE_LIMITED_MAX_INTERVAL_MS : Math.max(1, r.maxIntervalMs),
   });
-}
-
-function retryPriority(xds: RetryPolicy, path: string): RetryPriority | undefined {
-  const p = xds.retryPriority;
-  if (p === undefined || p.name === '') return undefined;
-  const typed = p.configType.case === 'typedConfig' ? p.configType.value : undefined;
-  const typeUrl = typed?.typeUrl ?? '';
-  if (typeUrl !== PREVIOUS_PRIORITIES_TYPE && !(typeUrl === '' && p.name === PREVIOUS_PRIORITIES_NAME)) {
-    throw new MatcherCompileError(
-      `${path}.retryPriority`,
-      `retry priority ${typeUrl || p.name} is not supported by Dabba`,
-    );
-  }
-  let updateFrequency = 0;
-  if (typed !== undefined) {
-    try {
-      updateFrequency = decodeAny(typed, PreviousPrioritiesConfigSchema).updateFrequency;
-    } catch (err) {
-      throw new MatcherCompileError(`${path}.retryPriority.typedConfig`, (err as Error).message);
-    }
-  }
-  // PGV `update_frequency` gt 0: a config without it (or given by name only) is rejected by Envoy.
-  if (updateFrequency <= 0) {
-    throw new MatcherCompileError(
-      `${path}.retryPriority.typedConfig`,
-      'PreviousPrioritiesConfig.update_frequency must be greater than 0',
-    );
-  }
-  return Object.freeze({ name: p.name, typeUrl, config: typed?.value, updateFrequency });
 }
 
 /**
@@ -374,9 +280,7 @@ export function withRetryHeaders(
     retriableHeaders = [
       ...base.retriableHeaders,
       // Name-only HeaderMatchers: presence, as Envoy builds them from the header.
-      ...o.retriableHeaderNames.map((name, i) =>
-        compileHeaderMatcher({ name }, `x-envoy-retriable-header-names[${i}]`),
-      ),
+      ...o.retriableHeaderNames.map((name) => compileHeaderMatcher({ name })),
     ];
   }
   return {

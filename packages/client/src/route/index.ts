@@ -1,25 +1,17 @@
 export {
-  headerMatcherFromXds,
-  queryParameterMatcherFromXds,
-  routeMatchFromXds,
-  stringMatcherFromXds,
-} from './from-xds.ts';
-export {
   applyHeaderMutations,
   compileHeaderMutations,
   type HeaderMutationLevel,
   type HeaderMutations,
   type HeaderOp,
-  type XdsHeaderValueOption,
 } from './header-mutations.ts';
 export { compilePathRewrite, matchedLength, type PathRewrite, type PathRewriter } from './path-rewrite.ts';
 export { compileRedirect, type RedirectRoute } from './redirect.ts';
-export { compileRegexRewrite, type RegexRewrite, type XdsRegexMatchAndSubstitute } from './regex-rewrite.ts';
+export { compileRegexRewrite, type RegexRewrite } from './regex-rewrite.ts';
 export {
   type ClusterHeaderRoute,
   type ClusterRoute,
   type CompiledRouteAction,
-  DEFAULT_MAX_DIRECT_RESPONSE_BODY_BYTES,
   DEFAULT_ROUTE_TIMEOUT_MS,
   type DirectResponseRoute,
   type ForwardingPolicy,
@@ -27,7 +19,6 @@ export {
   type UnsupportedRoute,
   type WeightedRoute,
 } from './route-action.ts';
-export { RouteConfigError, type RouteConfigIssue } from './route-config-error.ts';
 export {
   buildRouteIndex,
   type IndexedRoute,

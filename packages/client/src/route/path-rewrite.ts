@@ -1,5 +1,6 @@
-import { MatcherCompileError, type RequestView, type RouteMatch } from './match/index.ts';
-import { compileRegexRewrite, type RegexRewrite, type XdsRegexMatchAndSubstitute } from './regex-rewrite.ts';
+import type { RegexRewriteModel } from '@dabba/discovery';
+import type { RequestView, RouteMatch } from './match/index.ts';
+import { compileRegexRewrite, type RegexRewrite } from './regex-rewrite.ts';
 
 /** `:path` (with `?query`) after a route's rewrite, or `undefined` when the route rewrites nothing. */
 export type PathRewriter = (req: RequestView) => string | undefined;
@@ -32,20 +33,13 @@ export function matchedLength(match: RouteMatch): number {
  * - prefix_rewrite replaces the matched prefix (or the whole matched path) and keeps the rest,
  *   query included: prefix `/prefix/` + rewrite `/` turns `/prefix/etc?x` into `/etc?x`;
  * - regex_rewrite runs on the path without the query and replaces every match; the query is kept;
- * - setting both is an error ("Only one of regex_rewrite, prefix_rewrite ... may be specified").
- *
- * @param path field path of the message holding the two fields.
- * @throws MatcherCompileError
+ * - at most one of the two is set (the decoder refuses both).
  */
 export function compilePathRewrite(
   prefixRewrite: string,
-  regexRewrite: XdsRegexMatchAndSubstitute | undefined,
+  regexRewrite: RegexRewriteModel | undefined,
   matched: number,
-  path: string,
 ): PathRewrite {
-  if (prefixRewrite.length > 0 && regexRewrite !== undefined) {
-    throw new MatcherCompileError(path, 'only one of prefixRewrite, regexRewrite may be specified');
-  }
   if (prefixRewrite.length > 0) {
     return Object.freeze({
       prefixRewrite,
@@ -57,7 +51,7 @@ export function compilePathRewrite(
     });
   }
   if (regexRewrite !== undefined) {
-    const compiled = compileRegexRewrite(regexRewrite, `${path}.regexRewrite`);
+    const compiled = compileRegexRewrite(regexRewrite);
     return Object.freeze({
       prefixRewrite: undefined,
       regexRewrite: compiled,

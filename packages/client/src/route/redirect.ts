@@ -1,5 +1,5 @@
-import { RedirectAction_RedirectResponseCode as Code, type RedirectAction } from '@dabba/discovery';
-import { MatcherCompileError, type RequestView } from './match/index.ts';
+import type { RedirectActionModel, RedirectResponseCode } from '@dabba/discovery';
+import type { RequestView } from './match/index.ts';
 import { compilePathRewrite, withQuery } from './path-rewrite.ts';
 
 /** A compiled RedirectAction: answer locally with a 3xx and a Location header. */
@@ -19,12 +19,12 @@ export interface RedirectRoute {
   redirectLocation(req: RequestView): string;
 }
 
-const STATUS: Readonly<Record<number, RedirectRoute['status']>> = {
-  [Code.MOVED_PERMANENTLY]: 301,
-  [Code.FOUND]: 302,
-  [Code.SEE_OTHER]: 303,
-  [Code.TEMPORARY_REDIRECT]: 307,
-  [Code.PERMANENT_REDIRECT]: 308,
+const STATUS: Readonly<Record<RedirectResponseCode, RedirectRoute['status']>> = {
+  MOVED_PERMANENTLY: 301,
+  FOUND: 302,
+  SEE_OTHER: 303,
+  TEMPORARY_REDIRECT: 307,
+  PERMANENT_REDIRECT: 308,
 };
 
 /**
@@ -47,33 +47,15 @@ const STATUS: Readonly<Record<number, RedirectRoute['status']>> = {
  * the request's scheme.
  *
  * @param matched length of the matched path part ({@link matchedLength}).
- * @throws MatcherCompileError
  */
-export function compileRedirect(r: RedirectAction, matched: number, path: string): RedirectRoute {
+export function compileRedirect(r: RedirectActionModel, matched: number): RedirectRoute {
   const status = STATUS[r.responseCode];
-  if (status === undefined)
-    throw new MatcherCompileError(`${path}.responseCode`, `unknown response code ${r.responseCode}`);
-  const s = r.schemeRewriteSpecifier;
-  const scheme =
-    s.case === 'schemeRedirect' && s.value.length > 0
-      ? s.value
-      : s.case === 'httpsRedirect' && s.value
-        ? 'https'
-        : undefined;
+  const scheme = r.schemeRedirect.length > 0 ? r.schemeRedirect : r.httpsRedirect ? 'https' : undefined;
   const host = r.hostRedirect.length > 0 ? r.hostRedirect : undefined;
-  if (!Number.isInteger(r.portRedirect) || r.portRedirect < 0 || r.portRedirect > 65535) {
-    throw new MatcherCompileError(`${path}.portRedirect`, 'must be a port number');
-  }
   const port = r.portRedirect > 0 ? r.portRedirect : undefined;
   const portPart = port === undefined ? '' : `:${port}`;
-  const p = r.pathRewriteSpecifier;
-  const pathRedirect = p.case === 'pathRedirect' && p.value.length > 0 ? p.value : undefined;
-  const rewrite = compilePathRewrite(
-    p.case === 'prefixRewrite' ? p.value : '',
-    p.case === 'regexRewrite' ? p.value : undefined,
-    matched,
-    path,
-  );
+  const pathRedirect = r.pathRedirect.length > 0 ? r.pathRedirect : undefined;
+  const rewrite = compilePathRewrite(r.prefixRewrite, r.regexRewrite, matched);
   const pathRedirectHasQuery = pathRedirect?.includes('?') === true;
   const stripQuery = r.stripQuery;
 

@@ -1,9 +1,5 @@
-import { compileRe2, type RouteAction } from '@dabba/discovery';
+import { compileRe2, type RegexRewriteModel } from '@dabba/discovery';
 import type { RE2JS } from 're2js';
-import { MatcherCompileError } from './match/index.ts';
-
-/** xDS type/matcher/v3/regex.proto RegexMatchAndSubstitute (the generated type). */
-export type XdsRegexMatchAndSubstitute = NonNullable<RouteAction['regexRewrite']>;
 
 /** A compiled RegexMatchAndSubstitute. */
 export interface RegexRewrite {
@@ -22,26 +18,14 @@ type Piece = string | number;
  * every non-overlapping match, left to right, is replaced; `\N` inserts group N (`\0` the whole
  * match), `\\` a backslash; an empty match right where the previous match ended is skipped.
  * A substitution naming a group the pattern lacks makes RE2 refuse the whole replacement, so the
- * input comes back unchanged, as in Envoy.
- *
- * @param path field path of the RegexMatchAndSubstitute, used in errors.
- * @throws MatcherCompileError when the pattern is missing or not RE2, or the substitution has a
- *   `\` not followed by a digit or `\`.
+ * input comes back unchanged, as in Envoy. The pattern and the substitution are valid (the
+ * decoder checked both, compiling the pattern into the same cache).
  */
-export function compileRegexRewrite(spec: XdsRegexMatchAndSubstitute, path: string): RegexRewrite {
-  const pattern = spec.pattern?.regex;
-  if (pattern === undefined || pattern.length === 0) {
-    throw new MatcherCompileError(`${path}.pattern.regex`, 'regex is required');
-  }
-  let re: RE2JS;
-  try {
-    re = compileRe2(pattern);
-  } catch (cause) {
-    const detail = cause instanceof Error ? cause.message : String(cause);
-    throw new MatcherCompileError(`${path}.pattern.regex`, `invalid RE2 regex: ${detail}`, { cause });
-  }
+export function compileRegexRewrite(spec: RegexRewriteModel): RegexRewrite {
+  const pattern = spec.pattern.regex;
+  const re = compileRe2(pattern);
   const substitution = spec.substitution;
-  const pieces = parseSubstitution(substitution, `${path}.substitution`);
+  const pieces = parseSubstitution(substitution);
   const maxGroup = pieces.reduce<number>((m, p) => (typeof p === 'number' && p > m ? p : m), 0);
   const usable = maxGroup <= re.groupCount();
   return Object.freeze({
@@ -51,7 +35,8 @@ export function compileRegexRewrite(spec: XdsRegexMatchAndSubstitute, path: stri
   });
 }
 
-function parseSubstitution(s: string, path: string): readonly Piece[] {
+// Every `\` is followed by a digit (a group) or another `\` (the decoder refuses anything else).
+function parseSubstitution(s: string): readonly Piece[] {
   const pieces: Piece[] = [];
   let literal = '';
   for (let i = 0; i < s.length; i++) {
@@ -61,17 +46,12 @@ function parseSubstitution(s: string, path: string): readonly Piece[] {
       continue;
     }
     const n = s[i + 1];
-    if (n === '\\') {
-      literal += '\\';
-    } else if (n !== undefined && n >= '0' && n <= '9') {
+    if (n !== undefined && n >= '0' && n <= '9') {
       if (literal.length > 0) pieces.push(literal);
       literal = '';
       pieces.push(n.charCodeAt(0) - 48);
     } else {
-      throw new MatcherCompileError(
-        path,
-        `invalid rewrite pattern at offset ${i}: "\\" must be followed by a digit or "\\"`,
-      );
+      literal += '\\';
     }
     i++;
   }

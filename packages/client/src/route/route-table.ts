@@ -1,5 +1,9 @@
-import type { Route, RouteConfiguration, VirtualHost } from '@dabba/discovery';
-import { routeMatchFromXds } from './from-xds.ts';
+import type {
+  HeaderMutationLists,
+  RouteConfigurationModel,
+  RouteModel,
+  VirtualHostModel,
+} from '@dabba/discovery';
 import {
   compileHeaderMutations,
   type HeaderMutationLevel,
@@ -13,14 +17,9 @@ import {
   type RequestView,
   type RouteMatch,
 } from './match/index.ts';
-import { compileVirtualHostIndexSteps, type VirtualHostIndex } from './match/virtual-host-index.ts';
+import { compileVirtualHostIndexSteps } from './match/virtual-host-index.ts';
 import { matchedLength } from './path-rewrite.ts';
-import {
-  type CompiledRouteAction,
-  compileRouteAction,
-  DEFAULT_MAX_DIRECT_RESPONSE_BODY_BYTES,
-} from './route-action.ts';
-import { collectIssues, RouteConfigError, type RouteConfigIssue } from './route-config-error.ts';
+import { type CompiledRouteAction, compileRouteAction } from './route-action.ts';
 import { buildRouteIndexSteps, type IndexedRoute, pathPatternOf, type RouteIndex } from './route-index.ts';
 import { randomValueFromHeader } from './weighted-clusters.ts';
 
@@ -71,23 +70,20 @@ interface CompiledVirtualHost {
 const TWO_POW_32 = 0x1_0000_0000;
 
 /**
- * Compiles an xDS RouteConfiguration into a {@link RouteTable}: virtual host lookup, a path
+ * Compiles a decoded RouteConfiguration into a {@link RouteTable}: virtual host lookup, a path
  * index over each virtual host's routes that keeps Envoy's first-match-wins order, and per
- * route a compiled action and flattened header mutation lists.
+ * route a compiled action and flattened header mutation lists. The model is valid (the decoder
+ * checked every field), so compiling cannot fail.
  *
  * Header mutation order (route.proto most_specific_header_mutations_wins; router/config_impl.cc
  * getHeaderParsers): with the default `false`, route, then virtual host, then route
  * configuration, so the least specific level is applied last and wins; with `true` the reverse.
  * Weighted-cluster ops come before all three either way.
- *
- * Not supported, and rejected rather than ignored: VirtualHost.matcher,
- * ignore_path_parameters_in_path_matching, and the fields named in the errors. Ignored because
- * they concern a downstream listener: vhds, internal_only_headers, require_tls.
- * Mirror policies, hedging and rate limits are left to later layers.
- *
- * @throws RouteConfigError listing every problem with its field path.
  */
-export function compileRouteTable(config: RouteConfiguration, options: RouteTableOptions = {}): RouteTable {
+export function compileRouteTable(
+  config: RouteConfigurationModel,
+  options: RouteTableOptions = {},
+): RouteTable {
   const steps = compileRouteTableSteps(config, options);
   let step = steps.next();
   while (!step.done) step = steps.next();
@@ -101,45 +97,23 @@ const ROUTES_PER_STEP = 32;
  * {@link compileRouteTable} as steps, for a caller that compiles in slices (compileSnapshotAsync):
  * the same work in the same order, yielding after each virtual host, every
  * {@link ROUTES_PER_STEP} routes of a large one, and inside the route and virtual host indexes.
- * The driver decides whether to pause at a yield; nothing here reads the clock. Returns the
- * table, or throws RouteConfigError at the end listing every problem, as compileRouteTable does.
+ * The driver decides whether to pause at a yield; nothing here reads the clock.
  */
 export function* compileRouteTableSteps(
-  config: RouteConfiguration,
+  config: RouteConfigurationModel,
   options: RouteTableOptions = {},
 ): Generator<void, RouteTable, void> {
-  const issues: RouteConfigIssue[] = [];
   const uniform = options.random ?? Math.random;
   const random: RandomValueSource = () => Math.floor(uniform() * TWO_POW_32);
-  if (config.ignorePathParametersInPathMatching) {
-    issues.push({ path: 'ignorePathParametersInPathMatching', message: 'not supported by Dabba' });
-  }
-  const maxBody = config.maxDirectResponseBodySizeBytes ?? DEFAULT_MAX_DIRECT_RESPONSE_BODY_BYTES;
-  const global = {
-    request: { add: config.requestHeadersToAdd, remove: config.requestHeadersToRemove, path: 'request' },
-    response: { add: config.responseHeadersToAdd, remove: config.responseHeadersToRemove, path: 'response' },
-  };
-  // Validate the configuration-level lists once, so their errors are reported once.
-  collectIssues(issues, () => compileHeaderMutations([global.request, global.response]));
-
+  const configLevels = levelsOf(config);
   const vhosts: CompiledVirtualHost[] = [];
   for (let v = 0; v < config.virtualHosts.length; v++) {
-    vhosts.push(yield* compileVirtualHost(config.virtualHosts[v]!, v, config, global, maxBody, issues));
+    vhosts.push(yield* compileVirtualHost(config.virtualHosts[v]!, v, config, configLevels));
     yield;
   }
-  let vhostIndex: VirtualHostIndex<CompiledVirtualHost> | undefined;
-  try {
-    vhostIndex = yield* compileVirtualHostIndexSteps(vhosts, {
-      ignorePortInHostMatching: config.ignorePortInHostMatching,
-    });
-  } catch (err) {
-    // As collectIssues does, which cannot wrap a generator: the first bad domain is an issue.
-    collectIssues(issues, () => {
-      throw err;
-    });
-  }
-  if (issues.length > 0 || vhostIndex === undefined) throw new RouteConfigError(config.name, issues);
-  const index = vhostIndex;
+  const index = yield* compileVirtualHostIndexSteps(vhosts, {
+    ignorePortInHostMatching: config.ignorePortInHostMatching,
+  });
 
   // One-entry memo of the last authority: a client usually calls the same host many times in a
   // row, and lower-casing plus hashing the authority is a large share of a selection's cost.
@@ -168,83 +142,66 @@ export function* compileRouteTableSteps(
 
 type LevelPair = { readonly request: HeaderMutationLevel; readonly response: HeaderMutationLevel };
 
-function* compileVirtualHost(
-  vhost: VirtualHost,
-  v: number,
-  config: RouteConfiguration,
-  global: LevelPair,
-  maxBody: number,
-  issues: RouteConfigIssue[],
-): Generator<void, CompiledVirtualHost, void> {
-  const vpath = `virtualHosts[${v}]`;
-  if (vhost.matcher !== undefined)
-    issues.push({ path: `${vpath}.matcher`, message: 'not supported by Dabba' });
-  const vlevel: LevelPair = {
-    request: {
-      add: vhost.requestHeadersToAdd,
-      remove: vhost.requestHeadersToRemove,
-      path: `${vpath}.request`,
-    },
-    response: {
-      add: vhost.responseHeadersToAdd,
-      remove: vhost.responseHeadersToRemove,
-      path: `${vpath}.response`,
-    },
+function levelsOf(lists: HeaderMutationLists): LevelPair {
+  return {
+    request: { add: lists.requestHeadersToAdd, remove: lists.requestHeadersToRemove },
+    response: { add: lists.responseHeadersToAdd, remove: lists.responseHeadersToRemove },
   };
-  collectIssues(issues, () => compileHeaderMutations([vlevel.request, vlevel.response]));
-  const ascend = config.mostSpecificHeaderMutationsWins;
-  const virtualHost = Object.freeze({ name: vhost.name, index: v });
+}
+
+/** What the routes of one virtual host share while they compile. */
+interface VirtualHostScope {
+  readonly vhost: VirtualHostModel;
+  /** The selection's `virtualHost`, one object for every route. */
+  readonly selected: RouteSelection['virtualHost'];
+  readonly configLevels: LevelPair;
+  readonly vhostLevels: LevelPair;
+  /** RouteConfiguration.most_specific_header_mutations_wins. */
+  readonly mostSpecificWins: boolean;
+}
+
+function* compileVirtualHost(
+  vhost: VirtualHostModel,
+  v: number,
+  config: RouteConfigurationModel,
+  configLevels: LevelPair,
+): Generator<void, CompiledVirtualHost, void> {
+  const scope: VirtualHostScope = {
+    vhost,
+    selected: Object.freeze({ name: vhost.name, index: v }),
+    configLevels,
+    vhostLevels: levelsOf(vhost),
+    mostSpecificWins: config.mostSpecificHeaderMutationsWins,
+  };
   const indexed: IndexedRoute<RouteSelection>[] = [];
   for (let r = 0; r < vhost.routes.length; r++) {
     if (r > 0 && r % ROUTES_PER_STEP === 0) yield;
-    const route = vhost.routes[r]!;
-    const compiled = collectIssues(issues, () =>
-      compileRoute(route, `${vpath}.routes[${r}]`, r, vhost, virtualHost, global, vlevel, ascend, maxBody),
-    );
-    if (compiled !== undefined) indexed.push(compiled);
+    indexed.push(compileRoute(vhost.routes[r]!, r, scope));
   }
   return { domains: vhost.domains, index: yield* buildRouteIndexSteps(indexed) };
 }
 
 function compileRoute(
-  route: Route,
-  path: string,
+  route: RouteModel,
   index: number,
-  vhost: VirtualHost,
-  virtualHost: RouteSelection['virtualHost'],
-  global: LevelPair,
-  vlevel: LevelPair,
-  ascend: boolean,
-  maxBody: number,
+  scope: VirtualHostScope,
 ): IndexedRoute<RouteSelection> {
-  const match = routeMatchFromXds(route.match, `${path}.match`);
-  const full = compileRouteMatch(match, `${path}.match`);
-  const rlevel: LevelPair = {
-    request: {
-      add: route.requestHeadersToAdd,
-      remove: route.requestHeadersToRemove,
-      path: `${path}.request`,
-    },
-    response: {
-      add: route.responseHeadersToAdd,
-      remove: route.responseHeadersToRemove,
-      path: `${path}.response`,
-    },
-  };
+  const match = route.match;
+  const routeLevels = levelsOf(route);
   // Envoy evaluates the levels in this order and the later one wins (getHeaderParsers).
-  const order = ascend ? [global, vlevel, rlevel] : [rlevel, vlevel, global];
+  const order = scope.mostSpecificWins
+    ? [scope.configLevels, scope.vhostLevels, routeLevels]
+    : [routeLevels, scope.vhostLevels, scope.configLevels];
   const requestLevels = order.map((l) => l.request);
   const responseLevels = order.map((l) => l.response);
   const action = compileRouteAction(route, {
-    vhost,
-    path,
+    vhost: scope.vhost,
     matched: matchedLength(match),
     requestLevels,
     responseLevels,
-    maxDirectResponseBodyBytes: maxBody,
   });
   const selection: RouteSelection = Object.freeze({
-    virtualHost,
+    virtualHost: scope.selected,
     route: Object.freeze({ name: route.name, index }),
     action,
     requestHeaderMutations: compileHeaderMutations(requestLevels),
@@ -253,9 +210,9 @@ function compileRoute(
   return {
     value: selection,
     pattern: pathPatternOf(match),
-    match: full,
-    rest: compileRest(match, `${path}.match`),
-    pathOnly: compileRouteMatch(pathCondition(match), `${path}.match`),
+    match: compileRouteMatch(match),
+    rest: compileRest(match),
+    pathOnly: compileRouteMatch(pathCondition(match)),
   };
 }
 
@@ -270,7 +227,7 @@ function pathCondition(m: RouteMatch): RouteMatch {
 }
 
 // The RouteMatch minus its path condition; null when nothing is left to check.
-function compileRest(m: RouteMatch, path: string): RequestMatch | null {
+function compileRest(m: RouteMatch): RequestMatch | null {
   const none =
     (m.headers === undefined || m.headers.length === 0) &&
     (m.queryParameters === undefined || m.queryParameters.length === 0) &&
@@ -282,7 +239,7 @@ function compileRest(m: RouteMatch, path: string): RequestMatch | null {
   if (m.queryParameters !== undefined) rest.queryParameters = m.queryParameters;
   if (m.grpc !== undefined) rest.grpc = m.grpc;
   if (m.runtimeFraction !== undefined) rest.runtimeFraction = m.runtimeFraction;
-  return compileRouteMatch(rest, path);
+  return compileRouteMatch(rest);
 }
 
 /**

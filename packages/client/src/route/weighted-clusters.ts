@@ -1,10 +1,9 @@
-import type { WeightedCluster } from '@dabba/discovery';
+import type { WeightedClustersModel } from '@dabba/discovery';
 import {
   compileHeaderMutations,
   type HeaderMutationLevel,
   type HeaderMutations,
 } from './header-mutations.ts';
-import { MatcherCompileError } from './match/index.ts';
 
 /** One compiled WeightedCluster.ClusterWeight. */
 export interface WeightedClusterEntry {
@@ -34,12 +33,9 @@ export interface WeightedClusters {
   choose(random: number): string;
 }
 
-const UINT32_MAX = 0xffff_ffff;
-
 /**
  * Compiles weighted_clusters as Envoy does (router/weighted_cluster_specifier.cc):
- * - weights are relative; the total is their sum, which must be > 0 and <= 2^32-1;
- * - each ClusterWeight needs `weight` and exactly one of `name`, `cluster_header`;
+ * - weights are relative; the total is their sum (> 0 and <= 2^32-1, as the decoder checked);
  * - the pick is `random % total`, then the cluster whose cumulative interval
  *   `[begin, begin + weight)` holds it (zero-weight clusters are never picked);
  * - the deprecated `total_weight` is ignored: the proto says "the client will use the sum of
@@ -48,54 +44,31 @@ const UINT32_MAX = 0xffff_ffff;
  *   whatever most_specific_header_mutations_wins says (WeightedClusterEntry::finalize*Headers).
  *
  * @param routeRequest,routeResponse the route's already-ordered levels, appended to each cluster's.
- * @throws MatcherCompileError
  */
 export function compileWeightedClusters(
-  wc: WeightedCluster,
-  path: string,
+  wc: WeightedClustersModel,
   routeRequest: readonly HeaderMutationLevel[],
   routeResponse: readonly HeaderMutationLevel[],
 ): WeightedClusters {
-  if (wc.clusters.length === 0)
-    throw new MatcherCompileError(`${path}.clusters`, 'at least one cluster is required');
   // runtime_key_prefix needs Envoy's runtime; without one Envoy uses the configured weights too.
   let total = 0;
-  const entries: WeightedClusterEntry[] = wc.clusters.map((c, i) => {
-    const p = `${path}.clusters[${i}]`;
-    if ((c.name.length === 0) === (c.clusterHeader.length === 0)) {
-      throw new MatcherCompileError(
-        p,
-        c.name.length === 0
-          ? 'At least one of name or cluster_header need to be specified'
-          : 'Only one of name or cluster_header can be specified',
-      );
-    }
-    if (c.weight === undefined) throw new MatcherCompileError(`${p}.weight`, 'weight is required');
+  const entries: WeightedClusterEntry[] = wc.clusters.map((c) => {
     total += c.weight;
-    const host =
-      c.hostRewriteSpecifier.case === 'hostRewriteLiteral' ? c.hostRewriteSpecifier.value : undefined;
     return Object.freeze({
       name: c.name,
       clusterHeader: c.clusterHeader.length > 0 ? c.clusterHeader.toLowerCase() : undefined,
       weight: c.weight,
-      hostRewriteLiteral: host !== undefined && host.length > 0 ? host : undefined,
+      hostRewriteLiteral: c.hostRewriteLiteral.length > 0 ? c.hostRewriteLiteral : undefined,
       requestHeaderMutations: compileHeaderMutations([
-        { add: c.requestHeadersToAdd, remove: c.requestHeadersToRemove, path: `${p}.request` },
+        { add: c.requestHeadersToAdd, remove: c.requestHeadersToRemove },
         ...routeRequest,
       ]),
       responseHeaderMutations: compileHeaderMutations([
-        { add: c.responseHeadersToAdd, remove: c.responseHeadersToRemove, path: `${p}.response` },
+        { add: c.responseHeadersToAdd, remove: c.responseHeadersToRemove },
         ...routeResponse,
       ]),
     });
   });
-  if (total === 0)
-    throw new MatcherCompileError(
-      `${path}.clusters`,
-      'Sum of weights in the weighted_cluster must be greater than 0.',
-    );
-  if (total > UINT32_MAX)
-    throw new MatcherCompileError(`${path}.clusters`, `sum of weights exceeds ${UINT32_MAX}`);
 
   // Cumulative interval ends; a binary search finds the first end above the drawn value, which
   // skips zero-weight entries exactly as the linear walk over [begin, end) does.
@@ -116,11 +89,10 @@ export function compileWeightedClusters(
     }
     return entries[lo]!;
   };
-  const header = wc.randomValueSpecifier.case === 'headerName' ? wc.randomValueSpecifier.value : '';
   return Object.freeze({
     clusters: Object.freeze(entries),
     totalWeight: total,
-    randomValueHeader: header.length > 0 ? header.toLowerCase() : undefined,
+    randomValueHeader: wc.headerName?.toLowerCase(),
     pick,
     choose: (random: number) => pick(random).name,
   });

@@ -8,8 +8,9 @@ import { describe, it } from 'node:test';
 import { create, type MessageInitShape } from '@bufbuild/protobuf';
 import { anyPack } from '@bufbuild/protobuf/wkt';
 import { HTTPFaultSchema } from '@dabba/discovery';
-import { compileFault, decideFault, type FaultHeaderLookup } from '../../src/resilience/fault.ts';
+import { decideFault, type FaultHeaderLookup } from '../../src/resilience/fault.ts';
 import { mulberry32 } from '../lb/mulberry32.ts';
+import { compileFault } from './fault-fixture.ts';
 
 const HUNDRED = 0;
 const MILLION = 2;

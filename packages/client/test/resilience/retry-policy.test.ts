@@ -2,14 +2,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { create } from '@bufbuild/protobuf';
 import { AnySchema } from '@bufbuild/protobuf/wkt';
-import {
-  compileRetryPolicy,
-  parseRetryOn,
-  RetryOn,
-  retriesEnabledFor,
-} from '../../src/resilience/retry-policy.ts';
+import { parseRetryOn, RetryOn, retriesEnabledFor } from '../../src/resilience/retry-policy.ts';
 import { MatchContext, MatcherCompileError } from '../../src/route/match/index.ts';
-import { compiledRetryPolicy as compile, retryPolicyFromJson as xds } from './retry-policy-fixture.ts';
+import {
+  compiledRetryPolicy as compile,
+  compileRetryPolicy,
+  retryPolicyFromJson as xds,
+} from './retry-policy-fixture.ts';
 
 function request(headers: Record<string, string>): MatchContext {
   return new MatchContext({ method: 'GET', scheme: 'http', authority: 'a', path: '/', query: '', headers });

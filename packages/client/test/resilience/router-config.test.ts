@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { fromJson, type JsonValue } from '@bufbuild/protobuf';
 import { RouteConfigurationSchema } from '@dabba/discovery';
 import { RetryOn } from '../../src/resilience/retry-policy.ts';
-import { compileRouteTable, RouteConfigError } from '../../src/route/index.ts';
+import { compileRouteTable, RouteConfigError } from '../route/helpers.ts';
 
 function table(routes: JsonValue[], vhost: Record<string, JsonValue> = {}) {
   const config = fromJson(RouteConfigurationSchema, {

@@ -1,11 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import {
-  compileHeaderMatcher,
-  type HeaderMatcher,
-  MatchContext,
-  MatcherCompileError,
-} from '../../src/route/match/index.ts';
+import { type HeaderMatcher, MatchContext, MatcherCompileError } from '../../src/route/match/index.ts';
+import { compileHeaderMatcher } from './checked-matchers.ts';
 import { ctx } from './helpers.ts';
 
 // envoy/config/route/v3/route_components.proto HeaderMatcher, and

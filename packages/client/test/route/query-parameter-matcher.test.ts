@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { compileQueryParameterMatcher, type QueryParameterMatcher } from '../../src/route/match/index.ts';
+import type { QueryParameterMatcher } from '../../src/route/match/index.ts';
+import { compileQueryParameterMatcher } from './checked-matchers.ts';
 import { ctx } from './helpers.ts';
 
 // route_components.proto QueryParameterMatcher ("treats the query string of a request's :path

@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fromJson, type JsonValue } from '@bufbuild/protobuf';
 import { RouteConfigurationSchema, xdsRegistry } from '@dabba/discovery';
-import { compileRouteTable, RouteConfigError, type RouteSelection } from '../../src/route/index.ts';
+import type { RouteSelection } from '../../src/route/index.ts';
+import { compileRouteTable, RouteConfigError } from './helpers.ts';
 
 const FAULT = 'envoy.filters.http.fault';
 const TYPE = 'type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault';

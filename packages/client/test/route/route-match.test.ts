@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { compileRouteMatch, MatcherCompileError, type RouteMatch } from '../../src/route/match/index.ts';
+import { MatcherCompileError, type RouteMatch } from '../../src/route/match/index.ts';
+import { compileRouteMatch } from './checked-matchers.ts';
 import { ctx } from './helpers.ts';
 
 // route_components.proto RouteMatch; router/config_impl.cc *RouteEntryImpl::matches and

@@ -4,13 +4,12 @@ import { fromJson, type JsonValue } from '@bufbuild/protobuf';
 import { RouteConfigurationSchema } from '@dabba/discovery';
 import {
   applyHeaderMutations,
-  compileRouteTable,
   type RedirectRoute,
-  RouteConfigError,
   type RouteSelection,
   type WeightedRoute,
 } from '../../src/route/index.ts';
 import type { RequestView } from '../../src/route/match/index.ts';
+import { compileRouteTable, RouteConfigError } from './helpers.ts';
 
 function table(json: JsonValue) {
   return compileRouteTable(fromJson(RouteConfigurationSchema, json));

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fromJson, type JsonValue } from '@bufbuild/protobuf';
 import { RouteConfigurationSchema } from '@dabba/discovery';
-import { RouteConfigError } from '../../src/route/index.ts';
 import type { RequestView } from '../../src/route/match/index.ts';
-import { compileRouteTable, compileRouteTableSteps, type RouteTable } from '../../src/route/route-table.ts';
+import type { RouteTable } from '../../src/route/route-table.ts';
+import { compileRouteTable, compileRouteTableSteps, RouteConfigError } from './helpers.ts';
 
 const HOSTS = 50;
 const ROUTES = 100;

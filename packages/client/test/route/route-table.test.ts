@@ -2,15 +2,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fromJson, type JsonValue } from '@bufbuild/protobuf';
 import { RouteConfigurationSchema } from '@dabba/discovery';
-import {
-  clusterFor,
-  compileRouteTable,
-  RouteConfigError,
-  type RouteSelection,
-  type WeightedRoute,
-} from '../../src/route/index.ts';
+import { clusterFor, type RouteSelection, type WeightedRoute } from '../../src/route/index.ts';
 import type { RequestView } from '../../src/route/match/index.ts';
 import { mulberry32 } from '../lb/mulberry32.ts';
+import { compileRouteTable, RouteConfigError } from './helpers.ts';
 
 // Route configurations are written in Envoy's proto3 JSON, as in Envoy's docs.
 function table(json: JsonValue, random?: () => number) {

@@ -1,12 +1,13 @@
 import { CoreErrorCode, DabbaError } from '@dabba/core';
 
 /**
- * Thrown when a matcher in route configuration cannot be compiled (bad regex, missing oneof,
- * value Envoy's proto validation rejects). Carries the field path the caller gave, so the
- * decoder can report `DABBA_CONFIG_INVALID` with the exact location, as Envoy would NACK.
+ * A matcher that cannot be compiled (`DABBA_CONFIG_INVALID`), with the field path of its
+ * configuration. Route matchers come from the decoder, which has checked them, so only a pattern
+ * that reaches the data plane unchecked can cause it (a TLS context's subject alternative name
+ * regex).
  */
 export class MatcherCompileError extends DabbaError {
-  /** Field path inside the resource, e.g. `virtualHosts[0].routes[2].match.safeRegex.regex`. */
+  /** Field path inside the resource, e.g. `matchSubjectAltNames.regex`. */
   readonly path: string;
 
   constructor(path: string, message: string, options?: { cause?: unknown }) {

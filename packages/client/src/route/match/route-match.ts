@@ -1,62 +1,20 @@
+import type { RouteMatch, RuntimeFractionalPercent } from '@dabba/discovery';
 import { asciiLower, equalsIgnoreCase, startsWithIgnoreCase } from './ascii-case.ts';
-import { compileHeaderMatcher, type HeaderMatcher, type RequestMatch } from './header-matcher.ts';
+import { compileHeaderMatcher, type RequestMatch } from './header-matcher.ts';
 import type { MatchContext } from './match-context.ts';
-import { MatcherCompileError } from './matcher-compile-error.ts';
-import { compileQueryParameterMatcher, type QueryParameterMatcher } from './query-parameter-matcher.ts';
-import type { RegexMatcher } from './safe-regex.ts';
+import { compileQueryParameterMatcher } from './query-parameter-matcher.ts';
 import { compileSafeRegex } from './safe-regex.ts';
 
-/** envoy/type/v3/percent.proto FractionalPercent.DenominatorType, by name or number. */
-export type FractionalPercentDenominator = 'HUNDRED' | 'TEN_THOUSAND' | 'MILLION' | 0 | 1 | 2;
-
-/** envoy/type/v3/percent.proto FractionalPercent. */
-export interface FractionalPercent {
-  readonly numerator?: number;
-  /** Defaults to HUNDRED. */
-  readonly denominator?: FractionalPercentDenominator;
-}
-
-/** config/core/v3/base.proto RuntimeFractionalPercent. Only the default value is used (no runtime). */
-export interface RuntimeFractionalPercent {
-  readonly defaultValue?: FractionalPercent;
-  readonly runtimeKey?: string;
-}
-
-/**
- * route_components.proto RouteMatch, in camelCase. Exactly one path specifier among `prefix`,
- * `path`, `safeRegex`, `pathSeparatedPrefix` (connect_matcher and path_match_policy are not
- * supported).
- */
-export interface RouteMatch {
-  readonly prefix?: string;
-  readonly path?: string;
-  readonly safeRegex?: RegexMatcher;
-  readonly pathSeparatedPrefix?: string;
-  /** Applies to prefix, path and path_separated_prefix, not to safe_regex. Default true. */
-  readonly caseSensitive?: boolean;
-  readonly headers?: readonly HeaderMatcher[];
-  readonly queryParameters?: readonly QueryParameterMatcher[];
-  /** GrpcRouteMatchOptions (empty message): only requests with a gRPC content-type match. */
-  readonly grpc?: Readonly<Record<string, never>>;
-  readonly runtimeFraction?: RuntimeFractionalPercent;
-}
-
-const PATH_SPECIFIERS = ['prefix', 'path', 'safeRegex', 'pathSeparatedPrefix'] as const;
-// route_components.proto validation for path_separated_prefix.
-const PATH_SEPARATED_PREFIX = /^[^?#]+[^?#/]$/;
 const DENOMINATORS: Readonly<Record<string, number>> = {
   HUNDRED: 100,
   TEN_THOUSAND: 10_000,
   MILLION: 1_000_000,
-  0: 100,
-  1: 10_000,
-  2: 1_000_000,
 };
 
 const always: RequestMatch = () => true;
 
 /**
- * Compiles a RouteMatch into one predicate. Path is tested first (cheapest, most selective),
+ * Compiles a RouteMatch (valid: decoded, or checked with validateRouteMatch) into one predicate. Path is tested first (cheapest, most selective),
  * then gRPC content type, headers in order, query parameters, and the runtime fraction last so
  * the random value is drawn only for requests that otherwise match (the draw is per request,
  * so the order does not change any result).
@@ -69,40 +27,26 @@ const always: RequestMatch = () => true;
  * - `pathSeparatedPrefix: '/api'` matches `/api` and `/api/...` but not `/apiv2`;
  * - `caseSensitive: false` folds ASCII case for prefix, path and path_separated_prefix;
  * - `runtimeFraction` N/D matches iff `random % D < N`, using the request's single random value.
- *
- * @param path field path of this RouteMatch, used in errors.
- * @throws MatcherCompileError
  */
-export function compileRouteMatch(match: RouteMatch, path: string): RequestMatch {
+export function compileRouteMatch(match: RouteMatch): RequestMatch {
   const checks: RequestMatch[] = [];
-  const pathCheck = compilePathSpecifier(match, path);
+  const pathCheck = compilePathSpecifier(match);
   if (pathCheck !== always) checks.push(pathCheck);
   if (match.grpc !== undefined) checks.push(isGrpcRequest);
-  match.headers?.forEach((h, i) => {
-    checks.push(compileHeaderMatcher(h, `${path}.headers[${i}]`));
+  match.headers?.forEach((h) => {
+    checks.push(compileHeaderMatcher(h));
   });
-  match.queryParameters?.forEach((q, i) => {
-    checks.push(compileQueryParameterMatcher(q, `${path}.queryParameters[${i}]`));
+  match.queryParameters?.forEach((q) => {
+    checks.push(compileQueryParameterMatcher(q));
   });
-  if (match.runtimeFraction !== undefined) {
-    checks.push(compileRuntimeFraction(match.runtimeFraction, `${path}.runtimeFraction`));
-  }
+  if (match.runtimeFraction !== undefined) checks.push(compileRuntimeFraction(match.runtimeFraction));
   return all(checks);
 }
 
-function compilePathSpecifier(match: RouteMatch, path: string): RequestMatch {
-  const set = PATH_SPECIFIERS.filter((k) => match[k] !== undefined);
-  if (set.length !== 1) {
-    throw new MatcherCompileError(
-      path,
-      set.length === 0
-        ? 'exactly one of prefix, path, safeRegex, pathSeparatedPrefix is required'
-        : `only one path specifier may be set, got ${set.join(', ')}`,
-    );
-  }
+function compilePathSpecifier(match: RouteMatch): RequestMatch {
   const caseSensitive = match.caseSensitive !== false;
   if (match.safeRegex !== undefined) {
-    const re = compileSafeRegex(match.safeRegex, `${path}.safeRegex`);
+    const re = compileSafeRegex(match.safeRegex);
     return (ctx) => re(ctx.request.path);
   }
   if (match.prefix !== undefined) {
@@ -119,12 +63,6 @@ function compilePathSpecifier(match: RouteMatch, path: string): RequestMatch {
     return (ctx) => equalsIgnoreCase(ctx.request.path, lower);
   }
   const prefix = match.pathSeparatedPrefix as string;
-  if (!PATH_SEPARATED_PREFIX.test(prefix)) {
-    throw new MatcherCompileError(
-      `${path}.pathSeparatedPrefix`,
-      'must be non-empty, contain no ? or #, and not end in /',
-    );
-  }
   const n = prefix.length;
   const lower = asciiLower(prefix);
   return (ctx) => {
@@ -134,16 +72,10 @@ function compilePathSpecifier(match: RouteMatch, path: string): RequestMatch {
   };
 }
 
-function compileRuntimeFraction(fraction: RuntimeFractionalPercent, path: string): RequestMatch {
+function compileRuntimeFraction(fraction: RuntimeFractionalPercent): RequestMatch {
   const value = fraction.defaultValue ?? {};
   const numerator = value.numerator ?? 0;
-  if (!Number.isInteger(numerator) || numerator < 0) {
-    throw new MatcherCompileError(`${path}.defaultValue.numerator`, 'must be a non-negative integer');
-  }
-  const denominator = DENOMINATORS[String(value.denominator ?? 'HUNDRED')];
-  if (denominator === undefined) {
-    throw new MatcherCompileError(`${path}.defaultValue.denominator`, 'unknown denominator');
-  }
+  const denominator = DENOMINATORS[value.denominator ?? 'HUNDRED'] as number;
   // Envoy: ProtobufPercentHelper::evaluateFractionalPercent; numerator >= denominator is 100%.
   if (numerator >= denominator) return always;
   if (numerator === 0) return () => false;

@@ -1,5 +1,4 @@
 import { asciiLower } from './ascii-case.ts';
-import { MatcherCompileError } from './matcher-compile-error.ts';
 
 /** The part of route_components.proto VirtualHost that selection needs. */
 export interface VirtualHostDomains {
@@ -10,8 +9,6 @@ export interface VirtualHostDomains {
 export interface VirtualHostIndexOptions {
   /** RouteConfiguration.ignore_port_in_host_matching: drop `:port` from the authority first. */
   readonly ignorePortInHostMatching?: boolean;
-  /** Field path of the virtual host list, for errors. Default `virtualHosts`. */
-  readonly path?: string;
 }
 
 /** Picks the virtual host for an authority; `undefined` when none matches (Envoy: NR). */
@@ -37,7 +34,8 @@ interface WildcardLevel<T> {
  * `ignorePortInHostMatching`. A wildcard never matches the empty string: `*.foo.com` does not
  * match `.foo.com`. Wildcard lookups cost one Map probe per distinct wildcard length.
  *
- * @throws MatcherCompileError on a duplicate domain or a second `*` (Envoy rejects both).
+ * The domains must be valid (decoded, or checked with validateVirtualHostDomains): no domain
+ * twice, `*` at most once.
  */
 export function compileVirtualHostIndex<T extends VirtualHostDomains>(
   vhosts: readonly T[],
@@ -55,13 +53,12 @@ const VHOSTS_PER_STEP = 256;
 /**
  * {@link compileVirtualHostIndex} as steps: the same index, built in the same order, yielding
  * every {@link VHOSTS_PER_STEP} virtual hosts so that a caller compiling in slices can pause a
- * configuration with thousands of hosts. Throws as compileVirtualHostIndex does.
+ * configuration with thousands of hosts.
  */
 export function* compileVirtualHostIndexSteps<T extends VirtualHostDomains>(
   vhosts: readonly T[],
   options: VirtualHostIndexOptions = {},
 ): Generator<void, VirtualHostIndex<T>, void> {
-  const base = options.path ?? 'virtualHosts';
   const exact = new Map<string, T>();
   const suffixes = new Map<number, Map<string, T>>();
   const prefixes = new Map<number, Map<string, T>>();
@@ -70,26 +67,13 @@ export function* compileVirtualHostIndexSteps<T extends VirtualHostDomains>(
   for (let v = 0; v < vhosts.length; v++) {
     if (v > 0 && v % VHOSTS_PER_STEP === 0) yield;
     const vhost = vhosts[v]!;
-    vhost.domains.forEach((raw, d) => {
-      const path = `${base}[${v}].domains[${d}]`;
+    for (const raw of vhost.domains) {
       const domain = asciiLower(raw);
-      let added: boolean;
-      if (domain === '*') {
-        if (fallback !== undefined) {
-          throw new MatcherCompileError(path, 'only a single wildcard domain "*" is permitted');
-        }
-        fallback = vhost;
-        added = true;
-      } else if (domain.startsWith('*')) {
-        added = addOnce(suffixes, domain.slice(1), vhost);
-      } else if (domain.endsWith('*')) {
-        added = addOnce(prefixes, domain.slice(0, -1), vhost);
-      } else {
-        added = !exact.has(domain);
-        if (added) exact.set(domain, vhost);
-      }
-      if (!added) throw new MatcherCompileError(path, `duplicate domain "${raw}"`);
-    });
+      if (domain === '*') fallback = vhost;
+      else if (domain.startsWith('*')) add(suffixes, domain.slice(1), vhost);
+      else if (domain.endsWith('*')) add(prefixes, domain.slice(0, -1), vhost);
+      else exact.set(domain, vhost);
+    }
   }
 
   const suffixLevels = levels(suffixes);
@@ -119,15 +103,13 @@ export function* compileVirtualHostIndexSteps<T extends VirtualHostDomains>(
   };
 }
 
-function addOnce<T>(byLength: Map<number, Map<string, T>>, fixed: string, vhost: T): boolean {
+function add<T>(byLength: Map<number, Map<string, T>>, fixed: string, vhost: T): void {
   let m = byLength.get(fixed.length);
   if (m === undefined) {
     m = new Map();
     byLength.set(fixed.length, m);
   }
-  if (m.has(fixed)) return false;
   m.set(fixed, vhost);
-  return true;
 }
 
 function levels<T>(byLength: Map<number, Map<string, T>>): readonly WildcardLevel<T>[] {
