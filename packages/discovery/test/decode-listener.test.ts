@@ -91,4 +91,42 @@ describe('decodeListener', () => {
       ],
     );
   });
+
+  it('decodes an inline route configuration through the RouteConfiguration decoder, its issues under route_config', () => {
+    const good = listener([
+      hcmChain({
+        route_config: {
+          virtual_hosts: [
+            { name: 'all', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'c' } }] },
+          ],
+        },
+      }),
+    ]);
+    assert.ok(good.ok);
+    const routes = good.value.http[0]!.routes;
+    assert.equal(routes.kind, 'inline');
+    assert.equal(routes.name, '0.0.0.0_9080', 'named after the listener when it has no name');
+    assert.equal(
+      routes.kind === 'inline' ? routes.config.virtualHosts[0]!.routes[0]!.action.kind : '',
+      'route',
+    );
+    const bad = listener([
+      hcmChain({
+        route_config: {
+          virtual_hosts: [
+            {
+              name: 'all',
+              domains: ['*'],
+              routes: [{ match: { safe_regex: { regex: '(a' } }, route: { cluster: 'c' } }],
+            },
+          ],
+        },
+      }),
+    ]);
+    assert.equal(bad.ok, false);
+    assert.match(
+      bad.ok ? '' : bad.issues[0]!.path,
+      /^filter_chains\[0\]\.filters\[0\]\.typed_config\.route_config\.virtualHosts\[0\]\.routes\[0\]\.match\.safeRegex/,
+    );
+  });
 });

@@ -5,12 +5,9 @@
 import { performance } from 'node:perf_hooks';
 import { setImmediate } from 'node:timers';
 import {
-  ConfigError,
-  type ConfigIssue,
-  decodeRouteConfigurationSteps,
   type ListenerSettings,
   PASSTHROUGH_CLUSTER,
-  type RouteConfiguration,
+  type RouteConfigurationModel,
   type Snapshot,
 } from '@dabba/discovery';
 import { compileRouteTableSteps, type RouteTable } from '../route/route-table.ts';
@@ -47,7 +44,7 @@ export interface CompileSnapshotAsyncOptions {
 
 const DEFAULT_SLICE_MS = 10;
 
-/** Compiles a snapshot; throws ConfigError naming the resource and field when it cannot. */
+/** Compiles a snapshot (its models: every resource in it was accepted by its decoder). */
 export function compileSnapshot(
   snapshot: Snapshot,
   previous: CompiledMesh | undefined,
@@ -113,14 +110,14 @@ function yieldToEventLoop(): Promise<void> {
 
 /**
  * The compile as a sequence of steps: it yields after each unit of work, and whoever drives it
- * decides whether to pause there. Returns the mesh or throws ConfigError at the end.
+ * decides whether to pause there. Returns the mesh: the snapshot's decoders have refused every
+ * resource the compile could not build.
  */
 function* compileSteps(
   snapshot: Snapshot,
   previous: CompiledMesh | undefined,
   random: () => number,
 ): Generator<void, CompiledMesh, void> {
-  const issues: ConfigIssue[] = [];
   const routeTables = new Map<number, RouteTable>();
   const routeConfigNames = new Map<number, string>();
   const listenerSettings = new Map<number, ListenerSettings>();
@@ -128,26 +125,10 @@ function* compileSteps(
 
   // A generator too, so that a route configuration with thousands of virtual hosts is compiled
   // across slices rather than in one synchronous piece.
-  function* tableFor(
-    name: string,
-    config: RouteConfiguration,
-  ): Generator<void, RouteTable | undefined, void> {
+  function* tableFor(name: string, config: RouteConfigurationModel): Generator<void, RouteTable, void> {
     const existing = compiledRoutes.get(name);
     if (existing) return existing;
-    const decoded = yield* decodeRouteConfigurationSteps(config, snapshot.source);
-    if (!decoded.ok) {
-      // Named as the listener names it: an inline route configuration may have no name.
-      for (const i of decoded.issues) {
-        issues.push({
-          source: snapshot.source,
-          resource: { kind: 'RouteConfiguration', name },
-          path: i.path,
-          message: i.message,
-        });
-      }
-      return undefined;
-    }
-    const table = yield* compileRouteTableSteps(decoded.value, { random });
+    const table = yield* compileRouteTableSteps(config, { random });
     compiledRoutes.set(name, table);
     return table;
   }
@@ -156,14 +137,11 @@ function* compileSteps(
     if (port === undefined) continue;
     for (const hcm of http) {
       const source = hcm.routes;
-      const config = source.kind === 'rds' ? snapshot.routes.get(source.name) : source.config;
+      const config = source.kind === 'rds' ? snapshot.models.routes.get(source.name) : source.config;
       if (!config) continue;
-      const table = yield* tableFor(source.name, config);
-      if (table) {
-        routeTables.set(port, table);
-        routeConfigNames.set(port, source.name);
-        listenerSettings.set(port, hcm.settings);
-      }
+      routeTables.set(port, yield* tableFor(source.name, config));
+      routeConfigNames.set(port, source.name);
+      listenerSettings.set(port, hcm.settings);
       yield;
     }
   }
@@ -175,7 +153,6 @@ function* compileSteps(
     const assignment = snapshot.models.endpoints.get(cluster.edsServiceName);
     clusters.set(name, compileCluster(cluster, assignment, previous?.clusters.get(name), random, interner));
   }
-  if (issues.length > 0) throw new ConfigError(issues);
   return Object.freeze({
     snapshot,
     routeTables,
@@ -195,14 +172,14 @@ function* compileSteps(
  */
 function allowsPassthrough(snapshot: Snapshot, clusters: ReadonlyMap<string, CompiledCluster>): boolean {
   if (clusters.get(PASSTHROUGH_CLUSTER)?.kind !== 'passthrough') return false;
-  for (const config of snapshot.routes.values()) {
+  for (const config of snapshot.models.routes.values()) {
     for (const vh of config.virtualHosts) {
       if (!vh.domains.includes('*')) continue;
       const action = vh.routes[0]?.action;
       return (
-        action?.case === 'route' &&
-        action.value.clusterSpecifier.case === 'cluster' &&
-        action.value.clusterSpecifier.value === PASSTHROUGH_CLUSTER
+        action?.kind === 'route' &&
+        action.clusterSpecifier.kind === 'cluster' &&
+        action.clusterSpecifier.cluster === PASSTHROUGH_CLUSTER
       );
     }
   }

@@ -8,19 +8,23 @@
 import type { Cluster } from '#xds/envoy/config/cluster/v3/cluster_pb.js';
 import type { ClusterLoadAssignment } from '#xds/envoy/config/endpoint/v3/endpoint_pb.js';
 import type { Listener } from '#xds/envoy/config/listener/v3/listener_pb.js';
+import type { RouteConfiguration } from '#xds/envoy/config/route/v3/route_pb.js';
 import type { ConfigIssue, ResourceRef } from '../errors.ts';
 import type { ClusterModel } from '../model/cluster.ts';
 import type { EndpointAssignment } from '../model/endpoint-assignment.ts';
 import type { ListenerModel } from '../model/listener.ts';
+import type { RouteConfigurationModel } from '../model/route-configuration.ts';
 import type { Steps } from '../steps.ts';
 import { decodeCluster } from './cluster.ts';
 import { decodeClusterLoadAssignment } from './cluster-load-assignment.ts';
 import type { Decoded } from './decoded.ts';
 import { decodeListener } from './listener.ts';
+import { decodeRouteConfigurationSteps } from './route-configuration.ts';
 
 /** The decoded resources of a snapshot, each map keyed as the snapshot's resources are. */
 export interface SnapshotModels {
   readonly listeners: ReadonlyMap<string, ListenerModel>;
+  readonly routes: ReadonlyMap<string, RouteConfigurationModel>;
   readonly clusters: ReadonlyMap<string, ClusterModel>;
   /** Endpoint assignments of EDS clusters, keyed by cluster (service) name. */
   readonly endpoints: ReadonlyMap<string, EndpointAssignment>;
@@ -35,6 +39,7 @@ export interface ResourceRejection {
 /** The wire resources to decode, keyed by name. */
 export interface WireResources {
   readonly listeners: ReadonlyMap<string, Listener>;
+  readonly routes: ReadonlyMap<string, RouteConfiguration>;
   readonly clusters: ReadonlyMap<string, Cluster>;
   readonly endpoints: ReadonlyMap<string, ClusterLoadAssignment>;
 }
@@ -63,9 +68,16 @@ export function* decodeResourcesSteps(
     return out;
   }
   const listeners = yield* all(resources.listeners, decodeListener, 'Listener');
+  // A route configuration is decoded in steps of its own: one can hold thousands of routes.
+  const routes = new Map<string, RouteConfigurationModel>();
+  for (const [name, config] of resources.routes) {
+    const decoded = yield* decodeRouteConfigurationSteps(config, source);
+    if (decoded.ok) routes.set(name, decoded.value);
+    else rejected.push({ resource: { kind: 'RouteConfiguration', name }, issues: decoded.issues });
+  }
   const clusters = yield* all(resources.clusters, decodeCluster, 'Cluster');
   const endpoints = yield* all(resources.endpoints, decodeClusterLoadAssignment, 'ClusterLoadAssignment');
-  return { models: { listeners, clusters, endpoints }, rejected };
+  return { models: { listeners, routes, clusters, endpoints }, rejected };
 }
 
 /**

@@ -21,6 +21,7 @@ import type {
 import { decodeAny } from '../xds/codec.ts';
 import { type Decoded, IssueSink } from './decoded.ts';
 import { deepFreeze } from './deep-freeze.ts';
+import { decodeRouteConfiguration } from './route-configuration.ts';
 
 const HCM_TYPE = `type.googleapis.com/${HttpConnectionManagerSchema.typeName}`;
 
@@ -76,8 +77,14 @@ function routesOf(
   switch (spec.case) {
     case 'rds':
       return { kind: 'rds', name: spec.value.routeConfigName };
-    case 'routeConfig':
-      return { kind: 'inline', name: spec.value.name || listenerName, config: spec.value };
+    case 'routeConfig': {
+      const decoded = decodeRouteConfiguration(spec.value, sink.source);
+      if (!decoded.ok) {
+        sink.addAll(decoded.issues, `${path}.route_config`);
+        return undefined;
+      }
+      return { kind: 'inline', name: spec.value.name || listenerName, config: decoded.value };
+    }
     case 'scopedRoutes':
       sink.add(`${path}.scoped_routes`, 'scoped routes are not supported by Dabba');
       return undefined;

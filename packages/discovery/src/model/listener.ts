@@ -3,7 +3,7 @@
  * chain, what its HttpConnectionManager decides before routing and where its routes come from.
  * Free of protobuf types; frozen. Made by decodeListener (decode/listener.ts).
  */
-import type { RouteConfiguration } from '#xds/envoy/config/route/v3/route_pb.js';
+import type { RouteConfigurationModel } from './route-configuration.ts';
 
 /** `path_with_escaped_slashes_action` (http_connection_manager.proto). */
 export type EscapedSlashesAction =
@@ -31,7 +31,7 @@ export interface ListenerSettings {
 /** Where an HttpConnectionManager's routes come from. */
 export type RouteSource =
   | { readonly kind: 'rds'; readonly name: string }
-  | { readonly kind: 'inline'; readonly name: string; readonly config: RouteConfiguration };
+  | { readonly kind: 'inline'; readonly name: string; readonly config: RouteConfigurationModel };
 
 /** One filter chain's HttpConnectionManager. */
 export interface HttpConnectionManagerModel {
