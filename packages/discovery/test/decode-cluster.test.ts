@@ -8,13 +8,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { fromJson, type JsonValue } from '@bufbuild/protobuf';
-import { ClusterSchema } from '#xds/envoy/config/cluster/v3/cluster_pb.js';
+import type { Cluster } from '#xds/envoy/config/cluster/v3/cluster_pb.js';
 import { ClusterLoadAssignmentSchema } from '#xds/envoy/config/endpoint/v3/endpoint_pb.js';
 import { decodeCluster } from '../src/decode/cluster.ts';
 import { decodeClusterLoadAssignment } from '../src/decode/cluster-load-assignment.ts';
 import type { Decoded } from '../src/decode/decoded.ts';
+import { resourceFromJson } from '../src/xds/codec.ts';
+import { XdsTypeUrl } from '../src/xds/type-urls.ts';
 
-const cluster = (json: JsonValue) => decodeCluster(fromJson(ClusterSchema, json), 'xds');
+const cluster = (json: JsonValue) =>
+  decodeCluster(resourceFromJson(XdsTypeUrl.CLUSTER, json) as Cluster, 'xds');
 const assignment = (json: JsonValue) =>
   decodeClusterLoadAssignment(fromJson(ClusterLoadAssignmentSchema, json), 'xds');
 
@@ -104,6 +107,31 @@ describe('decodeCluster', () => {
     assert.deepEqual(issuesOf(cluster({ name: 'c', clusterType: { name: 'envoy.clusters.aggregate' } })), [
       'cluster_type: custom cluster type "envoy.clusters.aggregate" is not supported by Dabba',
     ]);
+  });
+
+  it('refuses a subject alt name regex that is not RE2, naming the field', () => {
+    const tls = (regex: string) => ({
+      name: 'c',
+      transportSocket: {
+        name: 'envoy.transport_sockets.tls',
+        typedConfig: {
+          '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext',
+          commonTlsContext: {
+            validationContext: {
+              trustedCa: { filename: '/ca.pem' },
+              matchSubjectAltNames: [{ safeRegex: { regex } }],
+            },
+          },
+        },
+      },
+    });
+    const issues = issuesOf(cluster(tls('spiffe://(a')));
+    assert.equal(issues.length, 1);
+    assert.match(
+      issues[0]!,
+      /^transportSocket\.typedConfig\.commonTlsContext\.validationContext\.matchSubjectAltNames\[0\]\.safeRegex\.regex: invalid RE2 regex/,
+    );
+    assert.ok(modelOf(cluster(tls('spiffe://cluster\\.local/ns/[a-z]+/sa/api'))));
   });
 
   it('gives a frozen model with Envoy defaults and no protobuf types', () => {

@@ -16,7 +16,6 @@
  */
 import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import type { SanMatcher, SanType, UpstreamTls } from '@dabba/discovery';
-import { MatcherCompileError } from '../route/match/matcher-compile-error.ts';
 import { compileSafeRegex, type FullMatch } from '../route/match/safe-regex.ts';
 
 type Check = (hostname: string, cert: PeerCertificate) => Error | undefined;
@@ -105,15 +104,9 @@ function compileMatcher(m: SanMatcher): (san: San) => boolean {
   };
 }
 
-// The cluster's transport decoder does not check SAN patterns, so a bad one is refused here, as
-// a configuration error naming the field.
+/** The transport decoder checked the pattern (compiling it into the shared cache). */
 function sanRegex(pattern: string): FullMatch {
-  try {
-    return compileSafeRegex({ regex: pattern });
-  } catch (cause) {
-    const detail = cause instanceof Error ? cause.message : String(cause);
-    throw new MatcherCompileError('matchSubjectAltNames.regex', `invalid RE2 regex: ${detail}`, { cause });
-  }
+  return compileSafeRegex({ regex: pattern });
 }
 
 /**

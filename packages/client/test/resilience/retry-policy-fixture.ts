@@ -9,7 +9,7 @@ import {
   type CompiledRetryPolicy,
   compileRetryPolicy as compileDecodedRetryPolicy,
 } from '../../src/resilience/retry-policy.ts';
-import { MatcherCompileError } from '../../src/route/match/index.ts';
+import { MatcherCompileError } from '../route/matcher-compile-error.ts';
 
 /** An xDS RetryPolicy from its proto3 JSON. */
 export function retryPolicyFromJson(json: Record<string, JsonValue>): RetryPolicy {

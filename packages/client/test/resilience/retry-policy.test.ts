@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import { create } from '@bufbuild/protobuf';
 import { AnySchema } from '@bufbuild/protobuf/wkt';
 import { parseRetryOn, RetryOn, retriesEnabledFor } from '../../src/resilience/retry-policy.ts';
-import { MatchContext, MatcherCompileError } from '../../src/route/match/index.ts';
+import { MatchContext } from '../../src/route/match/index.ts';
+import { MatcherCompileError } from '../route/matcher-compile-error.ts';
 import {
   compiledRetryPolicy as compile,
   compileRetryPolicy,

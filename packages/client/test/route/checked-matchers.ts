@@ -22,12 +22,12 @@ import {
   compileRouteMatch as compileValidRouteMatch,
   compileStringMatcher as compileValidStringMatcher,
   compileVirtualHostIndex as compileValidVirtualHostIndex,
-  MatcherCompileError,
   type RequestMatch,
   type StringMatch,
   type VirtualHostDomains,
   type VirtualHostIndex,
 } from '../../src/route/match/index.ts';
+import { MatcherCompileError } from './matcher-compile-error.ts';
 
 function check(validate: (sink: IssueSink) => void): void {
   const sink = new IssueSink('test', { kind: 'RouteConfiguration', name: 'test' });

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type HeaderMatcher, MatchContext, MatcherCompileError } from '../../src/route/match/index.ts';
+import { type HeaderMatcher, MatchContext } from '../../src/route/match/index.ts';
 import { compileHeaderMatcher } from './checked-matchers.ts';
 import { ctx } from './helpers.ts';
+import { MatcherCompileError } from './matcher-compile-error.ts';
 
 // envoy/config/route/v3/route_components.proto HeaderMatcher, and
 // source/common/http/header_utility.cc (values joined with ',', missing-header rules).

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MatcherCompileError, type RouteMatch } from '../../src/route/match/index.ts';
+import type { RouteMatch } from '../../src/route/match/index.ts';
 import { compileRouteMatch } from './checked-matchers.ts';
 import { ctx } from './helpers.ts';
+import { MatcherCompileError } from './matcher-compile-error.ts';
 
 // route_components.proto RouteMatch; router/config_impl.cc *RouteEntryImpl::matches and
 // common/matchers.cc PathMatcher::match (path compared without query string and fragment).

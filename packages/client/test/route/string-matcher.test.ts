@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MatcherCompileError, type StringMatcher } from '../../src/route/match/index.ts';
+import type { StringMatcher } from '../../src/route/match/index.ts';
 import { compileStringMatcher } from './checked-matchers.ts';
+import { MatcherCompileError } from './matcher-compile-error.ts';
 
 // envoy/type/matcher/v3/string.proto StringMatcher: exact/prefix/suffix/contains/safe_regex,
 // ignore_case ("exact/prefix/suffix/contains matching should be case insensitive. This has no

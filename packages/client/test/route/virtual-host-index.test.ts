@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MatcherCompileError } from '../../src/route/match/index.ts';
 import { compileVirtualHostIndex } from './checked-matchers.ts';
+import { MatcherCompileError } from './matcher-compile-error.ts';
 
 // route_components.proto VirtualHost.domains: "Domain search order: 1. Exact domain names:
 // www.foo.com. 2. Suffix domain wildcards: *.foo.com or *-bar.foo.com. 3. Prefix domain

@@ -31,6 +31,7 @@ import type { StringMatcher } from '#xds/envoy/type/matcher/v3/string_pb.js';
 import type { ConfigIssue } from '../errors.ts';
 import { decodeAny } from '../xds/codec.ts';
 import { deepFreeze } from './deep-freeze.ts';
+import { re2Problem } from './re2.ts';
 
 /** Where a certificate, key, CA bundle or CRL comes from. */
 export type TlsData =
@@ -153,8 +154,12 @@ function sanMatcher(m: StringMatcher, sanType: SanType | undefined, path: string
     case 'suffix':
     case 'contains':
       return { kind: p.case, value: p.value, ignoreCase: m.ignoreCase, sanType };
-    case 'safeRegex':
+    case 'safeRegex': {
+      const problem = re2Problem(p.value.regex);
+      if (problem !== undefined)
+        throw new TransportIssue(`${path}.safeRegex.regex`, `invalid RE2 regex: ${problem}`);
       return { kind: 'regex', value: p.value.regex, ignoreCase: m.ignoreCase, sanType };
+    }
     default:
       throw new TransportIssue(path, `SAN matcher ${String(p.case)} is not supported by Dabba`);
   }

@@ -14,7 +14,6 @@ export type {
 export { asciiLower } from './ascii-case.ts';
 export { compileHeaderMatcher, type RequestMatch } from './header-matcher.ts';
 export { MatchContext, type RandomValueSource } from './match-context.ts';
-export { MatcherCompileError } from './matcher-compile-error.ts';
 export { compileQueryParameterMatcher } from './query-parameter-matcher.ts';
 export type { HeaderLookup, HeaderValue, RequestView } from './request-view.ts';
 export { compileRouteMatch } from './route-match.ts';

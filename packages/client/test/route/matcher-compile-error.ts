@@ -1,10 +1,9 @@
 import { CoreErrorCode, DabbaError } from '@dabba/core';
 
 /**
- * A matcher that cannot be compiled (`DABBA_CONFIG_INVALID`), with the field path of its
- * configuration. Route matchers come from the decoder, which has checked them, so only a pattern
- * that reaches the data plane unchecked can cause it (a TLS context's subject alternative name
- * regex).
+ * What the tests of matchers and retry policies throw for a configuration the decoder refuses
+ * (`DABBA_CONFIG_INVALID`, with the field path of the first issue), so that their assertions
+ * read as they did when the client's compilers checked fields themselves.
  */
 export class MatcherCompileError extends DabbaError {
   /** Field path inside the resource, e.g. `matchSubjectAltNames.regex`. */
