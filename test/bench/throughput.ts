@@ -5,16 +5,21 @@
  * SDK registered) against one upstream process. `raw-telemetry-headers` is raw undici sending the
  * headers the telemetry modes add (Istio's metadata exchange, W3C and B3 trace context,
  * x-request-id; captured from a real request): the cost of those bytes on the wire and in both
- * HTTP stacks, which an Envoy sidecar's upstream request carries too. Modes run in interleaved rounds whose order
- * rotates, so drift (thermal, page cache, JIT) lands on every mode alike; mesh/raw ratios are
- * paired per round.
+ * HTTP stacks, which an Envoy sidecar's upstream request carries too; `raw-metrics-headers` sends
+ * only the two of them the metrics mode adds (the metadata exchange), its fair floor. Modes run
+ * in interleaved rounds whose order rotates, so drift (thermal, page cache, JIT) lands on every
+ * mode alike; mesh/raw ratios are paired per round. After the rounds: the bytes each mode
+ * allocates per request (allocations.ts), and raw and mesh-routed latency at a fixed rate,
+ * interleaved (fixed-rate.ts).
  */
 import type { Mesh, MeshOptions } from '@dabba/client';
 import { createMesh } from '@dabba/client';
 import { istioFiles } from '@dabba/discovery';
 import { Dispatcher, Pool, request } from 'undici';
 import { createMeshFolder, type MeshFolder } from '../support/mesh-folder.ts';
+import { type AllocationResult, allocationsPerRequest } from './allocations.ts';
 import type { Pinning } from './cpu-pinning.ts';
+import { type FixedRateResult, runFixedRate } from './fixed-rate.ts';
 import { type LoadTarget, type RoundResult, runRound } from './load-round.ts';
 import { RESILIENT, RESILIENT_HOST } from './resilience-config.ts';
 import { median, type Spread, spread } from './stats.ts';
@@ -32,6 +37,7 @@ import { startUpstreamProcess } from './upstream-process.ts';
 export const MODES = [
   'raw',
   'raw-telemetry-headers',
+  'raw-metrics-headers',
   'mesh-routed',
   'mesh-resilient',
   'mesh-floor',
@@ -41,7 +47,7 @@ export const MODES = [
   'mesh-tracing-no-sdk',
 ] as const;
 export type ModeName = (typeof MODES)[number];
-export type MeshModeName = Exclude<ModeName, 'raw' | 'raw-telemetry-headers'>;
+export type MeshModeName = Exclude<ModeName, 'raw' | 'raw-telemetry-headers' | 'raw-metrics-headers'>;
 
 export interface ThroughputOptions {
   readonly rounds: number;
@@ -50,6 +56,10 @@ export interface ThroughputOptions {
   readonly concurrency: number;
   /** Modes to run (all by default); one mode alone is for profiling. */
   readonly modes?: readonly ModeName[];
+  /** Requests per mode for the allocation measurement; 0 skips it. */
+  readonly allocationRequests: number;
+  /** Duration of the fixed-rate latency run (1,000 requests/s to each of raw and the mesh); 0 skips it. */
+  readonly fixedRateMs: number;
 }
 
 export interface ModeSummary {
@@ -81,6 +91,12 @@ export interface ThroughputResult {
   readonly overHeadersRatio: Record<MeshModeName, Spread>;
   /** Spans the SDK modes ended (sampled requests), to show sampling did what it says. */
   readonly spansEnded: { readonly onePercent: number; readonly hundredPercent: number };
+  /** mesh-metrics rps / raw-metrics-headers rps, paired per round: metrics net of its headers. */
+  readonly metricsOverHeadersRatio: Spread;
+  /** Bytes allocated per request, by mode (modes that ran). */
+  readonly allocations: Partial<Record<ModeName, AllocationResult>>;
+  /** raw undici and mesh-routed at a fixed rate, interleaved; undefined when skipped. */
+  readonly fixedRate: FixedRateResult | undefined;
 }
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -159,6 +175,11 @@ export async function runThroughput(pinning: Pinning, options: ThroughputOptions
     new Pool(`http://127.0.0.1:${ports[0]}`),
     telemetryHeaders,
   );
+  const metricsHeaders = await capturedTelemetryHeaders(meshes['mesh-metrics']);
+  const rawWithMetricsHeaders = new HeaderAddingDispatcher(
+    new Pool(`http://127.0.0.1:${ports[0]}`),
+    metricsHeaders,
+  );
   const hostOf: Record<MeshModeName, string> = {
     'mesh-routed': ROUTED_HOST,
     'mesh-resilient': RESILIENT_HOST,
@@ -173,6 +194,10 @@ export async function runThroughput(pinning: Pinning, options: ThroughputOptions
     [
       'raw-telemetry-headers',
       { url: `http://127.0.0.1:${ports[0]}${REQUEST_PATH}`, dispatcher: rawWithHeaders },
+    ],
+    [
+      'raw-metrics-headers',
+      { url: `http://127.0.0.1:${ports[0]}${REQUEST_PATH}`, dispatcher: rawWithMetricsHeaders },
     ],
     ...(Object.entries(meshes) as [MeshModeName, Mesh][]).map(([mode, mesh]) => [
       mode,
@@ -213,6 +238,26 @@ export async function runThroughput(pinning: Pinning, options: ThroughputOptions
       results[mode].length === results[base].length && results[mode].length > 0
         ? spread(results[mode].map((m, i) => f(m, results[base][i]!)))
         : NAN;
+    const allocations: Partial<Record<ModeName, AllocationResult>> = {};
+    if (options.allocationRequests > 0) {
+      for (const mode of modes) {
+        gc?.();
+        const t = targets[mode];
+        allocations[mode] = await allocationsPerRequest(
+          t.url,
+          t.dispatcher,
+          options.allocationRequests,
+          options.concurrency,
+        );
+      }
+    }
+    let fixedRate: FixedRateResult | undefined;
+    if (options.fixedRateMs > 0 && modes.includes('raw') && modes.includes('mesh-routed')) {
+      gc?.();
+      // A short warm-up at the same rate, then the measured run.
+      await runFixedRate(targets.raw, targets['mesh-routed'], 1000, Math.min(1000, options.fixedRateMs));
+      fixedRate = await runFixedRate(targets.raw, targets['mesh-routed'], 1000, options.fixedRateMs);
+    }
     const meshModes = MODES.filter((m): m is MeshModeName => !m.startsWith('raw'));
     const per = (f: (mode: MeshModeName) => Spread) =>
       Object.fromEntries(meshModes.map((m) => [m, f(m)])) as Record<MeshModeName, Spread>;
@@ -236,11 +281,15 @@ export async function runThroughput(pinning: Pinning, options: ThroughputOptions
       },
       overHeadersRatio: per((mode) => paired(mode, (m, r) => m.rps / r.rps, 'raw-telemetry-headers')),
       spansEnded: { onePercent: onePercent.ended(), hundredPercent: hundredPercent.ended() },
+      metricsOverHeadersRatio: paired('mesh-metrics', (m, r) => m.rps / r.rps, 'raw-metrics-headers'),
+      allocations,
+      fixedRate,
     };
   } finally {
     await Promise.allSettled([
       raw.close(),
       rawWithHeaders.close(),
+      rawWithMetricsHeaders.close(),
       ...Object.values(meshes).map((m) => m.close()),
     ]);
     await Promise.allSettled([onePercent.shutdown(), hundredPercent.shutdown()]);
