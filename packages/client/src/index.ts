@@ -40,6 +40,7 @@ export {
   Mesh,
   type MeshEvents,
 } from './mesh.ts';
+export type { RequestRecord } from './observe/request-record.ts';
 export type { FailureBreakerOptions, MeshLogger, MeshOptions, MetricsOptions } from './options.ts';
 export { type ServeMetricsOptions, serveMetrics } from './serve-metrics.ts';
 export type { AccessLogOptions, AccessLogStream } from './telemetry/access-log/access-log-options.ts';

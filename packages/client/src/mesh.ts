@@ -31,17 +31,13 @@ import { Dispatcher, Dispatcher1Wrapper } from 'undici';
 import { type CompiledMesh, compileSnapshotAsync } from './compile/compile-snapshot.ts';
 import { EndpointPools } from './connection/endpoint-pools.ts';
 import { checkDownstream, type DownstreamRefusal } from './dispatch/downstream-checks.ts';
-import { FaultDelay } from './dispatch/fault-delay.ts';
-import { injectFault } from './dispatch/fault-filter.ts';
-import { forwardUpstream } from './dispatch/forward-upstream.ts';
 import { IncomingRequest } from './dispatch/incoming-request.ts';
-import { answerDirectly, failUnrouted, refuseDownstream } from './dispatch/local-reply.ts';
+import { labelSetsOf, refuseDownstream } from './dispatch/local-reply.ts';
 import { failLocally } from './dispatch/local-response.ts';
 import type { MeshContext } from './dispatch/mesh-context.ts';
 import { MeshLifecycle } from './dispatch/mesh-lifecycle.ts';
-import { passThrough } from './dispatch/passthrough.ts';
 import { parseTarget, type RequestTarget } from './dispatch/request-target.ts';
-import { faultTargets, resolveRequest } from './dispatch/resolve-request.ts';
+import { resolveRequest } from './dispatch/resolve-request.ts';
 import {
   ConfigError as ConfigErrorClass,
   MeshClosedError,
@@ -60,7 +56,10 @@ import {
   type InboundResponse,
 } from './inbound/inbound-step.ts';
 import { initHash } from './lb/hash.ts';
+import { RequestRecord } from './observe/request-record.ts';
 import { type MeshOptions, type ResolvedMeshOptions, resolveMeshOptions } from './options.ts';
+import { composeOutbound } from './pipeline/outbound-pipeline.ts';
+import type { Stage } from './pipeline/stage.ts';
 import { FailureBreakers } from './resilience/failure-breaker.ts';
 import { MatchContext, type RequestView } from './route/match/index.ts';
 import { MeshRuntime } from './runtime/mesh-runtime.ts';
@@ -80,7 +79,6 @@ import {
   type MetricsRegistry,
 } from './telemetry/istio-request-metrics.ts';
 import { MeshTelemetry } from './telemetry/mesh-telemetry.ts';
-import type { ObservedRequest } from './telemetry/observed-request.ts';
 import type { PassthroughRecording } from './telemetry/observing-handler.ts';
 import {
   encodePeerMetadata,
@@ -157,8 +155,6 @@ export class Mesh extends Dispatcher {
   readonly #breakers: FailureBreakers | undefined;
   /** Tracing and access logs; `undefined` when both are off (requests then pay one check). */
   readonly #telemetry: MeshTelemetry | undefined;
-  /** The observer of a request coming back from a fault delay, handed to its second dispatch. */
-  #resumedObserver: ObservedRequest | undefined;
   /** Istio's request metrics (`reporter="source"`); `undefined` when the option is off. */
   readonly #metrics: IstioRequestMetrics | undefined;
   /** Envoy's cluster stats (`envoy_cluster_*`) in the metrics registry; `undefined` when off. */
@@ -176,6 +172,8 @@ export class Mesh extends Dispatcher {
   readonly #peerMetadata: LocalPeerMetadata | undefined;
   /** What the request pipeline (`dispatch/`) reads from this mesh; one object, made once. */
   readonly #context: MeshContext;
+  /** The outbound path after routing: stages composed once (pipeline/). */
+  readonly #outbound: Stage;
   /** Security warnings already logged (resource, path and message). */
   readonly #warned = new Set<string>();
 
@@ -241,8 +239,8 @@ export class Mesh extends Dispatcher {
       blackHoleMetrics,
       passthroughMetrics,
       peerMetadata: this.#peerMetadata,
-      resume: (options, handler, observer) => this.#resume(options, handler, observer),
     };
+    this.#outbound = composeOutbound(this.#context);
     const { promise, resolve, reject } = Promise.withResolvers<Snapshot>();
     this.ready = promise;
     // A consumer that never awaits `ready` must not get an unhandled rejection from it.
@@ -371,13 +369,9 @@ export class Mesh extends Dispatcher {
   override dispatch(options: Dispatcher.DispatchOptions, userHandler: Dispatcher.DispatchHandler): boolean {
     // Node's built-in fetch (an older bundled undici) still speaks the v1 handler API.
     const handler = toCurrentHandler(userHandler);
-    // After close() no new request starts; one coming back from a fault delay is in flight.
-    if (this.#closed && !(handler instanceof FaultDelay)) {
-      failLocally(handler, new MeshClosedError());
-      return true;
-    }
+    // After close() no new request starts.
     const compiled = this.#compiled;
-    if (!compiled) {
+    if (this.#closed || !compiled) {
       failLocally(handler, this.#closed ? new MeshClosedError() : new MeshNotReadyError());
       return true;
     }
@@ -389,10 +383,9 @@ export class Mesh extends Dispatcher {
       return true;
     }
     const table = compiled.routeTables.get(target.port);
-    // The sidecar's codec and connection manager first: header limits, path normalization. A
-    // request resumed after an injected delay passed them already, with the path it carries.
+    // The sidecar's codec and connection manager first: header limits, path normalization.
     let refusal: DownstreamRefusal | undefined;
-    if (table !== undefined && !(handler instanceof FaultDelay)) {
+    if (table !== undefined) {
       const settings = compiled.listenerSettings.get(target.port)!;
       const checked = checkDownstream(settings, options.path, target.authority, options.headers);
       if (typeof checked !== 'string') refusal = checked;
@@ -406,9 +399,18 @@ export class Mesh extends Dispatcher {
       options.path,
       options.headers,
     );
-    const observer = this.#telemetry === undefined ? undefined : this.#observe(request, target, options);
+    const context = this.#context;
+    const record = new RequestRecord(
+      options,
+      request,
+      target,
+      context.clock,
+      context.metrics,
+      this.#telemetry?.begin(request, target, options),
+    );
     if (refusal !== undefined) {
-      refuseDownstream(this.#context, handler, refusal, options, observer);
+      record.sets = context.unroutedMetrics;
+      refuseDownstream(handler, refusal, record);
       return true;
     }
     const decision = resolveRequest(
@@ -419,37 +421,11 @@ export class Mesh extends Dispatcher {
       request,
       table ? this.#matchContext.reset(request) : undefined,
     );
-    // Envoy's fault filter runs before the router, so on every route carrying its config
-    // (redirects and direct responses too). A request resumed after an injected delay comes
-    // back with the delay as its handler and is not faulted twice.
-    const fault = decision.selection?.action.fault;
-    if (
-      fault !== undefined &&
-      !(handler instanceof FaultDelay) &&
-      faultTargets(fault, decision, request) &&
-      injectFault(this.#context, fault, decision, request, options, handler, observer)
-    ) {
-      return true;
-    }
-    switch (decision.kind) {
-      case 'error':
-        failUnrouted(this.#context, handler, decision, options, observer);
-        return true;
-      case 'local':
-        answerDirectly(this.#context, handler, decision, options, observer);
-        return true;
-      case 'passthrough':
-        return passThrough(
-          this.#context,
-          options,
-          handler,
-          request,
-          observer,
-          decision.selection?.route.name,
-        );
-      default:
-        return forwardUpstream(this.#context, decision, request, options, handler, observer);
-    }
+    record.decision = decision;
+    if (decision.selection !== undefined) record.routeName = decision.selection.route.name;
+    if (decision.kind === 'upstream') record.cluster = decision.cluster.name;
+    if (context.metrics !== undefined) record.sets = labelSetsOf(context, decision);
+    return this.#outbound(record, handler);
   }
 
   /**
@@ -560,34 +536,6 @@ export class Mesh extends Dispatcher {
       return;
     }
     return done;
-  }
-
-  /** The request's observer: a new one, or the one a request resumed after a fault delay began with. */
-  #observe(
-    request: IncomingRequest,
-    target: RequestTarget,
-    options: Dispatcher.DispatchOptions,
-  ): ObservedRequest {
-    const resumed = this.#resumedObserver;
-    if (resumed !== undefined) {
-      this.#resumedObserver = undefined;
-      return resumed;
-    }
-    return this.#telemetry!.begin(request, target, options);
-  }
-
-  /** Routes a request again after an injected delay, under the observer it started with. */
-  #resume(
-    options: Dispatcher.DispatchOptions,
-    handler: FaultDelay,
-    observer: ObservedRequest | undefined,
-  ): void {
-    this.#resumedObserver = observer;
-    try {
-      this.dispatch(options, handler);
-    } finally {
-      this.#resumedObserver = undefined;
-    }
   }
 
   /**

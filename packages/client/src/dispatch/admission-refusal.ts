@@ -9,19 +9,26 @@ import { type CircuitBreakerLimitName, CircuitOpenError, OverflowError, Response
 import type { ClusterFailureBreaker } from '../resilience/failure-breaker.ts';
 import { type RequestAdmission, thresholdOf } from '../resilience/request-admission.ts';
 import { failLocally } from './local-response.ts';
-import { recordRequest } from './request-outcome.ts';
 import type { RouterRoute } from './router-route.ts';
 
-/** `admission` refused the request on `limit` (`UO`). `startedAt` as the router's. */
+/** `admission` refused the request on `limit` (`UO`): the 503 is charged to the cluster. */
 export function refuseOverflow(
   route: RouterRoute,
   caller: Dispatcher.DispatchHandler,
   admission: RequestAdmission,
   limit: CircuitBreakerLimitName,
-  startedAt: number,
 ): void {
-  recordRequest(route, 503, ResponseFlag.UPSTREAM_OVERFLOW, undefined, startedAt, 0, 0, null, caller);
-  route.observer?.requestEnded(503, ResponseFlag.UPSTREAM_OVERFLOW, 0, undefined);
+  route.record.endUpstream(
+    503,
+    ResponseFlag.UPSTREAM_OVERFLOW,
+    undefined,
+    0,
+    0,
+    undefined,
+    503,
+    false,
+    false,
+  );
   failLocally(
     caller,
     new OverflowError({
@@ -39,11 +46,9 @@ export function refuseCircuitOpen(
   route: RouterRoute,
   caller: Dispatcher.DispatchHandler,
   breaker: ClusterFailureBreaker,
-  startedAt: number,
 ): void {
-  // Dabba's own breaker has no Envoy flag: a 503 local reply without one.
-  recordRequest(route, 503, '-', undefined, startedAt, 0, 0, null, caller);
-  route.observer?.requestEnded(503, '-', 0, undefined);
+  // Dabba's own breaker has no Envoy flag: a 503 local reply without one, charged nowhere.
+  route.record.endUpstream(503, '-', undefined, 0, 0, undefined, 0, false, false);
   failLocally(
     caller,
     new CircuitOpenError({

@@ -29,12 +29,6 @@ export class FaultDelay implements Dispatcher.DispatchController, Dispatcher.Dis
   readonly #caller: Dispatcher.DispatchHandler;
   /** The mesh's lifecycle: close() waits for the delay, destroy() ends it. */
   readonly #lifecycle: MeshLifecycle | undefined;
-  /**
-   * `performance.now()` when the request reached the mesh (0 when metrics are off): the request
-   * resumes with this object as its handler, so its one metrics record after the delay reads the
-   * start here (Envoy's duration runs from the downstream request) and knows to add `DI`.
-   */
-  readonly startedAt: number;
   readonly #clock: Clock;
   #timer: TimerHandle | undefined;
   #next: AfterDelay | undefined;
@@ -45,25 +39,19 @@ export class FaultDelay implements Dispatcher.DispatchController, Dispatcher.Dis
   #aborted = false;
   #paused = false;
   #reason: Error | null = null;
-  #cancelled: ((delay: FaultDelay) => void) | undefined;
+  #cancelled: ((delay: FaultDelay, reason: Error) => void) | undefined;
 
-  constructor(
-    caller: Dispatcher.DispatchHandler,
-    startedAt: number,
-    clock: Clock,
-    lifecycle?: MeshLifecycle,
-  ) {
+  constructor(caller: Dispatcher.DispatchHandler, clock: Clock, lifecycle?: MeshLifecycle) {
     this.#caller = caller;
-    this.startedAt = startedAt;
     this.#clock = clock;
     this.#lifecycle = lifecycle;
   }
 
   /**
    * Starts the request for the caller, then runs `next` after `delayMs` unless aborted first;
-   * `cancelled` (with metrics on) hears an abort during the delay, before the caller's error.
+   * `cancelled` hears an abort during the delay, before the caller's error.
    */
-  start(delayMs: number, next: AfterDelay, cancelled?: (delay: FaultDelay) => void): void {
+  start(delayMs: number, next: AfterDelay, cancelled?: (delay: FaultDelay, reason: Error) => void): void {
     this.#cancelled = cancelled;
     this.#caller.onRequestStart?.(this, {});
     // An already-aborted signal aborts inside onRequestStart.
@@ -123,7 +111,7 @@ export class FaultDelay implements Dispatcher.DispatchController, Dispatcher.Dis
       this.#lifecycle?.notWaiting(this);
       this.#lifecycle?.requestEnded();
     }
-    this.#cancelled?.(this);
+    this.#cancelled?.(this, reason);
     this.#caller.onResponseError?.(this, reason);
   }
 

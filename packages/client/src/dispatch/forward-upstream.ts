@@ -5,17 +5,16 @@
  * the {@link RouterRequest} (timeouts, retries, outcome), then sending the route's mirror copies.
  */
 import type { Dispatcher } from 'undici';
+import type { RequestRecord } from '../observe/request-record.ts';
 import { effectivePerTryTimeoutMs } from '../resilience/request-deadline.ts';
 import { withRetryHeaders } from '../resilience/retry-policy.ts';
 import { UNKNOWN_DESTINATION } from '../telemetry/istio-peer-labels.ts';
-import type { ObservedRequest } from '../telemetry/observed-request.ts';
 import {
   CONSUMED_ENVOY_HEADERS,
   expectedTimeoutMs,
   mayHaveEnvoyHeaders,
   readEnvoyOverrides,
 } from './envoy-request-headers.ts';
-import type { IncomingRequest } from './incoming-request.ts';
 import { failNoHealthyUpstream } from './local-reply.ts';
 import type { MeshContext } from './mesh-context.ts';
 import { sendMirrors } from './mirror.ts';
@@ -28,15 +27,14 @@ import { upstreamOptions } from './upstream-options.ts';
 export function forwardUpstream(
   ctx: MeshContext,
   decision: Extract<Decision, { kind: 'upstream' }>,
-  request: IncomingRequest,
-  options: Dispatcher.DispatchOptions,
+  record: RequestRecord,
   handler: Dispatcher.DispatchHandler,
-  observer: ObservedRequest | undefined,
 ): boolean {
   const { cluster, state, policy } = decision;
+  const { request, options, observer } = record;
   const host = state.balancer?.pick(decision.hash === undefined ? undefined : { hash: decision.hash });
   if (!host) {
-    failNoHealthyUpstream(ctx, handler, state, decision.selection.route.name, request, options, observer);
+    failNoHealthyUpstream(handler, state, record);
     return true;
   }
   // Envoy forwards the request's authority unless the route rewrites it.
@@ -82,7 +80,7 @@ export function forwardUpstream(
       retry,
       timeoutMs,
       peerMetadata !== undefined,
-      observer,
+      record,
     ),
     handler,
   );

@@ -1,23 +1,20 @@
 /**
- * What the request pipeline reads from its Mesh: the pools, the lifecycle flag, the random
- * source, the opt-in breakers and metrics (with the interned label sets of requests that reach
- * no configured cluster), and the fault delay's way back in. One plain object
- * per Mesh, made at construction, so the pipeline's functions take one argument for all of it
- * and nothing is built per request.
+ * What the request pipeline reads from its Mesh: the pools, the clock, each cluster's runtime
+ * state, the lifecycle flag, the random source, the opt-in breakers and metrics (with the
+ * interned label sets of requests that reach no configured cluster). One plain object per Mesh,
+ * made at construction, so the pipeline's functions take one argument for all of it and
+ * nothing is built per request.
  */
 import type { Clock } from '@dabba/core';
-import type { Dispatcher } from 'undici';
 import type { EndpointPools } from '../connection/endpoint-pools.ts';
 import type { RandomSource } from '../lb/random-source.ts';
 import type { FailureBreakers } from '../resilience/failure-breaker.ts';
 import type { MatchContext } from '../route/match/index.ts';
 import type { MeshRuntime } from '../runtime/mesh-runtime.ts';
 import type { IstioRequestMetrics } from '../telemetry/istio-request-metrics.ts';
-import type { ObservedRequest } from '../telemetry/observed-request.ts';
 import type { PassthroughRecording } from '../telemetry/observing-handler.ts';
 import type { LocalPeerMetadata } from '../telemetry/peer-metadata/encode-peer-metadata.ts';
 import type { ResponseLabelSets } from '../telemetry/response-label-sets.ts';
-import type { FaultDelay } from './fault-delay.ts';
 import type { MeshLifecycle } from './mesh-lifecycle.ts';
 
 export interface MeshContext {
@@ -49,10 +46,4 @@ export interface MeshContext {
   readonly passthroughMetrics: PassthroughRecording | undefined;
   /** This workload's metadata exchange headers; `undefined` when metrics are off. */
   readonly peerMetadata: LocalPeerMetadata | undefined;
-  /** Routes a request again after an injected delay, under the observer it started with. */
-  readonly resume: (
-    options: Dispatcher.DispatchOptions,
-    handler: FaultDelay,
-    observer: ObservedRequest | undefined,
-  ) => void;
 }

@@ -2,59 +2,36 @@
  * Istio's PassthroughCluster: a request to a port with no listener, when the mesh lets unknown
  * traffic out, or one matching Istio's `allow_any` catch-all route, goes to its original
  * destination through one shared pool. With tracing or access logs on, the trace headers are
- * injected and the response observed; with metrics on, the request is recorded with
- * `destination_service_name="PassthroughCluster"` as a sidecar's stats filter records it.
- * With all of them off the caller's handler is dispatched as it is.
+ * injected; with any sink on, the response is observed and the record ended with it (recorded
+ * with `destination_service_name="PassthroughCluster"` as a sidecar's stats filter records it).
+ * With every sink off the caller's handler is dispatched as it is.
  */
+import { channel } from 'node:diagnostics_channel';
+import { DabbaChannel } from '@dabba/core';
 import type { Dispatcher } from 'undici';
-import { isGrpcRequest } from '../telemetry/grpc-response-status.ts';
-import type { ObservedRequest } from '../telemetry/observed-request.ts';
+import type { RequestRecord } from '../observe/request-record.ts';
 import { ObservingHandler } from '../telemetry/observing-handler.ts';
-import { FaultDelay } from './fault-delay.ts';
-import type { IncomingRequest } from './incoming-request.ts';
 import type { MeshContext } from './mesh-context.ts';
-import { requestBytes } from './request-bytes.ts';
+
+const requestEnd = channel(DabbaChannel.REQUEST_END);
 
 /** Sends the request to its original destination. */
 export function passThrough(
   ctx: MeshContext,
-  options: Dispatcher.DispatchOptions,
+  record: RequestRecord,
   handler: Dispatcher.DispatchHandler,
-  request: IncomingRequest,
-  observer: ObservedRequest | undefined,
-  routeName: string | undefined,
 ): boolean {
-  const metrics = ctx.metrics;
-  if (observer === undefined && metrics === undefined)
+  const { observer, options } = record;
+  if (observer === undefined && record.metrics === undefined && !requestEnd.hasSubscribers)
     return ctx.pools.passthrough().dispatch(options, handler);
   let upstream = options;
   if (observer !== undefined) {
-    observer.routed('PassthroughCluster', routeName, false);
+    observer.routed('PassthroughCluster', record.routeName, false);
     if (observer.injects) {
-      const record = request.toRecord();
-      observer.inject(record);
-      upstream = { ...options, headers: record };
+      const headers = record.request.toRecord();
+      observer.inject(headers);
+      upstream = { ...options, headers };
     }
   }
-  if (metrics === undefined) {
-    return ctx.pools
-      .passthrough()
-      .dispatch(upstream, new ObservingHandler(handler, observer, undefined, 0, 0, false, false));
-  }
-  // A request resumed after an injected delay: its duration runs from before the delay (DI).
-  const delayed = handler instanceof FaultDelay;
-  return ctx.pools
-    .passthrough()
-    .dispatch(
-      upstream,
-      new ObservingHandler(
-        handler,
-        observer,
-        ctx.passthroughMetrics,
-        delayed ? handler.startedAt : performance.now(),
-        requestBytes(options, request.authority),
-        isGrpcRequest(options.headers),
-        delayed,
-      ),
-    );
+  return ctx.pools.passthrough().dispatch(upstream, new ObservingHandler(handler, record));
 }

@@ -10,20 +10,6 @@ export function requestBytes(options: Dispatcher.DispatchOptions, authority: str
   return requestHeadBytes(options.method, options.path, options.headers, authority) + bodyBytes(options.body);
 }
 
-/**
- * The authority of an origin (`http://reviews:9080` -> `reviews:9080`), for sizing a request the
- * mesh answered itself; only its length counts. Sliced, not parsed: an origin has no path, and a
- * URL parse per local reply costs about half a microsecond. '' when unknown.
- */
-export function parseAuthority(origin: Dispatcher.DispatchOptions['origin']): string {
-  if (origin === undefined) return '';
-  if (typeof origin !== 'string') return origin.host;
-  const start = origin.indexOf('://');
-  if (start < 0) return '';
-  const end = origin.indexOf('/', start + 3);
-  return end < 0 ? origin.slice(start + 3) : origin.slice(start + 3, end);
-}
-
 /** The request body's length when it is known up front (a string or bytes); 0 otherwise. */
 export function bodyBytes(body: Dispatcher.DispatchOptions['body']): number {
   if (body === undefined || body === null) return 0;

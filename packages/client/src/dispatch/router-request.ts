@@ -76,7 +76,7 @@ import { ABANDONED, AttemptHandler } from './attempt-handler.ts';
 import { classifyAttemptError, isDrainableResponse, mayRetryResponse } from './attempt-outcome.ts';
 import { EXPECTED_RQ_TIMEOUT_MS, expectedTimeoutMs } from './envoy-request-headers.ts';
 import type { MeshWaiter } from './mesh-lifecycle.ts';
-import { failureFlags, recordRequest, settleBreaker, Verdict } from './request-outcome.ts';
+import { chargedStatus, failureFlags, settleBreaker, Verdict } from './request-outcome.ts';
 import { pickRetryHost, previousPrioritiesOf } from './retry-host-pick.ts';
 import {
   clearPerTry,
@@ -150,8 +150,6 @@ export class RouterRequest implements Dispatcher.DispatchController, DeadlineSta
   #aborted = false;
   #paused = false;
   #reason: Error | null = null;
-  /** `performance.now()` at dispatch, when metrics are on. */
-  readonly #startedAt: number;
   /** Body bytes forwarded to the caller (headers are not counted). */
   #responseBytes = 0;
   /** Response flags of the forwarded response: `URX` when retries were used up on it. */
@@ -164,7 +162,6 @@ export class RouterRequest implements Dispatcher.DispatchController, DeadlineSta
     this.outlier = route.state.outlier;
     const perTry = route.retry?.perTryTimeoutMs ?? 0;
     this.#perTryTimeoutMs = perTry > 0 ? effectivePerTryTimeoutMs(route.timeoutMs, perTry) : 0;
-    this.#startedAt = route.metrics === undefined ? 0 : performance.now();
   }
 
   /** Starts the request on `host` through `pool` (the first pick, already made). */
@@ -174,7 +171,7 @@ export class RouterRequest implements Dispatcher.DispatchController, DeadlineSta
       const ticket = admission.admit();
       if (typeof ticket === 'string') {
         // Fail fast, as a local reply: no timer, no attempt, nothing to release.
-        refuseOverflow(this.#route, this.#caller, admission, ticket, this.#startedAt);
+        refuseOverflow(this.#route, this.#caller, admission, ticket);
         return true;
       }
       this.#admission = admission;
@@ -188,7 +185,7 @@ export class RouterRequest implements Dispatcher.DispatchController, DeadlineSta
           this.#admission!.release(this.#ticket);
           this.#ticket = undefined;
         }
-        refuseCircuitOpen(this.#route, this.#caller, breaker, this.#startedAt);
+        refuseCircuitOpen(this.#route, this.#caller, breaker);
         return true;
       }
       this.#breakerCall = call;
@@ -244,7 +241,7 @@ export class RouterRequest implements Dispatcher.DispatchController, DeadlineSta
 
   #dispatch(host: Host, pool: PoolEntry): boolean {
     this.#attempts++;
-    this.#route.observer?.attemptStarted(host, this.#attempts);
+    this.#route.record.observer?.attemptStarted(host, this.#attempts);
     if (this.#firstHost === undefined) this.#firstHost = host;
     else if (this.#otherHosts === undefined) this.#otherHosts = [host];
     else this.#otherHosts.push(host);
@@ -301,7 +298,7 @@ export class RouterRequest implements Dispatcher.DispatchController, DeadlineSta
       const lookup = (name: string) => headers[name];
       const decision = this.#decide({ kind: 'response', status, headers: lookup });
       if (decision.retry) {
-        this.#route.observer?.attemptEnded(attempt.host, this.#attempts, status, undefined, true);
+        this.#route.record.observer?.attemptEnded(attempt.host, this.#attempts, status, undefined, true);
         // The response is dropped: a small body of known length is read to its end so the
         // HTTP/1.1 connection stays in the pool; any other is reset, closing its connection.
         this.#abandon(attempt, isDrainableResponse(this.#route.options.method, status, headers));
@@ -315,7 +312,7 @@ export class RouterRequest implements Dispatcher.DispatchController, DeadlineSta
     }
     this.#forwardedController = controller;
     this.#status = status;
-    this.#route.observer?.responseStarted(status, headers);
+    this.#route.record.observer?.responseStarted(status, headers);
     clearPerTry(this);
     if (this.#paused) controller.pause();
     const ops = this.#route.responseHeaderMutations;
@@ -387,7 +384,7 @@ export class RouterRequest implements Dispatcher.DispatchController, DeadlineSta
   ): void {
     const decision = this.#decide(outcome);
     if (decision.retry) {
-      this.#route.observer?.attemptEnded(attempt.host, this.#attempts, 0, outcome.kind, true);
+      this.#route.record.observer?.attemptEnded(attempt.host, this.#attempts, 0, outcome.kind, true);
       this.#abandon(attempt);
       this.#scheduleRetry(decision.backoffMs);
       return;
@@ -508,19 +505,29 @@ export class RouterRequest implements Dispatcher.DispatchController, DeadlineSta
   #complete(verdict: Verdict, err?: Error): void {
     this.#done = true;
     const route = this.#route;
-    if (route.metrics !== undefined || route.observer !== undefined) {
-      // The status and flags both hear: the forwarded status, else the local reply Envoy would
-      // have sent; the error's response flags, else `DC` for a caller's abort and `UR` for a
-      // reset after the response started.
-      let status = this.#status;
-      let flags = this.#forwardedFlags;
-      if (err !== undefined) {
-        flags = failureFlags(err, this.#aborted, status, verdict);
-        if (status === 0) status = localReplyStatus(flags);
-      }
-      if (route.metrics !== undefined) this.#record(status, flags);
-      route.observer?.requestEnded(status, flags, this.#responseBytes, err);
+    // The status and flags the record hears: the forwarded status, else the local reply Envoy
+    // would have sent; the error's response flags, else `DC` for a caller's abort and `UR` for
+    // a reset after the response started.
+    let status = this.#status;
+    let flags = this.#forwardedFlags;
+    if (err !== undefined) {
+      flags = failureFlags(err, this.#aborted, status, verdict);
+      if (status === 0) status = localReplyStatus(flags);
     }
+    const forwarded = this.#forwardedController;
+    const attempts = this.#attempts;
+    route.record.endUpstream(
+      status,
+      flags,
+      forwarded,
+      this.#responseBytes,
+      attempts,
+      err,
+      chargedStatus(status, flags, forwarded !== undefined, attempts),
+      // RetryStateImpl::shouldRetry: a retried request whose last result was not retriable.
+      attempts > 1 && forwarded !== undefined && flags === '-',
+      err instanceof UpstreamTimeoutError && err.timeout === 'route',
+    );
     this.#attempt?.finish();
     this.#attempt = undefined;
     this.#clearTimers();
@@ -535,21 +542,6 @@ export class RouterRequest implements Dispatcher.DispatchController, DeadlineSta
       this.#breakerCall = undefined;
       settleBreaker(call, verdict, this.#status);
     }
-  }
-
-  /** Records the logical request once, as Envoy's stats filter would (request-outcome.ts). */
-  #record(status: number, flags: string): void {
-    recordRequest(
-      this.#route,
-      status,
-      flags,
-      this.#forwardedController,
-      this.#startedAt,
-      this.#responseBytes,
-      this.#attempts,
-      this.#reason,
-      this.#caller,
-    );
   }
 
   /** Ends the request with `err`: cancels the attempt, the backoff and the route timer. */

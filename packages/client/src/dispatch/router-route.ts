@@ -8,18 +8,15 @@ import type { Dispatcher } from 'undici';
 import type { CompiledCluster } from '../compile/compile-cluster.ts';
 import type { EndpointPools } from '../connection/endpoint-pools.ts';
 import type { RandomSource } from '../lb/random-source.ts';
+import type { RequestRecord } from '../observe/request-record.ts';
 import type { ClusterFailureBreaker } from '../resilience/failure-breaker.ts';
 import { type CompiledRetryPolicy, retriesEnabledFor } from '../resilience/retry-policy.ts';
 import type { HeaderMutations } from '../route/header-mutations.ts';
 import type { ClusterRuntime } from '../runtime/cluster-runtime.ts';
-import { isGrpcRequest } from '../telemetry/grpc-response-status.ts';
-import type { IstioRequestMetrics } from '../telemetry/istio-request-metrics.ts';
-import type { RequestObserver } from '../telemetry/request-observer.ts';
 import { isReplayableBody } from './attempt-outcome.ts';
 import type { IncomingRequest } from './incoming-request.ts';
 import type { MeshContext } from './mesh-context.ts';
 import type { MeshLifecycle } from './mesh-lifecycle.ts';
-import { requestBytes } from './request-bytes.ts';
 import type { Decision } from './resolve-request.ts';
 
 export interface RouterRoute {
@@ -54,22 +51,13 @@ export interface RouterRoute {
   readonly bodyReplayable: boolean;
   /** The cluster's failure-rate breaker; `undefined` when the option is off or skips the cluster. */
   readonly failureBreaker: ClusterFailureBreaker | undefined;
-  /**
-   * Istio's request metrics; `undefined` when the `metrics` option is off (the request then
-   * pays one property check at its end). The labels are the cluster's `metrics`.
-   */
-  readonly metrics: IstioRequestMetrics | undefined;
-  /** Bytes of the request body when known (0 for a stream); read only with metrics on. */
-  readonly requestBytes: number;
-  /** A gRPC request (content-type application/grpc...): recorded with `request_protocol="grpc"`. */
-  readonly grpc?: boolean;
+  /** The request's record: how it ends goes there, and from there to every sink. */
+  readonly record: RequestRecord;
   /**
    * The request carries Istio's metadata exchange headers: the peer's answer is removed from the
    * response before the caller sees it, as Envoy's peer_metadata filter does.
    */
   readonly stripPeerMetadata?: boolean;
-  /** The request's tracing / access-log observer; `undefined` when both are off. */
-  readonly observer?: RequestObserver | undefined;
 }
 
 /**
@@ -87,10 +75,9 @@ export function routerRouteOf(
   retry: CompiledRetryPolicy | undefined,
   timeoutMs: number,
   stripPeerMetadata: boolean,
-  observer: RequestObserver | undefined,
+  record: RequestRecord,
 ): RouterRoute {
   const cluster = decision.cluster;
-  const metrics = ctx.metrics;
   return {
     pools: ctx.pools,
     clock: ctx.clock,
@@ -113,10 +100,7 @@ export function routerRouteOf(
     random: ctx.random,
     bodyReplayable: isReplayableBody(options.body),
     failureBreaker: ctx.breakers?.forCluster(cluster.name),
-    metrics,
-    requestBytes: metrics === undefined ? 0 : requestBytes(options, request.authority),
-    grpc: metrics !== undefined && isGrpcRequest(options.headers),
+    record,
     stripPeerMetadata,
-    observer,
   };
 }

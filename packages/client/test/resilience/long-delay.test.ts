@@ -17,7 +17,7 @@ describe('delays past the timer limit', () => {
     mock.timers.enable({ apis: ['setTimeout'] });
     try {
       const caller: Dispatcher.DispatchHandler = { onRequestStart() {} };
-      const delay = new FaultDelay(caller, 0, SYSTEM_CLOCK);
+      const delay = new FaultDelay(caller, SYSTEM_CLOCK);
       let resumed = 0;
       delay.start(600 * HOUR, () => {
         resumed++;
@@ -45,7 +45,7 @@ describe('delays past the timer limit', () => {
           error = e;
         },
       };
-      const delay = new FaultDelay(caller, 0, SYSTEM_CLOCK);
+      const delay = new FaultDelay(caller, SYSTEM_CLOCK);
       let resumed = 0;
       delay.start(100 * 24 * HOUR, () => {
         resumed++;
