@@ -36,6 +36,7 @@ import { labelSetsOf, refuseDownstream } from './dispatch/local-reply.ts';
 import { failLocally } from './dispatch/local-response.ts';
 import type { MeshContext } from './dispatch/mesh-context.ts';
 import { MeshLifecycle } from './dispatch/mesh-lifecycle.ts';
+import type { PassthroughRecording } from './dispatch/passthrough-handler.ts';
 import { parseTarget, type RequestTarget } from './dispatch/request-target.ts';
 import { resolveRequest } from './dispatch/resolve-request.ts';
 import {
@@ -79,7 +80,6 @@ import {
   type MetricsRegistry,
 } from './telemetry/istio-request-metrics.ts';
 import { MeshTelemetry } from './telemetry/mesh-telemetry.ts';
-import type { PassthroughRecording } from './telemetry/observing-handler.ts';
 import {
   encodePeerMetadata,
   type LocalPeerMetadata,

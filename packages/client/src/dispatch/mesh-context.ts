@@ -12,10 +12,10 @@ import type { FailureBreakers } from '../resilience/failure-breaker.ts';
 import type { MatchContext } from '../route/match/index.ts';
 import type { MeshRuntime } from '../runtime/mesh-runtime.ts';
 import type { IstioRequestMetrics } from '../telemetry/istio-request-metrics.ts';
-import type { PassthroughRecording } from '../telemetry/observing-handler.ts';
 import type { LocalPeerMetadata } from '../telemetry/peer-metadata/encode-peer-metadata.ts';
 import type { ResponseLabelSets } from '../telemetry/response-label-sets.ts';
 import type { MeshLifecycle } from './mesh-lifecycle.ts';
+import type { PassthroughRecording } from './passthrough-handler.ts';
 
 export interface MeshContext {
   readonly pools: EndpointPools;

@@ -10,8 +10,8 @@ import { channel } from 'node:diagnostics_channel';
 import { DabbaChannel } from '@dabba/core';
 import type { Dispatcher } from 'undici';
 import type { RequestRecord } from '../observe/request-record.ts';
-import { ObservingHandler } from '../telemetry/observing-handler.ts';
 import type { MeshContext } from './mesh-context.ts';
+import { PassthroughHandler } from './passthrough-handler.ts';
 
 const requestEnd = channel(DabbaChannel.REQUEST_END);
 
@@ -33,5 +33,5 @@ export function passThrough(
       upstream = { ...options, headers };
     }
   }
-  return ctx.pools.passthrough().dispatch(upstream, new ObservingHandler(handler, record));
+  return ctx.pools.passthrough().dispatch(upstream, new PassthroughHandler(handler, record));
 }

@@ -104,14 +104,15 @@ function answerAbort(record: RequestRecord, abort: Abort, handler: Dispatcher.Di
       'grpc-status': String(abort.grpcStatus ?? grpcStatus),
       'grpc-message': FAULT_ABORT_BODY,
     };
+    // A trailers-only 200: no body.
     record.endAnswered(200, 'FI', grpcStatus, 0, localResponseBytes(200, headers, 0), (observer) =>
-      observer.faultAborted(abort, contentType),
+      observer.faultAborted(200, 0),
     );
   } else {
     const bodyBytes = request.method === 'HEAD' ? 0 : FAULT_ABORT_BODY.length;
     const bytes = localResponseBytes(status, { 'content-type': 'text/plain' }, bodyBytes);
     record.endAnswered(status, 'FI', '', bodyBytes, bytes, (observer) =>
-      observer.faultAborted(abort, contentType),
+      observer.faultAborted(status, bodyBytes),
     );
   }
   respondFaultAbort(handler, abort, request.method, contentType);

@@ -25,12 +25,9 @@ import {
 } from '@opentelemetry/api';
 import type { Dispatcher } from 'undici';
 import type { IncomingRequest } from '../dispatch/incoming-request.ts';
-import { FAULT_ABORT_BODY } from '../dispatch/local-response.ts';
-import { bodyBytes } from '../dispatch/request-bytes.ts';
 import type { RequestTarget } from '../dispatch/request-target.ts';
 import type { Host } from '../lb/host.ts';
 import type { AccessLogEntry } from './access-log/access-log-entry.ts';
-import { isGrpcContentType } from './grpc-response-status.ts';
 import { ENVOY_RESPONSE_FLAGS, NO_RESPONSE_FLAGS } from './istio-metric-names.ts';
 import type { MeshTelemetry } from './mesh-telemetry.ts';
 import { readTraceContext } from './propagation/extract.ts';
@@ -47,6 +44,7 @@ import {
 import { BAGGAGE, CLIENT_TRACE_ID, FORCE_TRACE, REQUEST_ID } from './propagation/trace-headers.ts';
 import { formatBaggage } from './propagation/w3c-baggage.ts';
 import { FLAG_SAMPLED } from './propagation/w3c-trace-context.ts';
+import { bodyBytes } from './request-bytes.ts';
 import type { RequestObserver } from './request-observer.ts';
 import { localReplyStatus, responseFlagsOf } from './response-outcome.ts';
 import { decideSampling, sampleByRate } from './tracing/decide-sampling.ts';
@@ -385,13 +383,10 @@ export class ObservedRequest implements RequestObserver, AccessLogEntry {
     this.requestEnded(status, responseFlags, bodyBytes, undefined);
   }
 
-  /** The fault filter aborted the request (`FI`), answered as `respondFaultAbort` answers it. */
-  faultAborted(abort: { readonly httpStatus?: number }, contentType: string | undefined): void {
+  /** The fault filter aborted the request (`FI`) with `status` and a body of `bodyBytes`. */
+  faultAborted(status: number, bodyBytes: number): void {
     this.responseCodeDetails = 'fault_filter_abort';
-    // gRPC requests get a trailers-only 200; HEAD gets no body (local-response.ts).
-    const grpc = isGrpcContentType(contentType);
-    const bytes = grpc || this.method === 'HEAD' ? 0 : FAULT_ABORT_BODY.length;
-    this.requestEnded(grpc ? 200 : (abort.httpStatus ?? 200), 'FI', bytes, undefined);
+    this.requestEnded(status, 'FI', bodyBytes, undefined);
   }
 
   /** The mesh failed the request itself (`NR`, `NC`, `UH`...) with `error`. */

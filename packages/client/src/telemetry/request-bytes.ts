@@ -3,7 +3,7 @@
  * (telemetry/wire-size.ts) and its body when the length is known up front.
  */
 import type { Dispatcher } from 'undici';
-import { requestHeadBytes } from '../telemetry/wire-size.ts';
+import { requestHeadBytes } from './wire-size.ts';
 
 /** The request's HTTP/1.1 head and known body length, as a sidecar would count it (wire-size.ts). */
 export function requestBytes(options: Dispatcher.DispatchOptions, authority: string): number {

@@ -8,11 +8,11 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import { classifyAttemptError, responseFlagOf } from '../dispatch/attempt-outcome.ts';
 import type { RequestRecord } from '../observe/request-record.ts';
-import type { IstioRequestMetrics } from './istio-request-metrics.ts';
-import type { ResponseLabelSets } from './response-label-sets.ts';
-import { localReplyStatus, responseFlagsOf } from './response-outcome.ts';
+import type { IstioRequestMetrics } from '../telemetry/istio-request-metrics.ts';
+import type { ResponseLabelSets } from '../telemetry/response-label-sets.ts';
+import { localReplyStatus, responseFlagsOf } from '../telemetry/response-outcome.ts';
+import { classifyAttemptError, responseFlagOf } from './attempt-outcome.ts';
 
 /** How a passed-through request is recorded in Istio's request metrics. */
 export interface PassthroughRecording {
@@ -21,7 +21,7 @@ export interface PassthroughRecording {
   readonly sets: ResponseLabelSets;
 }
 
-export class ObservingHandler implements Dispatcher.DispatchHandler {
+export class PassthroughHandler implements Dispatcher.DispatchHandler {
   readonly #inner: Dispatcher.DispatchHandler;
   readonly #record: RequestRecord;
   #status = 0;
